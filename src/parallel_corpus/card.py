@@ -1,0 +1,201 @@
+"""The dataset card: `DATASET_CARD.md` (prose kept in the repo) rendered with
+YAML front matter and statistics into a release's `README.md`.
+
+The YAML is what the Hub and `datasets.load_dataset` read (configs, features,
+splits); it is derived from `schemas/` and the Parquet files, never typed by
+hand. Every figure in the card is computed from the release's own data, and
+nothing depends on the current time, so a card is as reproducible as the data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any, Optional
+
+import pyarrow.parquet as pq
+import yaml
+
+from . import schema
+from .splits import SPLIT_ORDER
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+CARD_TEMPLATE_NAME = "DATASET_CARD.md"
+
+_FALLBACK_TEMPLATE = """# {{pretty_name}}
+
+{{description}}
+
+## Loading
+
+{{load_snippets}}
+
+## Statistics
+
+{{statistics}}
+
+## Cleaning
+
+{{cleaning}}
+
+## Topics
+
+{{topics}}
+"""
+
+
+def _size_category(n: int) -> str:
+    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+        if n < limit:
+            return name
+    return "1M<n<10M"
+
+
+def front_matter(dataset: dict[str, Any], splits: dict[str, dict[str, dict[str, int]]]) -> dict[str, Any]:
+    configs = []
+    infos = []
+    for config in ("documents", "parallel", "pairs", "annotations"):
+        if config not in splits:
+            continue
+        present = [s for s in SPLIT_ORDER if s in splits[config]]
+        configs.append({
+            "config_name": config,
+            "data_files": [{"split": s, "path": f"data/{config}/{s}-00000-of-00001.parquet"} for s in present],
+            **({"default": True} if config == "documents" else {}),
+        })
+        infos.append({
+            "config_name": config,
+            "features": schema.features(config)._to_yaml_list(),
+            "splits": [{"name": s, "num_bytes": splits[config][s]["num_bytes"], "num_examples": splits[config][s]["num_examples"]} for s in present],
+            "dataset_size": sum(splits[config][s]["num_bytes"] for s in present),
+        })
+    num_docs = sum(v["num_examples"] for v in splits["documents"].values())
+    return {
+        "pretty_name": dataset["pretty_name"],
+        "language": list(dataset["languages"]),
+        "license": dataset["license"],
+        "multilinguality": "multilingual",
+        "size_categories": [_size_category(num_docs)],
+        "source_datasets": ["original"],
+        "task_categories": ["translation", "text-classification", "token-classification", "sentence-similarity"],
+        "task_ids": ["named-entity-recognition", "topic-classification"],
+        "tags": ["parallel-corpus", "comparable-corpus", "news", "label-studio"],
+        "configs": configs,
+        "dataset_info": infos,
+    }
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _statistics(release: Path, dataset: dict[str, Any]) -> str:
+    files = sorted((release / "data" / "documents").glob("*.parquet"))
+    per_lang: dict[str, Counter] = defaultdict(Counter)
+    inherited = Counter()
+    blocks_total = Counter()
+    for f in files:
+        t = pq.read_table(f, columns=["language", "language_flores", "text", "blocks", "split"])
+        for lang, flores, text, blocks, split in zip(*(t.column(c).to_pylist() for c in ("language", "language_flores", "text", "blocks", "split"))):
+            key = f"{lang} ({flores})"
+            per_lang[key]["documents"] += 1
+            per_lang[key]["characters"] += len(text)
+            per_lang[key]["tokens"] += len(text.split())
+            per_lang[key][split] += 1
+            for b in blocks:
+                blocks_total[key] += 1
+                inherited[key] += b["language_inherited"]
+    rows = [[k, c["documents"], c["characters"], c["tokens"], *(c[s] for s in SPLIT_ORDER), f"{inherited[k]}/{blocks_total[k]}"] for k, c in sorted(per_lang.items())]
+    total = Counter()
+    for c in per_lang.values():
+        total.update(c)
+    rows.append(["**all**", total["documents"], total["characters"], total["tokens"], *(total[s] for s in SPLIT_ORDER), f"{sum(inherited.values())}/{sum(blocks_total.values())}"])
+    return _table(["language", "documents", "characters", "whitespace tokens", *SPLIT_ORDER, "blocks inheriting the document's language"], rows)
+
+
+def _cleaning(report: dict[str, Any]) -> str:
+    removed = report.get("removed_lines_by_reason", {})
+    rows = [[reason, n] for reason, n in sorted(removed.items(), key=lambda kv: (-kv[1], kv[0]))]
+    text = _table(["reason", "lines removed"], rows) if rows else "No line was removed."
+    skipped = report.get("skipped", [])
+    if skipped:
+        text += f"\n\n{len(skipped)} raw file(s) were not built:\n\n" + "\n".join(f"- `{s['file']}`: {s['reason']}" for s in skipped)
+    return text
+
+
+def _topics(report: dict[str, Any], dataset: dict[str, Any]) -> str:
+    topics = report.get("topics", [])
+    if not topics:
+        return "No topic."
+    languages = list(dataset["languages"])
+    extra = sorted({l for t in topics for l in t["languages"]} - set(languages))
+    cols = languages + extra
+    rows = [[f"`{t['topic_id']}`", t["title"] or "", t["topic_source"], t["split"], *(t["languages"].get(l, 0) for l in cols)] for t in topics]
+    text = _table(["topic", "title", "source", "split", *cols], rows)
+    used = {t["split"] for t in topics}
+    wanted = [s for s in SPLIT_ORDER if dataset["splits"].get(s, 0) > 0]
+    if len(used) < len(wanted):
+        text += (
+            f"\n\nWith {len(topics)} topic(s) and {len(wanted)} requested splits, every topic is in "
+            f"{', '.join(sorted(used))}: splits are by topic, so a split is only made when there are topics to fill it."
+        )
+    return text
+
+
+def _load_snippets(dataset: dict[str, Any], splits: dict[str, Any]) -> str:
+    version = dataset["version"]
+    lines = ["```python", "from datasets import load_dataset", ""]
+    for config in splits:
+        lines.append(f'{config} = load_dataset("dist/v{version}", "{config}", split="train")')
+    lines += ["", "# from the Hub, pinned to this release:", f'# load_dataset("ORG/{dataset["name"]}", "documents", revision="v{version}")', "```"]
+    return "\n".join(lines)
+
+
+def _schema_table(config: str) -> str:
+    props = schema.load_schema(config)["properties"]
+    rows = [[f"`{name}`", f"`{schema.arrow_type(p)}`", (p.get("description") or "").replace("|", "\\|")] for name, p in props.items()]
+    return _table(["column", "type", "meaning"], rows)
+
+
+def render(dataset: dict[str, Any], splits: dict[str, Any], report: dict[str, Any], release: Path, template_path: Optional[Path] = None) -> str:
+    """The release's README.md: YAML front matter, then the card."""
+    template = template_path.read_text(encoding="utf-8") if template_path and template_path.is_file() else _FALLBACK_TEMPLATE
+    values = {
+        "pretty_name": dataset["pretty_name"],
+        "name": dataset["name"],
+        "version": dataset["version"],
+        "release_date": str(dataset.get("release_date") or ""),
+        "license": dataset["license"],
+        "description": (dataset.get("description") or "").strip(),
+        "load_snippets": _load_snippets(dataset, splits),
+        "statistics": _statistics(release, dataset),
+        "cleaning": _cleaning(report),
+        "topics": _topics(report, dataset),
+        "documents_columns": _schema_table("documents"),
+        "parallel_columns": _schema_table("parallel"),
+        "pairs_columns": _schema_table("pairs"),
+    }
+
+    def substitute(match: re.Match[str]) -> str:
+        return values.get(match.group(1), match.group(0))
+
+    body = _PLACEHOLDER.sub(substitute, template)
+    header = yaml.safe_dump(front_matter(dataset, splits), sort_keys=False, allow_unicode=True, width=1000)
+    return f"---\n{header}---\n\n{body.strip()}\n"
+
+
+def read_front_matter(readme: Path) -> dict[str, Any]:
+    """The YAML block of a card; raises ValueError when there is none."""
+    text = readme.read_text(encoding="utf-8")
+    if not text.startswith("---\n"):
+        raise ValueError("no YAML front matter")
+    end = text.find("\n---", 4)
+    if end < 0:
+        raise ValueError("YAML front matter is not closed with ---")
+    data = yaml.safe_load(text[4:end])
+    if not isinstance(data, dict):
+        raise ValueError("YAML front matter is not a mapping")
+    return data

@@ -1,0 +1,138 @@
+"""`parallel-corpus`: the command line over the library.
+
+Each command parses options, calls one library function and turns its
+exceptions into one readable line and a non-zero exit. No logic lives here.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from . import __version__
+
+EXIT_INVALID = 1
+
+
+def _fail(message: str, code: int = EXIT_INVALID) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="parallel-corpus")
+def main() -> None:
+    """Build, annotate, validate and publish a topic-aligned multilingual news corpus.
+
+    \b
+    Typical run:
+      parallel-corpus build            # corpus/ -> build/ (Parquet + report.json)
+      parallel-corpus publish          # build/ -> dist/vX.Y.Z/ (Hugging Face folder)
+      parallel-corpus validate         # check corpus, annotations and releases
+    """
+
+
+@main.command()
+@click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("corpus"), show_default=True, help="Corpus folder: raw/, sources.jsonl, dataset.yaml and the curated YAML.")
+@click.option("--annotations", "annotations_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("annotations"), show_default=True, help="Normalized human annotations; they win over the pipeline.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True, help="Where the configs' Parquet and report.json go (replaced whole).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes for the per-document stages.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="Run per-document stages here or on Ray Data (pip install -e '.[distributed]').")
+@click.option("--ray-address", default=None, help="Address of an existing Ray cluster (default: start a local one).")
+@click.option("--strict", is_flag=True, help="Exit 1, writing nothing, if any raw file is skipped.")
+@click.option("--quiet", "-q", is_flag=True, help="No per-document summary.")
+def build(corpus_dir: Path, annotations_dir: Path, out_dir: Path, workers: int, engine: str, ray_address: Optional[str], strict: bool, quiet: bool) -> None:
+    """Clean, tag, align and split the corpus into the configs' Parquet.
+
+    Prints one line per document (language, probability, blocks kept, lines
+    removed by reason) and writes the same to OUT/report.json. Unreadable raw
+    files are skipped, named, and counted; --strict makes that fatal.
+    """
+    from tqdm import tqdm
+
+    from .build import BuildError, build as run_build
+    from .config import Corpus, CorpusError
+
+    try:
+        total = len(Corpus(corpus_dir).sources())
+    except CorpusError as exc:
+        _fail(str(exc))
+    with tqdm(total=total, unit="doc", desc="build", file=sys.stderr, disable=None, leave=False) as bar:
+        try:
+            report = run_build(corpus_dir, out_dir, annotations_dir, workers, engine, ray_address, strict, progress=bar.update, log=lambda m: tqdm.write(m, file=sys.stderr))
+        except (BuildError, CorpusError) as exc:
+            _fail(str(exc))
+    summary = report.as_json()
+    if not quiet:
+        for d in summary["documents"]:
+            removed = ", ".join(f"{k} {v}" for k, v in d["removed_by_reason"].items()) or "none"
+            flags = f"  flags: {', '.join(d['flags'])}" if d["flags"] else ""
+            click.echo(f"{d['id']}  {d['language_flores']} p={d['probability']:.3f}  blocks {d['blocks_kept']}  removed: {removed}  topic {d.get('topic_id')}/{d.get('event_id')}  {d.get('split')}{flags}")
+    click.echo(
+        f"built {summary['num_documents']} documents ({', '.join(f'{k} {v}' for k, v in summary['languages'].items())}), "
+        f"{len(summary['topics'])} topics, skipped {summary['num_skipped']}; report: {out_dir / 'report.json'}"
+    )
+
+
+@main.command()
+@click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("corpus"), show_default=True)
+@click.option("--build", "build_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True, help="The build to publish.")
+@click.option("--dist", "dist_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"), show_default=True, help="Releases go to DIST/vX.Y.Z/.")
+@click.option("--version", "version", default=None, help="Release version (default: corpus/dataset.yaml).")
+@click.option("--registry", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Release registry (default: CORPUS/releases.jsonl).")
+@click.option("--release", is_flag=True, help="Record the release's checksums, commit and library versions in the registry.")
+def publish(corpus_dir: Path, build_dir: Path, dist_dir: Path, version: Optional[str], registry: Optional[Path], release: bool) -> None:
+    """Write DIST/vX.Y.Z/ as a Hugging Face dataset folder (card + Parquet).
+
+    A version that exists, in DIST or in the registry, with other bytes is
+    refused: bump the version in corpus/dataset.yaml.
+    """
+    from .config import CorpusError
+    from .publish import PublishError, publish as run_publish
+
+    try:
+        result = run_publish(corpus_dir, build_dir, dist_dir, version, registry, release)
+    except (PublishError, CorpusError) as exc:
+        _fail(str(exc))
+    state = "unchanged (identical bytes already published)" if result.unchanged else "written"
+    click.echo(f"v{result.version}: {result.path} {state}; {len(result.files)} files; {result.skipped_documents} raw file(s) skipped in the build")
+    if release:
+        click.echo(f"registered v{result.version} in {registry or corpus_dir / 'releases.jsonl'}")
+    click.echo(f'load it with: datasets.load_dataset("{result.path}", "documents")')
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=True))
+@click.option("--registry", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Release registry to verify releases against.")
+def validate(paths: tuple[Path, ...], registry: Optional[Path]) -> None:
+    """Check corpus folders, annotations and releases against schemas/.
+
+    With no PATH, checks this repository: schemas/, corpus/, annotations/ and
+    every dist/v*/. Prints `file:row:field: message` for every violation and
+    exits 1 if there is any.
+    """
+    from .validate import validate_paths
+
+    violations = validate_paths(paths, registry)
+    for v in violations:
+        click.echo(str(v))
+    if violations:
+        click.echo(f"{len(violations)} violation(s)", err=True)
+        sys.exit(EXIT_INVALID)
+    click.echo("valid", err=True)
+
+
+def _register_optional_commands() -> None:
+    """Commands whose modules pull heavier dependencies load lazily."""
+    try:
+        from .cli_annotate import annotate
+    except ImportError:  # pragma: no cover - the module ships with the package
+        return
+    main.add_command(annotate)
+
+
+_register_optional_commands()

@@ -1,0 +1,106 @@
+"""Ingest: raw bytes of one source in, verified and decoded text out.
+
+The sha256 in `sources.jsonl` pins the bytes, and decoding follows one rule:
+UTF-8 (with or without BOM) and BOM-marked UTF-16 are taken as they are; any
+other codec only when declared, or when what it decodes is confidently in the
+declared language's script. cp1256 decodes almost any bytes, so "it decoded"
+is never enough.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from .config import Corpus, Source
+from .script import count_letters, dominant_script
+
+_CHUNK = 1 << 20
+
+# Codecs tried, undeclared, for a language's script when UTF-8 fails.
+_FALLBACK_CODECS = {"Arab": ("cp1256",), "Cyrl": ("cp1251",)}
+# Share of letters that must be in the declared script for an undeclared
+# fallback codec to be trusted.
+_CONFIDENT_SHARE = 0.97
+
+
+class IngestError(ValueError):
+    """A raw file that cannot be used; the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str
+    sha256: str
+
+
+def sha256_file(path: Path) -> str:
+    """sha256 of a file, read in chunks so a 100 MB article costs no memory spike."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def decode(data: bytes, name: str, declared_encoding: Optional[str] = None, language_script: Optional[str] = None) -> tuple[str, str]:
+    """(text, codec) of raw bytes, or an IngestError naming the file."""
+    if not data:
+        raise IngestError(f"{name}: empty file: remove it from sources.jsonl or replace it with the article")
+    if declared_encoding:
+        try:
+            codecs.lookup(declared_encoding)
+        except LookupError:
+            raise IngestError(f"{name}: unknown encoding {declared_encoding!r} declared in sources.jsonl") from None
+        try:
+            return data.decode(declared_encoding), codecs.lookup(declared_encoding).name
+        except UnicodeDecodeError as exc:
+            raise IngestError(f"{name}: does not decode as the declared {declared_encoding} at byte {exc.start}: fix the encoding in sources.jsonl") from None
+    if data.startswith(codecs.BOM_UTF8):
+        return _strict(data[3:], "utf-8", name), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _strict(data, "utf-16", name), "utf-16"
+    if b"\x00" in data:
+        raise IngestError(f"{name}: binary file (NUL bytes, no UTF-16 BOM): not a text article")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        position = exc.start
+    for codec in _FALLBACK_CODECS.get(language_script or "", ()):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        script, share = dominant_script(text)
+        if script == language_script and share >= _CONFIDENT_SHARE and count_letters(text) >= 20:
+            return text, codec
+    raise IngestError(
+        f"{name}: not UTF-8 (byte {position}) and no encoding declared: "
+        f"add \"encoding\": \"<codec>\" to its line in sources.jsonl"
+    )
+
+
+def _strict(data: bytes, codec: str, name: str) -> str:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{name}: starts with a {codec} BOM but does not decode as {codec} at byte {exc.start}") from None
+
+
+def read_source(corpus: Corpus, source: Source, language_script: Optional[str] = None) -> Decoded:
+    """Verified, decoded text of one source."""
+    path = corpus.resolve_raw(source)
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    name = f"raw/{source.file}"
+    if digest != source.sha256:
+        raise IngestError(
+            f"{name}: sha256 {digest[:12]}… differs from sources.jsonl ({source.sha256[:12]}…): "
+            f"the bytes changed; restore the file or update its sha256 if the change is intended"
+        )
+    text, encoding = decode(data, name, source.encoding, language_script)
+    return Decoded(text=text, encoding=encoding, sha256=digest)

@@ -1,0 +1,143 @@
+"""Per-document stages: one source in, one `documents` row and its signature out.
+
+`process` is a pure function of a source and the stage configuration, which is
+what lets the same code run in one process, in a process pool or on Ray. The
+`Stages` object is built once per process from the corpus folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from .clean import CleaningRules, EmptyDocument, clean
+from .config import Corpus, CorpusError, Source
+from .ingest import IngestError, read_source
+from .langid import Detector, LanguageTable, tag
+
+
+@dataclass
+class Stages:
+    """What the per-document stages need, loaded once per process."""
+
+    corpus: Corpus
+    rules: CleaningRules
+    languages: LanguageTable
+    detector: Detector
+    gazetteer: Any = None
+    calendar: Any = None
+
+    @classmethod
+    def load(cls, corpus_dir: Path, seed: int) -> "Stages":
+        corpus = Corpus(Path(corpus_dir))
+        calendar = None
+        if corpus.has("dates.yaml"):
+            from .dates import load_calendar
+
+            calendar = load_calendar(corpus.root)
+        gazetteer = None
+        if corpus.has("entities.yaml"):
+            from .entities import load_gazetteer
+
+            gazetteer = load_gazetteer(corpus.path("entities.yaml"))
+        leading_date = calendar.match_leading_date if calendar is not None else None
+        return cls(
+            corpus=corpus,
+            rules=CleaningRules.load(corpus.path("cleaning.yaml"), leading_date),
+            languages=LanguageTable.load(corpus.path("languages.yaml")),
+            detector=Detector(seed),
+            gazetteer=gazetteer,
+            calendar=calendar,
+        )
+
+
+class DocumentSkipped(Exception):
+    """A raw file that cannot become a document; the build goes on without it."""
+
+    def __init__(self, source: Source, reason: str, message: str):
+        super().__init__(message)
+        self.source = source
+        self.reason = reason
+
+
+def process(source: Source, stages: Stages) -> dict[str, Any]:
+    """The `documents` row of one source (without topic, event and split,
+    which need the whole corpus)."""
+    declared = stages.languages.get(source.language) if source.language else None
+    try:
+        decoded = read_source(stages.corpus, source, declared.script if declared else None)
+    except (IngestError, CorpusError) as exc:
+        reason = "sha256_mismatch" if "sha256" in str(exc) else "unreadable"
+        raise DocumentSkipped(source, reason, str(exc)) from None
+    try:
+        cleaned = clean(decoded.text, stages.rules, source.language)
+    except EmptyDocument:
+        raise DocumentSkipped(source, "empty_after_cleaning", f"raw/{source.file}: nothing left after cleaning") from None
+
+    text = cleaned.text
+    spans = cleaned.spans()
+    block_texts = [b.text for b in cleaned.blocks]
+    lang = tag(block_texts, stages.languages, stages.detector, source.language)
+
+    blocks = [
+        {
+            "type": b.type,
+            "start": start,
+            "end": end,
+            "line": b.line,
+            "language": bl.language,
+            "language_probability": bl.probability,
+            "language_inherited": bl.inherited,
+            "flags": bl.flags,
+        }
+        for b, (start, end), bl in zip(cleaned.blocks, spans, lang.blocks)
+    ]
+    published = _published(source, cleaned.dateline_date)
+    entities = stages.gazetteer.find(text, lang.language.iso639_1) if stages.gazetteer is not None else []
+    dates = stages.calendar.find_dates(text, lang.language.iso639_1, reference=published) if stages.calendar is not None else []
+    return {
+        "id": source.id,
+        "language": lang.language.iso639_1,
+        "language_iso639_3": lang.language.iso639_3,
+        "script": lang.language.script,
+        "language_flores": lang.language.flores,
+        "language_probability": lang.probability,
+        "language_source": "pipeline",
+        "declared_language": source.language,
+        "title": cleaned.title(),
+        "dateline": cleaned.dateline(),
+        "published": published,
+        "text": text,
+        "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        "num_chars": len(text),
+        "blocks": blocks,
+        "entities": entities,
+        "dates": dates,
+        "topic_id": None,
+        "topic_title": None,
+        "event_id": None,
+        "topic_source": None,
+        "topic_score": None,
+        "topic_evidence": [],
+        "removed_lines": [{"line": r.line, "text": r.text, "reason": r.reason} for r in cleaned.removed],
+        "flags": lang.flags,
+        "source": {
+            "file": source.file,
+            "sha256": decoded.sha256,
+            "encoding": decoded.encoding,
+            "outlet": source.outlet,
+            "url": source.url,
+            "license": source.license,
+        },
+        "split": "train",
+    }
+
+
+def _published(source: Source, dateline_date: Optional[dt.date]) -> Optional[dt.date]:
+    """The declared date wins; a dateline in the text is the fallback."""
+    if source.published:
+        return dt.date.fromisoformat(source.published)
+    return dateline_date

@@ -1,0 +1,167 @@
+"""Column types from `schemas/*.schema.json`: the one source of truth.
+
+JSON Schema cannot say int32 or date32, so a property may carry
+`x-arrow-type`; otherwise integer -> int64, number -> float64,
+`format: date` -> date32, and `["T", "null"]` marks a nullable field. The Arrow
+schema, the `datasets.Features`, the card's YAML and the validator all derive
+from these files, so a column is declared exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+# Names of the schema files, by what they describe.
+CONFIG_SCHEMAS = {
+    "documents": "documents",
+    "parallel": "parallel",
+    "pairs": "pairs",
+    "annotations": "annotations",
+}
+
+_SCALAR_ARROW = {
+    "string": pa.string(),
+    "large_string": pa.large_string(),
+    "int8": pa.int8(),
+    "int16": pa.int16(),
+    "int32": pa.int32(),
+    "int64": pa.int64(),
+    "float32": pa.float32(),
+    "float64": pa.float64(),
+    "bool": pa.bool_(),
+    "date32": pa.date32(),
+    "timestamp[s]": pa.timestamp("s"),
+    "timestamp[s, tz=UTC]": pa.timestamp("s", tz="UTC"),
+}
+
+
+class SchemaError(ValueError):
+    """A schema file that cannot be turned into column types."""
+
+
+def schemas_dir() -> Path:
+    """Where the schema files live: the package copy, which is the repo's `schemas/`.
+
+    The package ships `schemas/` as data (a link to the top-level folder in a
+    checkout), so `validate` works in anyone's CI without this repository.
+    """
+    return Path(str(resources.files("parallel_corpus") / "schemas"))
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict[str, Any]:
+    path = schemas_dir() / f"{name}.schema.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SchemaError(f"{path}: no such schema") from exc
+    except json.JSONDecodeError as exc:
+        raise SchemaError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+
+
+def _types(prop: dict[str, Any]) -> tuple[str, bool]:
+    """The JSON type of a property and whether it admits null."""
+    t = prop.get("type")
+    if isinstance(t, list):
+        non_null = [x for x in t if x != "null"]
+        if len(non_null) != 1:
+            raise SchemaError(f"property type {t!r}: exactly one non-null type is supported")
+        return non_null[0], "null" in t
+    if t is None:
+        if "enum" in prop:
+            return "string", None in prop["enum"]
+        raise SchemaError(f"property {prop!r} has no type")
+    return t, False
+
+
+def arrow_type(prop: dict[str, Any]) -> pa.DataType:
+    """The Arrow type of one JSON Schema property."""
+    if "x-arrow-type" in prop:
+        name = prop["x-arrow-type"]
+        if name not in _SCALAR_ARROW:
+            raise SchemaError(f"unknown x-arrow-type {name!r}")
+        return _SCALAR_ARROW[name]
+    t, _ = _types(prop)
+    if t == "string":
+        return pa.date32() if prop.get("format") == "date" else pa.string()
+    if t == "integer":
+        return pa.int64()
+    if t == "number":
+        return pa.float64()
+    if t == "boolean":
+        return pa.bool_()
+    if t == "array":
+        return pa.list_(arrow_type(prop["items"]))
+    if t == "object":
+        return pa.struct([pa.field(k, arrow_type(v), nullable=True) for k, v in prop["properties"].items()])
+    raise SchemaError(f"unsupported JSON type {t!r}")
+
+
+def arrow_schema(name: str) -> pa.Schema:
+    """The Arrow schema of a published config, columns in the schema file's order."""
+    schema = load_schema(name)
+    fields = [pa.field(k, arrow_type(v), nullable=True) for k, v in schema["properties"].items()]
+    return pa.schema(fields)
+
+
+def features(name: str):
+    """The `datasets.Features` of a published config, derived from the Arrow schema."""
+    import datasets
+
+    return datasets.Features.from_arrow_schema(arrow_schema(name))
+
+
+def column_names(name: str) -> list[str]:
+    return list(load_schema(name)["properties"])
+
+
+def _to_json_value(value: Any) -> Any:
+    """Python values as JSON Schema sees them (dates become ISO strings)."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _to_json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_json_value(v) for v in value]
+    return value
+
+
+@lru_cache(maxsize=None)
+def validator(name: str):
+    """A JSON Schema validator with format checks (dates) turned on."""
+    import jsonschema
+
+    schema = load_schema(name)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def record_errors(name: str, record: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field path, message) for every way `record` breaks schema `name`."""
+    errors = []
+    for err in sorted(validator(name).iter_errors(_to_json_value(record)), key=lambda e: list(e.path)):
+        path = ".".join(str(p) for p in err.absolute_path) or (
+            err.validator_value[0] if err.validator == "required" and False else "-"
+        )
+        if err.validator == "required":
+            missing = err.message.split("'")[1] if "'" in err.message else "-"
+            path = ".".join([*map(str, err.absolute_path), missing]) if err.absolute_path else missing
+        errors.append((path, err.message))
+    return errors
+
+
+def table_from_records(name: str, records: list[dict[str, Any]]) -> pa.Table:
+    """An Arrow table of `records` with exactly the declared columns and types."""
+    schema = arrow_schema(name)
+    missing = [f.name for f in schema if any(f.name not in r for r in records[:1])]
+    if missing:
+        raise SchemaError(f"{name}: records lack declared columns {missing}")
+    return pa.Table.from_pylist(records, schema=schema)
