@@ -33,7 +33,7 @@ def test_load_dataset_reads_five_typed_documents(release):
     assert sorted(train["language"]) == ["ar", "ar", "hi", "sw", "sw"]
     assert train.features["published"].dtype == "date32"
     assert train.features["num_chars"].dtype == "int64"
-    assert train.features["blocks"][0]["start"].dtype == "int32"
+    assert train.features["blocks"].feature["start"].dtype == "int32"
     row = train.filter(lambda r: r["id"] == "002_076a20e44c8b20f2")[0]
     assert row["title"] == "Putin, Biden wazungumzia mzozo wa Ukraine"
     assert row["dateline"] == "31 Desemba 2021"

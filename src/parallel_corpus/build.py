@@ -178,7 +178,7 @@ def build(
 
         overrides = _human_overrides(annotations_dir, report)
         assignments = _align(corpus, signatures, overrides)
-        split_of_topic = assign_splits({a["topic_id"] for a in assignments.values()}, dataset["splits"], seed)
+        split_of_topic = assign_splits({a.topic_id for a in assignments.values()}, dataset["splits"], seed)
         _pass_two(spill, staging, assignments, split_of_topic, overrides, report)
         _write_parallel(spill, staging, assignments, split_of_topic)
         _write_pairs(staging, signatures, assignments, split_of_topic, dataset, overrides)
@@ -226,7 +226,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
                 continue
             seen_text[row["text_sha256"]] = row["id"]
             report.documents.append(_report_entry(row))
-            signatures.append(signature(row))
+            signatures.append(signature(row, row["entities"], row["dates"]))
             pending.append(row)
             if len(pending) >= BATCH_ROWS:
                 writer.write_table(pa.Table.from_pylist(pending, schema=arrow_schema))
@@ -237,7 +237,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
 
 
 def _human_overrides(annotations_dir: Optional[Path], report: BuildReport) -> Any:
-    if annotations_dir is None or not Path(annotations_dir).is_dir():
+    if annotations_dir is None or not any(Path(annotations_dir).glob("*.jsonl")):
         return None
     from .merge import load_overrides
 
@@ -246,13 +246,14 @@ def _human_overrides(annotations_dir: Optional[Path], report: BuildReport) -> An
     return overrides
 
 
-def _align(corpus: Corpus, signatures: list[dict[str, Any]], overrides: Any) -> dict[str, dict[str, Any]]:
+def _align(corpus: Corpus, signatures: list[dict[str, Any]], overrides: Any) -> dict[str, Any]:
+    """Topic and event of every document: the catalog's, a cluster's, or a human's."""
     from .align import assign_topics, load_catalog
 
-    catalog = load_catalog(corpus.path("topics.yaml"), corpus.path("entities.yaml")) if corpus.has("topics.yaml") else None
-    assignments = {doc_id: dict(a) for doc_id, a in assign_topics(signatures, catalog).items()}
+    catalog = load_catalog(corpus.root)
+    assignments = assign_topics(signatures, catalog)
     if overrides is not None:
-        overrides.apply_to_assignments(assignments, catalog)
+        assignments = overrides.apply_to_assignments(assignments, catalog)
     return assignments
 
 
@@ -276,12 +277,12 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
             for row in batch.to_pylist():
                 a = assignments[row["id"]]
                 row.update(
-                    topic_id=a["topic_id"], topic_title=a["topic_title"], event_id=a["event_id"], topic_source=a["topic_source"],
-                    topic_score=a["score"], topic_evidence=list(a["evidence"]),
+                    topic_id=a.topic_id, topic_title=a.topic_title, event_id=a.event_id, topic_source=a.topic_source,
+                    topic_score=a.score, topic_evidence=list(a.evidence),
                 )
                 if overrides is not None:
                     overrides.apply_to_document(row)
-                row["split"] = split_of_topic[a["topic_id"]]
+                row["split"] = split_of_topic[a.topic_id]
                 split_counts[row["split"]] += 1
                 buffers[row["split"]].append(row)
                 if len(buffers[row["split"]]) >= BATCH_ROWS:
@@ -296,8 +297,8 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
     by_topic: dict[str, dict[str, Any]] = {}
     for entry in report.documents:
         a = assignments[entry["id"]]
-        entry.update(topic_id=a["topic_id"], event_id=a["event_id"], topic_source=a["topic_source"], split=split_of_topic[a["topic_id"]])
-        t = by_topic.setdefault(a["topic_id"], {"topic_id": a["topic_id"], "title": a["topic_title"], "topic_source": a["topic_source"], "split": split_of_topic[a["topic_id"]], "languages": Counter(), "documents": []})
+        entry.update(topic_id=a.topic_id, event_id=a.event_id, topic_source=a.topic_source, split=split_of_topic[a.topic_id])
+        t = by_topic.setdefault(a.topic_id, {"topic_id": a.topic_id, "title": a.topic_title, "topic_source": a.topic_source, "split": split_of_topic[a.topic_id], "languages": Counter(), "documents": []})
         t["languages"][entry["language"]] += 1
         t["documents"].append(entry["id"])
     report.topics = [dict(t, languages=dict(sorted(t["languages"].items()))) for _, t in sorted(by_topic.items())]
@@ -313,12 +314,12 @@ def _write_parallel(spill: Path, staging: Path, assignments, split_of_topic) -> 
     group, so memory stays bounded whatever the corpus size."""
     arrow_schema = schema.arrow_schema("parallel")
     doc_columns = [f.name for f in arrow_schema.field("documents").type.value_type]
-    topic_ids = sorted({a["topic_id"] for a in assignments.values()}, key=lambda t: (SPLIT_ORDER.index(split_of_topic[t]), t))
+    topic_ids = sorted({a.topic_id for a in assignments.values()}, key=lambda t: (SPLIT_ORDER.index(split_of_topic[t]), t))
     size_of_topic: Counter = Counter()
     file = pq.ParquetFile(spill)
     for batch in file.iter_batches(batch_size=BATCH_ROWS, columns=["id", "num_chars"]):
         for doc_id, n in zip(batch.column("id").to_pylist(), batch.column("num_chars").to_pylist()):
-            size_of_topic[assignments[doc_id]["topic_id"]] += 4 * n
+            size_of_topic[assignments[doc_id].topic_id] += 4 * n
     groups: list[list[str]] = [[]]
     used = 0
     for t in topic_ids:
@@ -336,15 +337,15 @@ def _write_parallel(spill: Path, staging: Path, assignments, split_of_topic) -> 
             for batch in file.iter_batches(batch_size=BATCH_ROWS, columns=["id", *[c for c in doc_columns if c not in ("id", "event_id")]]):
                 for row in batch.to_pylist():
                     a = assignments[row["id"]]
-                    if a["topic_id"] in wanted:
-                        row["event_id"] = a["event_id"]
-                        members[a["topic_id"]].append({c: row[c] for c in doc_columns})
+                    if a.topic_id in wanted:
+                        row["event_id"] = a.event_id
+                        members[a.topic_id].append({c: row[c] for c in doc_columns})
             rows = []
             for t in group:
                 docs = sorted(members[t], key=lambda d: (d["language"], d["id"]))
-                a = next(assignments[d["id"]] for d in docs)
+                a = assignments[docs[0]["id"]]
                 rows.append({
-                    "topic_id": t, "title": a["topic_title"], "topic_source": a["topic_source"],
+                    "topic_id": t, "title": a.topic_title, "topic_source": a.topic_source,
                     "languages": sorted({d["language"] for d in docs}), "num_documents": len(docs),
                     "documents": docs, "split": split_of_topic[t],
                 })

@@ -1,7 +1,8 @@
 """Publish: a build folder in, `dist/vX.Y.Z/` as a Hugging Face dataset folder out.
 
 A release is `README.md` (the card, with the YAML that `datasets` reads),
-`data/<config>/<split>-00000-of-00001.parquet` and `checksums.sha256`. It is
+`data/<config>/<split>-00000-of-00001.parquet`, `croissant.json` and
+`checksums.sha256`. It is
 written beside its final place and renamed into it, so nobody sees half a
 release, and a version that exists with other bytes is never overwritten.
 """
@@ -20,7 +21,7 @@ from typing import Any, Optional
 
 import pyarrow.parquet as pq
 
-from . import card, schema
+from . import card, croissant, schema
 from .build import CONFIGS
 from .config import Corpus
 from .splits import SPLIT_ORDER
@@ -116,6 +117,7 @@ def publish(
     staging = Path(tempfile.mkdtemp(prefix=f".v{version}.", dir=dist_dir))
     try:
         _assemble(build_dir, staging, dataset | {"version": version}, report, card_template(corpus.root))
+        croissant.write(staging / "croissant.json", dataset | {"version": version}, release_files(staging))
         files = release_files(staging)
         (staging / CHECKSUMS).write_text("".join(f"{h}  {name}\n" for name, h in files.items()), encoding="utf-8")
 

@@ -1,0 +1,775 @@
+"""Topic-level alignment: documents to catalog topics, the rest to clusters, then pairs.
+
+Input: one compact signature per document (entities, dates, number and
+name keys; built by `signature`), and optionally the topic catalog of
+`corpus/topics.yaml`. Output: an `Assignment` per document id and the rows
+of the `pairs` config. Everything here is near-linear in the number of
+documents: candidates come from an inverted index over signature keys, never
+from comparing all pairs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import heapq
+import math
+import random
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import yaml
+
+from .entities import TOKEN_RE
+
+__all__ = [
+    "Assignment",
+    "Catalog",
+    "Topic",
+    "Event",
+    "ClusterParams",
+    "load_catalog",
+    "signature",
+    "name_keys",
+    "skeleton",
+    "assign_topics",
+    "make_pairs",
+    "similarity",
+]
+
+# ---------------------------------------------------------------------------
+# Cross-script keys.
+#
+# A story translated into Swahili, Hindi and Arabic keeps its numbers and
+# transliterates its names: "Trump", "ट्रम्प", "ترامب". Reducing a word to a
+# skeleton of consonant classes (vowels, semivowels and h dropped; letters
+# that the scripts confuse put in one class) makes those three meet as
+# "TRMB". These are properties of the scripts, not curated word lists.
+# ---------------------------------------------------------------------------
+
+_LATIN_DIGRAPHS = [("sch", "S"), ("sh", "S"), ("ch", "S"), ("ts", "S"), ("th", "T"), ("ph", "F"), ("kh", "K"), ("gh", "G"), ("ck", "K"), ("dh", "D"), ("zh", "S"), ("qu", "K")]
+_LATIN = {
+    "b": "B", "p": "B", "f": "F", "v": "F", "k": "K", "q": "K", "c": "K", "g": "G", "j": "G",
+    "t": "T", "d": "D", "s": "S", "z": "S", "x": "KS", "l": "L", "r": "R", "m": "M", "n": "N",
+}
+_ARABIC = {
+    "ب": "B", "پ": "B", "ف": "F", "ڤ": "F", "ك": "K", "ک": "K", "ق": "K", "خ": "K",
+    "ج": "G", "غ": "G", "گ": "G", "ت": "T", "ط": "T", "ث": "T", "د": "D", "ض": "D", "ذ": "D",
+    "س": "S", "ص": "S", "ز": "S", "ش": "S", "ظ": "S", "چ": "S", "ل": "L", "ر": "R", "م": "M", "ن": "N",
+}
+_DEVANAGARI = {
+    "ब": "B", "भ": "B", "प": "B", "फ": "F", "व": "F", "क": "K", "ख": "K", "ग": "G", "घ": "G",
+    "ज": "G", "झ": "G", "त": "T", "थ": "T", "ट": "T", "ठ": "T", "द": "D", "ध": "D", "ड": "D",
+    "ढ": "D", "स": "S", "श": "S", "ष": "S", "च": "S", "छ": "S", "ल": "L", "र": "R", "म": "M",
+    "न": "N", "ण": "N", "ङ": "N", "ञ": "N", "\u0902": "N",
+}
+# Nukta letters: ज़ is z, फ़ is f, ड़/ढ़ are flaps written r in Latin.
+_DEVA_NUKTA_CLASS = {"ज": "S", "फ": "F", "ड": "R", "ढ": "R", "क": "K", "ख": "K", "ग": "G"}
+_ARABIC_CLITICS = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف", "ك")
+
+
+@lru_cache(maxsize=200_000)
+def skeleton(word: str) -> str:
+    """The consonant-class skeleton of one word in Latin, Arabic or Devanagari.
+
+    Repeated classes collapse ("Harrison" = "Harison"); words of other scripts
+    give "". Deterministic and table-driven, so a new script is a new table.
+    """
+    out: list[str] = []
+    w = unicodedata.normalize("NFD", word)
+    if w and "a" <= w[0].lower() <= "z":
+        w = "".join(c for c in w if not unicodedata.combining(c)).lower()
+        # c is s before e/i/y ("Cecil"), k elsewhere.
+        w = re.sub(r"c(?=[eiy])", "s", w)
+        for digraph, cls in _LATIN_DIGRAPHS:
+            w = w.replace(digraph, cls)
+        for c in w:
+            out.append(c if c.isupper() else _LATIN.get(c, ""))
+    else:
+        n = len(w)
+        for i, c in enumerate(w):
+            if c in _ARABIC:
+                out.append(_ARABIC[c])
+            elif c in _DEVANAGARI:
+                nukta = i + 1 < n and w[i + 1] == "\u093c"
+                out.append(_DEVA_NUKTA_CLASS.get(c, _DEVANAGARI[c]) if nukta else _DEVANAGARI[c])
+    collapsed: list[str] = []
+    for c in "".join(out):
+        if not collapsed or collapsed[-1] != c:
+            collapsed.append(c)
+    return "".join(collapsed)
+
+
+def name_keys(text: str, language: str | None, min_consonants: int = 3) -> list[str]:
+    """Skeleton keys of the words that may be names, sorted and unique.
+
+    Latin-script text capitalises names, so there only capitalised words that
+    do not open a sentence count; Arabic and Devanagari have no capitals, so
+    every word counts and rarity (document frequency) sorts names from words
+    later. Arabic words also give their skeleton without leading clitics
+    (و ب ل ف ك ال), since a name may carry them.
+    """
+    keys: set[str] = set()
+    for m in TOKEN_RE.finditer(text):
+        tok = m.group()
+        if tok[0].isdigit():
+            continue
+        first = tok[0]
+        if "a" <= first.lower() <= "z" or first in "ÁÉÍÓÚáéíóú":
+            if not first.isupper() or _opens_sentence(text, m.start()):
+                continue
+            variants = [tok]
+        elif "\u0600" <= first <= "\u06ff":
+            variants = [tok] + [tok[len(c):] for c in _ARABIC_CLITICS if tok.startswith(c) and len(tok) - len(c) >= 3]
+        elif "\u0900" <= first <= "\u097f":
+            variants = [tok]
+        else:
+            continue
+        for v in variants:
+            sk = skeleton(v)
+            if len(sk) >= min_consonants:
+                keys.add("w:" + sk)
+    return sorted(keys)
+
+
+def _opens_sentence(text: str, pos: int) -> bool:
+    j = pos - 1
+    while j >= 0 and text[j] in " \t\"'“”«»(":
+        j -= 1
+    return j < 0 or text[j] in ".!?:\n\u0964\u061f"
+
+
+_NUMBER = re.compile(r"\d+(?:[.,\u066b\u066c]\d+)*")
+
+
+def number_keys(text: str) -> list[str]:
+    """Numbers of two digits or more, in any script's digits, as "n:<value>".
+
+    "380,000", "380٬000" and "३८०,०००" meet as "n:380000"; "7.5" and "7٫5"
+    as "n:7.5". Single digits are too common to say anything about a story.
+    """
+    keys: set[str] = set()
+    for m in _NUMBER.finditer(text):
+        raw = m.group()
+        digits = "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in raw)
+        # A group of exactly three digits after a separator is thousands;
+        # anything else after "." or "٫" is a decimal part.
+        parts = re.split(r"([.,\u066b\u066c])", digits)
+        value = parts[0]
+        for sep, grp in zip(parts[1::2], parts[2::2]):
+            if sep in ",\u066c" and len(grp) == 3:
+                value += grp
+            elif sep in ".\u066b":
+                value += "." + grp
+            else:
+                keys.add("n:" + value.lstrip("0"))
+                value = grp
+        value = value.lstrip("0") or "0"
+        if len(value.split(".")[0]) >= 2 or "." in value:
+            keys.add("n:" + value)
+    return sorted(k for k in keys if len(k) > 3 or "." in k)
+
+
+def signature(
+    doc_row: Mapping[str, Any],
+    entities: Iterable[Mapping[str, Any]],
+    dates: Iterable[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """The compact record alignment works on (the build keeps only these in memory).
+
+    `doc_row` needs `id`, `language`, `text` and may have `published`
+    (date, ISO string or None); `entities` and `dates` are what
+    `Gazetteer.find` and `Calendar.find_dates` returned for its text.
+    `labels` maps a few keys to a surface form, for naming clusters.
+    """
+    text = str(doc_row.get("text") or "")
+    language = doc_row.get("language")
+    published = _as_date(doc_row.get("published"))
+    qids: dict[str, str] = {}
+    for e in entities:
+        qids.setdefault(str(e["qid"]), str(e.get("canonical") or e.get("text") or e["qid"]))
+    day_dates = sorted({d["date"].isoformat() for d in dates if d.get("precision") == "day"})
+    keys = number_keys(text) + name_keys(text, language)
+    labels = dict(sorted(qids.items()))
+    # Surface forms for the name keys that open the document (its headline),
+    # which is where a curator looks first.
+    for m in TOKEN_RE.finditer(text[:300]):
+        sk = skeleton(m.group())
+        if len(sk) >= 3 and f"w:{sk}" in keys and f"w:{sk}" not in labels:
+            labels[f"w:{sk}"] = m.group()
+    return {
+        "id": str(doc_row["id"]),
+        "language": language,
+        "published": published,
+        "entities": sorted(qids),
+        "dates": day_dates,
+        "keys": keys,
+        "labels": labels,
+    }
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------------
+# The topic catalog.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    title: str
+    start: dt.date
+    end: dt.date
+    place: str | None
+    entities: tuple[str, ...]
+    min_entities: int
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: str
+    start: dt.date
+    end: dt.date
+    entities: tuple[str, ...]
+    min_entities: int
+    events: tuple[Event, ...]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    topics: tuple[Topic, ...]
+
+    @property
+    def by_id(self) -> dict[str, Topic]:
+        return {t.id: t for t in self.topics}
+
+
+def load_catalog(corpus_dir: str | Path) -> Catalog | None:
+    """Read `topics.yaml` from a corpus folder; None when the folder has none.
+
+    A corpus without a catalog is aligned by clustering alone (DESIGN).
+    """
+    from .dates import _validate
+
+    path = Path(corpus_dir)
+    if path.is_dir():
+        path = path / "topics.yaml"
+    if not path.exists():
+        return None
+    try:
+        data = _plain(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {exc}") from exc
+    _validate(data, path, "topics")
+    topics = []
+    seen: set[str] = set()
+    for t in data["topics"]:
+        events = tuple(
+            Event(
+                id=e["id"],
+                title=e["title"],
+                start=_as_date(e["window"]["start"]),  # type: ignore[arg-type]
+                end=_as_date(e["window"]["end"]),  # type: ignore[arg-type]
+                place=e.get("place"),
+                entities=tuple(e.get("entities") or ()),
+                min_entities=int(e.get("min_entities", math.ceil(len(e.get("entities") or ()) / 2))),
+            )
+            for e in t.get("events") or []
+        )
+        for ident in [t["id"], *(e.id for e in events)]:
+            if ident in seen:
+                raise ValueError(f"{path}: duplicate id {ident}")
+            seen.add(ident)
+        entities = tuple(t["entities"])
+        topics.append(
+            Topic(
+                id=t["id"],
+                title=t["title"],
+                start=_as_date(t["window"]["start"]),  # type: ignore[arg-type]
+                end=_as_date(t["window"]["end"]),  # type: ignore[arg-type]
+                entities=entities,
+                min_entities=int(t.get("min_entities", len(entities))),
+                events=events,
+            )
+        )
+    return Catalog(tuple(topics))
+
+
+def _plain(value: Any) -> Any:
+    """YAML reads 2021-05-12 as a date; the schema (like JSON) speaks strings."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+# ---------------------------------------------------------------------------
+# Assignment.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Assignment:
+    topic_id: str
+    topic_title: str
+    event_id: str | None
+    topic_source: str  # "catalog" | "cluster"
+    score: float
+    evidence: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "topic_id": self.topic_id,
+            "topic_title": self.topic_title,
+            "event_id": self.event_id,
+            "topic_source": self.topic_source,
+            "score": self.score,
+            "evidence": list(self.evidence),
+        }
+
+
+@dataclass(frozen=True)
+class ClusterParams:
+    """Knobs of the clustering; the defaults are what `scripts/measure-ntrex-alignment` reports.
+
+    `threshold` is the least average-link similarity at which two clusters
+    merge; `max_df_fraction`/`max_df` drop keys too common to tell stories
+    apart (they also bound the candidate pairs an inverted index yields);
+    `neighbours` keeps each document's strongest candidate links only.
+    A name key met in one language only is far more often a common word
+    of that language than a transliterated name; it weighs
+    `single_script_name_weight` of a name key met across scripts.
+    The defaults were chosen on the 20 NTREX stories (see the report of
+    `scripts/measure-ntrex-alignment`): F1 stays >= 0.93 for thresholds
+    0.15-0.25, so they are not balanced on a knife edge, but they were
+    not validated on unseen stories.
+    """
+
+    threshold: float = 0.2
+    max_df_fraction: float = 0.2
+    max_df: int = 200
+    neighbours: int = 30
+    entity_weight: float = 2.0
+    date_weight: float = 1.5
+    number_weight: float = 1.0
+    name_weight: float = 1.0
+    single_script_name_weight: float = 0.1
+    min_df_limit: int = 5
+
+
+def _doc_dates(sig: Mapping[str, Any]) -> list[dt.date]:
+    out = [d for d in (_as_date(x) for x in sig.get("dates") or []) if d is not None]
+    pub = _as_date(sig.get("published"))
+    if pub is not None:
+        out.append(pub)
+    return out
+
+
+def _catalog_match(sig: Mapping[str, Any], catalog: Catalog) -> Assignment | None:
+    """The best catalog topic (and event) for one signature, or None.
+
+    A topic fits when the document names at least `min_entities` of its
+    defining entities and its publication date (when known) lies in the
+    topic's window; dates the text mentions only add evidence, since news
+    also recalls the past ("since 2014"). Among a topic's events the one
+    whose defining entities and dates fit best wins; a tie leaves no event.
+    """
+    doc_entities = set(sig.get("entities") or [])
+    published = _as_date(sig.get("published"))
+    mentioned = [d for d in (_as_date(x) for x in sig.get("dates") or []) if d is not None]
+    best: tuple[float, str, Assignment] | None = None
+    for topic in catalog.topics:
+        shared = [q for q in topic.entities if q in doc_entities]
+        if len(shared) < topic.min_entities:
+            continue
+        if published is not None and not (topic.start <= published <= topic.end):
+            continue
+        in_window = [d for d in mentioned if topic.start <= d <= topic.end]
+        entity_part = len(shared) / max(1, len(topic.entities))
+        date_part = 1.0 if (published is not None or in_window) else 0.5
+        event_id, event_score, event_evidence = _best_event(topic, doc_entities, published, mentioned)
+        score = round(0.6 * entity_part + 0.2 * date_part + 0.2 * event_score, 4)
+        evidence = tuple(
+            sorted(set(shared) | set(event_evidence) | {d.isoformat() for d in in_window})
+        )
+        assignment = Assignment(topic.id, topic.title, event_id, "catalog", score, evidence)
+        key = (score, topic.id)
+        if best is None or key[0] > best[0] or (key[0] == best[0] and key[1] < best[1]):
+            best = (score, topic.id, assignment)
+    return best[2] if best else None
+
+
+def _best_event(
+    topic: Topic, doc_entities: set[str], published: dt.date | None, mentioned: list[dt.date]
+) -> tuple[str | None, float, list[str]]:
+    scored: list[tuple[float, str, list[str]]] = []
+    for event in topic.events:
+        if published is not None and not (event.start <= published <= event.end + dt.timedelta(days=14)):
+            continue
+        shared = [q for q in event.entities if q in doc_entities]
+        if len(shared) < event.min_entities:
+            continue
+        in_window = [d.isoformat() for d in mentioned if event.start <= d <= event.end]
+        # A publication date has passed the window test above.
+        date_part = 1.0 if (in_window or published is not None) else 0.0
+        score = 0.7 * len(shared) / max(1, len(event.entities)) + 0.3 * date_part
+        scored.append((round(score, 4), event.id, shared + in_window))
+    if not scored:
+        return None, 0.0, []
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    if len(scored) > 1 and scored[0][0] == scored[1][0]:
+        return None, 0.0, []
+    return scored[0][1], scored[0][0], scored[0][2]
+
+
+def _script_of_language(sig: Mapping[str, Any]) -> str:
+    return str(sig.get("language") or "?")[:2]
+
+
+def _key_weights(signatures: Sequence[Mapping[str, Any]], params: ClusterParams) -> dict[str, float]:
+    """Inverse-document-frequency weight per key, by key kind.
+
+    Keys in one document say nothing about pairs and keys in too many say
+    nothing about stories; both get no weight. A name key met in one
+    language only is more likely a common word of that language than a
+    transliterated name, so it counts less.
+    """
+    n = len(signatures)
+    df: Counter[str] = Counter()
+    langs: dict[str, set[str]] = defaultdict(set)
+    for sig in signatures:
+        ks = _all_keys(sig)
+        df.update(ks)
+        lang = _script_of_language(sig)
+        for k in ks:
+            if k.startswith("w:"):
+                langs[k].add(lang)
+    # A small corpus keeps every shared key: "in most of 5 documents" is
+    # still evidence there, while in 100k documents it is noise.
+    limit = min(params.max_df, max(params.min_df_limit, int(params.max_df_fraction * n)))
+    weights: dict[str, float] = {}
+    for k, c in df.items():
+        if c < 2 or c > limit:
+            continue
+        idf = math.log(n / c) + 0.1
+        kind = k[:2]
+        if kind == "e:":
+            w = params.entity_weight
+        elif kind == "d:":
+            w = params.date_weight
+        elif kind == "n:":
+            w = params.number_weight
+        else:
+            w = params.name_weight if len(langs[k]) > 1 else params.single_script_name_weight
+        weights[k] = w * idf
+    return weights
+
+
+def _all_keys(sig: Mapping[str, Any]) -> list[str]:
+    return (
+        ["e:" + q for q in sig.get("entities") or []]
+        + ["d:" + d for d in sig.get("dates") or []]
+        + list(sig.get("keys") or [])
+    )
+
+
+def similarity(a: Mapping[str, Any], b: Mapping[str, Any], weights: Mapping[str, float]) -> float:
+    """Weighted overlap of two signatures, in [0, 1] (cosine of weighted key sets)."""
+    ka = {k for k in _all_keys(a) if k in weights}
+    kb = {k for k in _all_keys(b) if k in weights}
+    if not ka or not kb:
+        return 0.0
+    shared = sum(weights[k] ** 2 for k in ka & kb)
+    na = math.sqrt(sum(weights[k] ** 2 for k in ka))
+    nb = math.sqrt(sum(weights[k] ** 2 for k in kb))
+    return min(1.0, shared / (na * nb))
+
+
+def _candidate_graph(
+    signatures: Sequence[Mapping[str, Any]], weights: Mapping[str, float], params: ClusterParams
+) -> dict[int, dict[int, float]]:
+    """Similarities of documents that share a key, each kept to its top neighbours.
+
+    The inverted index yields only pairs that share a key of bounded
+    frequency, so the work is at most `max_df` per key occurrence, not N².
+    """
+    postings: dict[str, list[int]] = defaultdict(list)
+    vectors: list[dict[str, float]] = []
+    norms: list[float] = []
+    for i, sig in enumerate(signatures):
+        vec = {k: weights[k] for k in set(_all_keys(sig)) if k in weights}
+        vectors.append(vec)
+        norms.append(math.sqrt(sum(w * w for w in vec.values())) or 1.0)
+        for k in sorted(vec):
+            postings[k].append(i)
+    dots: dict[tuple[int, int], float] = defaultdict(float)
+    for k in sorted(postings):
+        docs = postings[k]
+        w2 = weights[k] ** 2
+        for x in range(len(docs)):
+            for y in range(x + 1, len(docs)):
+                dots[(docs[x], docs[y])] += w2
+    neighbours: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for (i, j), dot in dots.items():
+        s = dot / (norms[i] * norms[j])
+        neighbours[i].append((s, j))
+        neighbours[j].append((s, i))
+    graph: dict[int, dict[int, float]] = defaultdict(dict)
+    for i, lst in neighbours.items():
+        lst.sort(key=lambda t: (-t[0], t[1]))
+        for s, j in lst[: params.neighbours]:
+            graph[i][j] = s
+            graph[j][i] = s
+    return graph
+
+
+def _average_link(n: int, graph: Mapping[int, Mapping[int, float]], threshold: float) -> list[list[int]]:
+    """Average-linkage agglomeration over a sparse similarity graph.
+
+    Clusters merge, best first, while the mean similarity over all their
+    document pairs (missing links count as 0) reaches `threshold`. Average
+    linkage resists the chaining that joins two stories through one shared
+    number, which single linkage (connected components) does not.
+    """
+    members: dict[int, list[int]] = {i: [i] for i in range(n)}
+    link: dict[int, dict[int, float]] = {i: dict(graph.get(i, {})) for i in range(n)}
+    heap: list[tuple[float, int, int]] = []
+    for i in range(n):
+        for j, s in link[i].items():
+            if i < j and s >= threshold:
+                heapq.heappush(heap, (-s, i, j))
+    next_id = n
+    while heap:
+        neg, a, b = heapq.heappop(heap)
+        if a not in members or b not in members:
+            continue
+        total = link[a].get(b, 0.0)
+        avg = total / (len(members[a]) * len(members[b]))
+        if abs(avg + neg) > 1e-12:
+            continue  # stale entry
+        if avg < threshold:
+            break
+        c = next_id
+        next_id += 1
+        members[c] = sorted(members.pop(a) + members.pop(b))
+        la, lb = link.pop(a), link.pop(b)
+        merged: dict[int, float] = defaultdict(float)
+        for other, s in list(la.items()) + list(lb.items()):
+            if other in (a, b):
+                continue
+            merged[other] += s
+        link[c] = dict(merged)
+        for other, s in merged.items():
+            link[other].pop(a, None)
+            link[other].pop(b, None)
+            link[other][c] = s
+            avg_oc = s / (len(members[c]) * len(members[other]))
+            if avg_oc >= threshold:
+                heapq.heappush(heap, (-avg_oc, min(c, other), max(c, other)))
+    return sorted(members.values(), key=lambda m: m[0])
+
+
+def _cluster_id(member_ids: Sequence[str]) -> str:
+    digest = hashlib.sha256("\n".join(sorted(member_ids)).encode("utf-8")).hexdigest()
+    return f"cluster-{digest[:12]}"
+
+
+def _cluster_title(
+    sigs: Sequence[Mapping[str, Any]], weights: Mapping[str, float]
+) -> tuple[str, list[str]]:
+    """A title for a curator from the keys most members share, and that evidence."""
+    counts: Counter[str] = Counter()
+    labels: dict[str, str] = {}
+    for sig in sigs:
+        counts.update(k for k in set(_all_keys(sig)) if k in weights)
+        for k, v in (sig.get("labels") or {}).items():
+            labels.setdefault(k if k.startswith(("w:", "n:", "d:")) else "e:" + k, v)
+    # What most members share first; rarity breaks ties.
+    ranked = sorted(counts, key=lambda k: (-counts[k], -weights[k], k))
+    shared = [k for k in ranked if counts[k] >= 2] or ranked
+    evidence = shared[:8]
+    words = []
+    for k in evidence[:5]:
+        if k.startswith("n:"):
+            words.append(k[2:])
+        elif k.startswith("d:"):
+            words.append(k[2:])
+        else:
+            words.append(labels.get(k, k[2:]))
+    title = ", ".join(words) if words else "unlabelled documents"
+    return f"[candidate] {title}", [k.split(":", 1)[1] for k in evidence]
+
+
+def assign_topics(
+    signatures: Sequence[Mapping[str, Any]],
+    catalog: Catalog | None,
+    params: ClusterParams | None = None,
+) -> dict[str, Assignment]:
+    """A topic for every document: a catalog topic where one fits, else a cluster.
+
+    Documents that fit no catalog topic (all of them without a catalog) are
+    grouped by average-linkage clustering of their entity, date, number and
+    name-key signatures into candidate topics with deterministic ids
+    (`cluster-<sha256 of sorted member ids>`) and a title from their top keys,
+    for a curator to name. A document alone in its cluster still gets one.
+    The result does not depend on input order.
+    """
+    params = params or ClusterParams()
+    ordered = sorted(signatures, key=lambda s: str(s["id"]))
+    ids = [str(s["id"]) for s in ordered]
+    if len(set(ids)) != len(ids):
+        dup = sorted({i for i in ids if ids.count(i) > 1})[:3]
+        raise ValueError(f"duplicate document ids in signatures: {', '.join(dup)}")
+    result: dict[str, Assignment] = {}
+    rest: list[Mapping[str, Any]] = []
+    for sig in ordered:
+        match = _catalog_match(sig, catalog) if catalog is not None else None
+        if match is not None:
+            result[str(sig["id"])] = match
+        else:
+            rest.append(sig)
+    if rest:
+        # Weights come from the whole corpus: a key's rarity is a corpus fact.
+        weights = _key_weights(ordered, params)
+        graph = _candidate_graph(rest, weights, params)
+        for group in _average_link(len(rest), graph, params.threshold):
+            sigs = [rest[i] for i in group]
+            member_ids = [str(s["id"]) for s in sigs]
+            title, evidence = _cluster_title(sigs, weights)
+            cid = _cluster_id(member_ids)
+            for i in group:
+                others = [graph.get(i, {}).get(j, 0.0) for j in group if j != i]
+                score = round(sum(others) / len(others), 4) if others else 0.0
+                result[str(rest[i]["id"])] = Assignment(cid, title, None, "cluster", score, tuple(evidence))
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Pairs.
+# ---------------------------------------------------------------------------
+
+_RATINGS = ("geography", "entities", "time", "narrative", "overall", "style", "tone")
+
+
+def _seeded(seed: int, *parts: str) -> random.Random:
+    """A Random seeded from `seed` and names, never from Python's salted `hash()`."""
+    digest = hashlib.sha256("\x1f".join([str(seed), *parts]).encode("utf-8")).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def _in_topic_pairs(docs: Sequence[str], k: int, rng: random.Random) -> list[tuple[str, str]]:
+    """Pairs inside one topic in which no document has more than `k` partners.
+
+    The documents are put in a seeded random order on a circle and each is
+    joined to its neighbours up to distance k//2 (and, for odd k and an even
+    count, to the document opposite): every document gets min(k, n-1)
+    partners or k-1, and the topic yields about n*k/2 pairs, never n².
+    """
+    n = len(docs)
+    if n < 2 or k <= 0:
+        return []
+    order = sorted(docs)
+    rng.shuffle(order)
+    if n - 1 <= k:
+        return [(order[i], order[j]) for i in range(n) for j in range(i + 1, n)]
+    pairs: set[tuple[str, str]] = set()
+    for i in range(n):
+        for step in range(1, k // 2 + 1):
+            pairs.add(tuple(sorted((order[i], order[(i + step) % n]))))  # type: ignore[arg-type]
+        if k % 2 == 1 and n % 2 == 0:
+            pairs.add(tuple(sorted((order[i], order[(i + n // 2) % n]))))  # type: ignore[arg-type]
+    return sorted(pairs)
+
+
+def make_pairs(
+    assignments: Mapping[str, Assignment],
+    signatures: Sequence[Mapping[str, Any]],
+    split_of_topic: Mapping[str, str],
+    k: int,
+    cross_k: int,
+    seed: int,
+) -> list[dict[str, Any]]:
+    """Rows of the `pairs` config: at most `k` partners per document inside its topic,
+    `cross_k` partners from other topics of the same split.
+
+    Linear in documents: in-topic partners follow a seeded circle (see
+    `_in_topic_pairs`), so no document has more than `k` in-topic partners;
+    each document then draws `cross_k` partners from other topics of the
+    same split (those also count for the partner, so a document may sit in
+    more cross-topic rows than `cross_k`), so no test document is ever paired
+    with a train document. A pair is emitted once, ids ordered; rows sorted
+    by pair_id.
+    """
+    if k < 0 or cross_k < 0:
+        raise ValueError("k and cross_k must be >= 0")
+    by_id = {str(s["id"]): s for s in signatures}
+    weights = _key_weights(list(by_id.values()), ClusterParams())
+    members: dict[str, list[str]] = defaultdict(list)
+    for doc_id in sorted(assignments):
+        if doc_id in by_id:
+            members[assignments[doc_id].topic_id].append(doc_id)
+    topics_of_split: dict[str, list[str]] = defaultdict(list)
+    for topic_id in sorted(members):
+        if topic_id not in split_of_topic:
+            raise ValueError(f"topic {topic_id} has no split")
+        topics_of_split[split_of_topic[topic_id]].append(topic_id)
+    chosen: set[tuple[str, str]] = set()
+    for topic_id in sorted(members):
+        for a, b in _in_topic_pairs(members[topic_id], k, _seeded(seed, "topic", topic_id)):
+            chosen.add((a, b) if a < b else (b, a))
+    if cross_k:
+        for topic_id in sorted(members):
+            others_topics = [t for t in topics_of_split[split_of_topic[topic_id]] if t != topic_id]
+            if not others_topics:
+                continue
+            for doc_id in members[topic_id]:
+                rng = _seeded(seed, "cross", doc_id)
+                # Draw a topic, then a document in it: O(cross_k), not O(split size).
+                for _ in range(cross_k):
+                    t = others_topics[rng.randrange(len(others_topics))]
+                    other = members[t][rng.randrange(len(members[t]))]
+                    chosen.add((doc_id, other) if doc_id < other else (other, doc_id))
+    rows = []
+    for a, b in sorted(chosen):
+        ta, tb = assignments[a].topic_id, assignments[b].topic_id
+        split_a, split_b = split_of_topic[ta], split_of_topic[tb]
+        assert split_a == split_b, "pairs never cross splits"
+        pair_id = hashlib.sha256(f"{a}\x1f{b}".encode("utf-8")).hexdigest()[:16]
+        row: dict[str, Any] = {
+            "pair_id": pair_id,
+            "id_1": a,
+            "id_2": b,
+            "language_1": by_id[a].get("language"),
+            "language_2": by_id[b].get("language"),
+            "topic_id_1": ta,
+            "topic_id_2": tb,
+            "same_topic": ta == tb,
+            "similarity": round(similarity(by_id[a], by_id[b], weights), 6),
+        }
+        row.update({name: None for name in _RATINGS})
+        row["num_raters"] = 0
+        row["split"] = split_a
+        rows.append(row)
+    rows.sort(key=lambda r: r["pair_id"])
+    return rows

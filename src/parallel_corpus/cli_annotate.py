@@ -1,0 +1,173 @@
+"""`parallel-corpus annotate push|pull|import`: the Label Studio round trip.
+
+push reads the built Parquet (`<build>/data/documents|pairs/*.parquet`) and sends tasks
+with predictions; pull exports each project once and merges normalized records into
+`annotations/`; import does the same from an export file, or only checks it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import click
+
+from . import annotations as ann
+from . import labelstudio as ls
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def read_rows(build_dir: Path, config: str) -> list[dict[str, Any]]:
+    """All rows of one built config, in file order; one error line when the build is missing."""
+    import pyarrow.parquet as pq
+
+    folder = Path(build_dir) / "data" / config
+    files = sorted(folder.glob("*.parquet"))
+    if not files:
+        raise ann.AnnotationError(f"{folder}: no *.parquet files: run parallel-corpus build first (or pass --build)")
+    rows: list[dict[str, Any]] = []
+    for path in files:
+        try:
+            rows.extend(pq.read_table(path).to_pylist())
+        except Exception as exc:  # pyarrow raises several types for a broken file
+            raise ann.AnnotationError(f"{path}: unreadable Parquet: {exc}") from exc
+    return rows
+
+
+def current_documents(build_dir: Path, required: bool) -> Optional[dict[str, dict[str, Any]]]:
+    """id -> {text, text_sha256} of the build, to check annotations against; None if absent and optional."""
+    try:
+        rows = read_rows(build_dir, "documents")
+    except ann.AnnotationError:
+        if required:
+            raise
+        return None
+    return {r["id"]: {"text": r["text"], "text_sha256": r["text_sha256"]} for r in rows}
+
+
+@click.group("annotate")
+def annotate() -> None:
+    """Round-trip annotations through Label Studio (LABEL_STUDIO_URL, LABEL_STUDIO_API_KEY).
+
+    \b
+      scripts/labelstudio start                     # prints the two export lines
+      parallel-corpus annotate push --kind documents
+      parallel-corpus annotate pull                 # -> annotations/*.jsonl
+      parallel-corpus annotate import export.json --check
+    """
+
+
+@annotate.command("push")
+@click.option("--kind", type=click.Choice(ann.KINDS), required=True, help="Which tasks to push.")
+@click.option("--build", "build_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True, help="Output folder of parallel-corpus build.")
+@click.option("--project", "title", default=None, help="Project title [default: 'parallel-corpus <kind>'].")
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True, help="Tasks per import call.")
+def push_cmd(kind: str, build_dir: Path, title: Optional[str], batch_size: int) -> None:
+    """Send documents or pairs as tasks, with the pipeline's guesses as predictions.
+
+    Pushing again adds only new tasks (keyed by id and text_sha256); a document whose
+    text changed gets a new task and its old one is marked outdated in its meta.
+    """
+    try:
+        documents = read_rows(build_dir, "documents")
+        if kind == "documents":
+            tasks = ls.tasks_from_documents(documents)
+        else:
+            tasks = ls.tasks_from_pairs(read_rows(build_dir, "pairs"), documents)
+        conn = ls.connect()
+        project_id = ls.ensure_project(conn, kind, title)
+        result = ls.push(conn, project_id, tasks, batch_size=batch_size)
+    except (ann.AnnotationError, ls.LabelStudioError) as exc:
+        _fail(str(exc))
+    click.echo(
+        f"{kind}: {result.added} new task(s) pushed to project {title or ls.PROJECT_TITLES[kind]!r} (id {project_id}) at {conn.url}; "
+        f"{result.already_there} already there; {result.outdated} old task(s) marked outdated ({result.seconds} s)"
+    )
+
+
+@annotate.command("pull")
+@click.option("--annotations", "annotations_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("annotations"), show_default=True)
+@click.option("--build", "build_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True, help="Build to check text hashes against (skipped with a note if absent).")
+@click.option("--project", "titles", multiple=True, help="KIND=TITLE for a project not under the default title.")
+def pull_cmd(annotations_dir: Path, build_dir: Path, titles: tuple[str, ...]) -> None:
+    """Export each project once and merge its annotations into ANNOTATIONS/<kind>.jsonl.
+
+    Nothing is written unless every export succeeded; a re-pull changes nothing.
+    """
+    overrides = dict(t.split("=", 1) for t in titles if "=" in t)
+    try:
+        documents = current_documents(build_dir, required=False)
+        conn = ls.connect()
+        emails = ls.annotator_emails(conn)
+        pending = []
+        for kind in ann.KINDS:
+            title = overrides.get(kind, ls.PROJECT_TITLES[kind])
+            project_id = ls.find_project(conn, title)
+            if project_id is None:
+                click.echo(f"{kind}: no project {title!r} at {conn.url}; nothing to pull", err=True)
+                continue
+            payload = ls.with_annotator_emails(ls.export(conn, project_id, "JSON"), emails)
+            pending.append((kind, ann.records_from_export_payload(payload, kind, "labelstudio-pull", documents)))
+        for kind, normalized in pending:  # all checks before the first write: no partial output
+            ann.validate_records(normalized.records, f"{kind} export")
+        results = [ann.store(annotations_dir, kind, normalized) for kind, normalized in pending]
+    except (ann.AnnotationError, ls.LabelStudioError) as exc:
+        _fail(str(exc))
+    if documents is None:
+        click.echo(f"note: {build_dir}/data/documents not found: text hashes were not checked against a build", err=True)
+    for r in results:
+        _report(r)
+
+
+def _report(r: ann.StoreResult) -> None:
+    c, s = r.counts, r.span_counts
+    click.echo(
+        f"{r.kind}: {c['added']} added, {c['updated']} updated, {c['unchanged']} unchanged -> {r.path}; "
+        f"spans {s['verified']} verified, {s['realigned']} realigned; {r.quarantined} quarantined -> {r.quarantine_path}"
+    )
+
+
+@annotate.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--check", is_flag=True, help="Only verify every span against the export's own task text; merge nothing, no corpus needed.")
+@click.option("--annotations", "annotations_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("annotations"), show_default=True)
+@click.option("--build", "build_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True)
+def import_cmd(files: tuple[Path, ...], check: bool, annotations_dir: Path, build_dir: Path) -> None:
+    """Merge Label Studio export FILE(s) (JSON, JSON-MIN or 0.x completions) into ANNOTATIONS.
+
+    A plain import needs the build (text hashes are checked) and refuses an export of
+    another project or label config. With --check, prints verified / realigned /
+    quarantined span counts per file and exits 1 if any span was quarantined.
+    """
+    if check:
+        _check_files(files)
+        return
+    try:
+        documents = current_documents(build_dir, required=True)
+        results = [ann.import_export(path, annotations_dir, documents) for path in files]
+    except ann.AnnotationError as exc:
+        _fail(str(exc))
+    for r in results:
+        _report(r)
+
+
+def _check_files(files: tuple[Path, ...]) -> None:
+    bad = 0
+    for path in files:
+        try:
+            r = ann.check_export(path)
+        except ann.AnnotationError as exc:
+            _fail(str(exc))
+        bad += r["quarantined"]
+        click.echo(
+            f"{path}: {r['format']}, {r['tasks']} task(s), {r['annotations']} annotation(s): "
+            f"{r['verified']} verified, {r['realigned']} realigned, {r['quarantined']} quarantined"
+            + (f" ({'; '.join(r['reasons'][:3])})" if r["reasons"] else "")
+        )
+    if bad:
+        sys.exit(1)
