@@ -22,6 +22,8 @@ from .splits import SPLIT_ORDER
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 CARD_TEMPLATE_NAME = "DATASET_CARD.md"
+CHANGELOG_HEADING = "## Changelog"
+COVERAGE_CHART = "coverage.png"
 
 _FALLBACK_TEMPLATE = """# {{pretty_name}}
 
@@ -42,6 +44,10 @@ _FALLBACK_TEMPLATE = """# {{pretty_name}}
 ## Topics
 
 {{topics}}
+
+## Changelog
+
+{{changelog}}
 """
 
 
@@ -160,7 +166,7 @@ def _schema_table(config: str) -> str:
     return _table(["column", "type", "meaning"], rows)
 
 
-def render(dataset: dict[str, Any], splits: dict[str, Any], report: dict[str, Any], release: Path, template_path: Optional[Path] = None) -> str:
+def render(dataset: dict[str, Any], splits: dict[str, Any], report: dict[str, Any], release: Path, template_path: Optional[Path] = None, changelog: str = "") -> str:
     """The release's README.md: YAML front matter, then the card."""
     template = template_path.read_text(encoding="utf-8") if template_path and template_path.is_file() else _FALLBACK_TEMPLATE
     values = {
@@ -174,9 +180,11 @@ def render(dataset: dict[str, Any], splits: dict[str, Any], report: dict[str, An
         "statistics": _statistics(release, dataset),
         "cleaning": _cleaning(report),
         "topics": _topics(report, dataset),
+        "coverage_chart": f"![Documents per topic and language]({COVERAGE_CHART})",
         "documents_columns": _schema_table("documents"),
         "parallel_columns": _schema_table("parallel"),
         "pairs_columns": _schema_table("pairs"),
+        "changelog": changelog or "First release of this dataset in this registry.",
     }
 
     def substitute(match: re.Match[str]) -> str:

@@ -85,15 +85,24 @@ def build(corpus_dir: Path, annotations_dir: Path, out_dir: Path, workers: int, 
 @click.option("--version", "version", default=None, help="Release version (default: corpus/dataset.yaml).")
 @click.option("--registry", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Release registry (default: CORPUS/releases.jsonl).")
 @click.option("--release", is_flag=True, help="Record the release's checksums, commit and library versions in the registry.")
-def publish(corpus_dir: Path, build_dir: Path, dist_dir: Path, version: Optional[str], registry: Optional[Path], release: bool) -> None:
-    """Write DIST/vX.Y.Z/ as a Hugging Face dataset folder (card + Parquet).
+@click.option("--push", "push_to", metavar="ORG/NAME", default=None, help="Upload the release to this Hub dataset and tag it vX.Y.Z (token from HF_TOKEN).")
+@click.option("--dry-run", is_flag=True, help="With --push: list what would be sent, send nothing.")
+def publish(corpus_dir: Path, build_dir: Path, dist_dir: Path, version: Optional[str], registry: Optional[Path], release: bool, push_to: Optional[str], dry_run: bool) -> None:
+    """Write DIST/vX.Y.Z/ as a Hugging Face dataset folder (card, Parquet,
+    croissant.json, checksums).
 
     A version that exists, in DIST or in the registry, with other bytes is
-    refused: bump the version in corpus/dataset.yaml.
+    refused, and so is a version step that does not fit the change since the
+    previous release in DIST (a removed or retyped column needs a major bump,
+    a new column or new documents a minor one): bump the version in
+    corpus/dataset.yaml.
     """
     from .config import CorpusError
+    from .hub import PushError, plan_push, push
     from .publish import PublishError, publish as run_publish
 
+    if dry_run and not push_to:
+        _fail("--dry-run goes with --push ORG/NAME")
     try:
         result = run_publish(corpus_dir, build_dir, dist_dir, version, registry, release)
     except (PublishError, CorpusError) as exc:
@@ -102,7 +111,71 @@ def publish(corpus_dir: Path, build_dir: Path, dist_dir: Path, version: Optional
     click.echo(f"v{result.version}: {result.path} {state}; {len(result.files)} files; {result.skipped_documents} raw file(s) skipped in the build")
     if release:
         click.echo(f"registered v{result.version} in {registry or corpus_dir / 'releases.jsonl'}")
+    if push_to:
+        try:
+            plan = plan_push(result.path, push_to)
+            if dry_run:
+                for line in plan.describe():
+                    click.echo(line)
+            else:
+                click.echo(f"pushed {plan.tag} to {push_to}: {push(plan)}")
+        except PushError as exc:
+            _fail(str(exc))
     click.echo(f'load it with: datasets.load_dataset("{result.path}", "documents")')
+
+
+@main.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("--dist", "dist_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"), show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the difference as JSON.")
+def diff(old: str, new: str, dist_dir: Path, as_json: bool) -> None:
+    """What changed from release OLD to release NEW (versions such as v0.1.0,
+    looked up in DIST, or paths): documents added, removed and changed,
+    human labels changed, configs and columns added, removed or retyped, and
+    the version bump that needs."""
+    from .releases import diff_releases
+
+    def folder(name: str) -> Path:
+        path = Path(name)
+        if path.is_dir():
+            return path
+        path = dist_dir / ("v" + name.lstrip("v"))
+        if not path.is_dir():
+            _fail(f"{name}: no such release folder (looked in {dist_dir})")
+        return path
+
+    result = diff_releases(folder(old), folder(new))
+    if as_json:
+        click.echo(json.dumps(result.as_json(), indent=2))
+    else:
+        click.echo(result.markdown(limit=1000))
+        click.echo(f"\nneeds at least a {result.required_bump()} bump" if result.required_bump() else "")
+
+
+@main.command("evaluate-alignment")
+@click.option("--gold", type=click.Path(path_type=Path, dir_okay=False, exists=True), required=True, help="Gold grouping: JSON {doc_id: group} or TSV doc_id<TAB>group.")
+@click.option("--build", "build_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True, help="Build whose documents' topic_id is scored.")
+def evaluate_alignment(gold: Path, build_dir: Path) -> None:
+    """Score the build's topic grouping against a gold grouping: pairwise
+    precision, recall and F1, and B-cubed, over the documents both name."""
+    import pyarrow.parquet as pq
+
+    from .evaluate import evaluate_alignment as score, read_gold
+
+    files = sorted((build_dir / "data" / "documents").glob("*.parquet"))
+    if not files:
+        _fail(f"{build_dir}: no built documents: run `parallel-corpus build` first")
+    predicted = {}
+    for f in files:
+        t = pq.read_table(f, columns=["id", "topic_id"])
+        predicted.update(zip(t.column("id").to_pylist(), t.column("topic_id").to_pylist()))
+    try:
+        gold_map = read_gold(gold)
+    except (ValueError, OSError) as exc:
+        _fail(f"{gold}: {exc}")
+    result = score(predicted, gold_map)
+    click.echo(json.dumps(result, indent=2, sort_keys=True))
 
 
 @main.command()

@@ -1,8 +1,8 @@
 """Publish: a build folder in, `dist/vX.Y.Z/` as a Hugging Face dataset folder out.
 
 A release is `README.md` (the card, with the YAML that `datasets` reads),
-`data/<config>/<split>-00000-of-00001.parquet`, `croissant.json` and
-`checksums.sha256`. It is
+`data/<config>/<split>-00000-of-00001.parquet`, `coverage.png`,
+`croissant.json` and `checksums.sha256`. It is
 written beside its final place and renamed into it, so nobody sees half a
 release, and a version that exists with other bytes is never overwritten.
 """
@@ -21,9 +21,10 @@ from typing import Any, Optional
 
 import pyarrow.parquet as pq
 
-from . import card, croissant, schema
+from . import card, chart, croissant, schema
 from .build import CONFIGS
 from .config import Corpus
+from .releases import check_bump, diff_releases, previous_release
 from .splits import SPLIT_ORDER
 
 CHECKSUMS = "checksums.sha256"
@@ -116,7 +117,19 @@ def publish(
     target = dist_dir / f"v{version}"
     staging = Path(tempfile.mkdtemp(prefix=f".v{version}.", dir=dist_dir))
     try:
-        _assemble(build_dir, staging, dataset | {"version": version}, report, card_template(corpus.root))
+        release_meta = dataset | {"version": version}
+        template = card_template(corpus.root)
+        splits = _assemble(build_dir, staging, release_meta, report, template, changelog="")
+        previous = previous_release(dist_dir, version)
+        diff = None
+        if previous is not None:
+            diff = diff_releases(previous, staging)
+            diff.new = version
+            problem = check_bump(diff)
+            if problem:
+                raise PublishError(f"{problem}: choose the version that fits in corpus/dataset.yaml")
+            changelog = diff.markdown() + _older_changelog(previous)
+            (staging / "README.md").write_text(card.render(release_meta, splits, report, staging, template, changelog), encoding="utf-8")
         croissant.write(staging / "croissant.json", dataset | {"version": version}, release_files(staging))
         files = release_files(staging)
         (staging / CHECKSUMS).write_text("".join(f"{h}  {name}\n" for name, h in files.items()), encoding="utf-8")
@@ -153,7 +166,19 @@ def card_template(corpus_root: Path) -> Optional[Path]:
     return None
 
 
-def _assemble(build_dir: Path, staging: Path, dataset: dict[str, Any], report: dict[str, Any], template: Optional[Path]) -> None:
+def _older_changelog(previous: Path) -> str:
+    """The changelog entries of the previous card, carried into the new one."""
+    text = (previous / "README.md").read_text(encoding="utf-8")
+    start = text.find(card.CHANGELOG_HEADING)
+    if start < 0:
+        return ""
+    body = text[start + len(card.CHANGELOG_HEADING):]
+    end = body.find("\n## ")
+    body = (body if end < 0 else body[:end]).strip()
+    return "\n\n" + body if body and not body.startswith("First release") else ""
+
+
+def _assemble(build_dir: Path, staging: Path, dataset: dict[str, Any], report: dict[str, Any], template: Optional[Path], changelog: str) -> dict[str, Any]:
     """Copy the Parquet files and write the card that describes them."""
     splits: dict[str, dict[str, dict[str, int]]] = {}
     for config in CONFIGS:
@@ -169,7 +194,11 @@ def _assemble(build_dir: Path, staging: Path, dataset: dict[str, Any], report: d
             splits.setdefault(config, {})[split] = {"num_examples": meta.num_rows, "num_bytes": table.nbytes}
     if "documents" not in splits:
         raise PublishError(f"{build_dir}: the build has no documents: run `parallel-corpus build` again")
-    (staging / "README.md").write_text(card.render(dataset, splits, report, staging, template), encoding="utf-8")
+    topics = report.get("topics", [])
+    extra = sorted({l for t in topics for l in t["languages"]} - set(dataset["languages"]))
+    chart.coverage_png(staging / card.COVERAGE_CHART, topics, [*dataset["languages"], *extra])
+    (staging / "README.md").write_text(card.render(dataset, splits, report, staging, template, changelog), encoding="utf-8")
+    return splits
 
 
 def _register(registry: Path, version: str, files: dict[str, str], corpus_root: Path) -> None:

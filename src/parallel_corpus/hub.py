@@ -1,0 +1,76 @@
+"""Pushing a release to the Hugging Face Hub, tagged with its version.
+
+The plan (which repository, which files with which sha256, which tag) is
+computed first and is what `--dry-run` prints, so a maintainer sees exactly
+what would be sent; the push then carries out that plan with
+`huggingface_hub`. The token comes from `HF_TOKEN` and is never printed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .publish import CHECKSUMS, release_files, sha256_of
+
+_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class PushError(RuntimeError):
+    """The release cannot be pushed; nothing was sent."""
+
+
+@dataclass(frozen=True)
+class PushPlan:
+    repo_id: str
+    folder: Path
+    version: str
+    files: dict[str, str]  # path in the release -> sha256
+
+    @property
+    def tag(self) -> str:
+        return f"v{self.version}"
+
+    def describe(self) -> list[str]:
+        total = sum((self.folder / name).stat().st_size for name in self.files)
+        lines = [f"would create (if missing) dataset repository {self.repo_id}"]
+        lines += [f"would upload {name}  sha256 {digest}" for name, digest in sorted(self.files.items())]
+        lines.append(f"would tag the upload commit {self.tag}  ({len(self.files)} files, {total} bytes)")
+        return lines
+
+
+def plan_push(release: Path, repo_id: str) -> PushPlan:
+    release = Path(release)
+    if not _REPO_ID.match(repo_id):
+        raise PushError(f"{repo_id!r} is not a Hub dataset id: use ORG/NAME")
+    if not (release / "README.md").is_file():
+        raise PushError(f"{release}: not a release folder: run `parallel-corpus publish` first")
+    version = release.name.lstrip("v")
+    files = release_files(release)
+    files[CHECKSUMS] = sha256_of(release / CHECKSUMS)
+    return PushPlan(repo_id, release, version, files)
+
+
+def push(plan: PushPlan) -> str:
+    """Upload the release and tag it; returns the commit URL."""
+    token = os.environ.get("HF_TOKEN")
+    if not token:
+        raise PushError("HF_TOKEN is not set: create a write token on the Hub and export HF_TOKEN")
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    api = HfApi(token=token)
+    try:
+        api.create_repo(plan.repo_id, repo_type="dataset", exist_ok=True)
+        info = api.upload_folder(
+            folder_path=str(plan.folder), repo_id=plan.repo_id, repo_type="dataset",
+            commit_message=f"Release {plan.tag}", allow_patterns=sorted(plan.files),
+        )
+        api.create_tag(plan.repo_id, tag=plan.tag, repo_type="dataset", revision=info.oid, tag_message=f"Release {plan.tag}")
+    except HfHubHTTPError as exc:
+        raise PushError(f"the Hub refused the push of {plan.tag} to {plan.repo_id}: {str(exc).splitlines()[0]}") from None
+    except Exception as exc:  # transport errors (httpx, OSError) reach us under many names
+        raise PushError(f"cannot reach the Hub to push {plan.tag}: {type(exc).__name__}: {exc}") from None
+    return str(info.commit_url)
