@@ -15,6 +15,7 @@ import os
 import shutil
 import sys
 import tempfile
+from contextlib import contextmanager
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,6 +168,11 @@ def build(
 
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with exclusive(out_dir, "build"):
+        return _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log)
+
+
+def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log) -> BuildReport:
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         spill = staging / "spill" / "documents.parquet"
@@ -189,6 +195,25 @@ def build(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return report
+
+
+@contextmanager
+def exclusive(target: Path, what: str) -> Iterator[None]:
+    """Hold `<target>.lock` while writing `target`: two builds (or publishes)
+    at once would otherwise swap half-written folders into place. The lock is
+    an OS lock, released when the process dies, so it never goes stale."""
+    from filelock import FileLock, Timeout
+
+    lock_path = target.with_name(f".{target.name}.lock")
+    lock = FileLock(str(lock_path), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise BuildError(f"another {what} is writing {target} (it holds {lock_path}): wait for it to finish") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _unlisted_files(corpus: Corpus, sources: list[Source]) -> list[str]:

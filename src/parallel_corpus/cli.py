@@ -97,6 +97,7 @@ def publish(corpus_dir: Path, build_dir: Path, dist_dir: Path, version: Optional
     a new column or new documents a minor one): bump the version in
     corpus/dataset.yaml.
     """
+    from .build import BuildError
     from .config import CorpusError
     from .hub import PushError, plan_push, push
     from .publish import PublishError, publish as run_publish
@@ -105,7 +106,7 @@ def publish(corpus_dir: Path, build_dir: Path, dist_dir: Path, version: Optional
         _fail("--dry-run goes with --push ORG/NAME")
     try:
         result = run_publish(corpus_dir, build_dir, dist_dir, version, registry, release)
-    except (PublishError, CorpusError) as exc:
+    except (PublishError, CorpusError, BuildError) as exc:
         _fail(str(exc))
     state = "unchanged (identical bytes already published)" if result.unchanged else "written"
     click.echo(f"v{result.version}: {result.path} {state}; {len(result.files)} files; {result.skipped_documents} raw file(s) skipped in the build")

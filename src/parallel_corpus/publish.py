@@ -22,7 +22,7 @@ from typing import Any, Optional
 import pyarrow.parquet as pq
 
 from . import card, chart, croissant, schema
-from .build import CONFIGS
+from .build import CONFIGS, exclusive
 from .config import Corpus
 from .releases import check_bump, diff_releases, previous_release
 from .splits import SPLIT_ORDER
@@ -115,13 +115,17 @@ def publish(
     dist_dir = Path(dist_dir)
     dist_dir.mkdir(parents=True, exist_ok=True)
     target = dist_dir / f"v{version}"
+    with exclusive(target, "publish"):
+        return _publish_locked(corpus, dataset, version, registry, build_dir, report, dist_dir, target, release)
+
+
+def _publish_locked(corpus, dataset, version, registry, build_dir, report, dist_dir, target, release) -> PublishResult:
     staging = Path(tempfile.mkdtemp(prefix=f".v{version}.", dir=dist_dir))
     try:
         release_meta = dataset | {"version": version}
         template = card_template(corpus.root)
         splits = _assemble(build_dir, staging, release_meta, report, template, changelog="")
         previous = previous_release(dist_dir, version)
-        diff = None
         if previous is not None:
             diff = diff_releases(previous, staging)
             diff.new = version
@@ -130,7 +134,7 @@ def publish(
                 raise PublishError(f"{problem}: choose the version that fits in corpus/dataset.yaml")
             changelog = diff.markdown() + _older_changelog(previous)
             (staging / "README.md").write_text(card.render(release_meta, splits, report, staging, template, changelog), encoding="utf-8")
-        croissant.write(staging / "croissant.json", dataset | {"version": version}, release_files(staging))
+        croissant.write(staging / "croissant.json", release_meta, release_files(staging))
         files = release_files(staging)
         (staging / CHECKSUMS).write_text("".join(f"{h}  {name}\n" for name, h in files.items()), encoding="utf-8")
 
