@@ -34,7 +34,7 @@ BATCH_ROWS = 1000
 # Text held in memory at once while grouping a topic's documents into
 # `parallel` rows; larger corpora take more passes over the spill.
 PARALLEL_TEXT_BUDGET = 256 * 1024 * 1024
-CONFIGS = ("documents", "parallel", "pairs")
+CONFIGS = ("documents", "parallel", "pairs", "annotations")
 
 
 class BuildError(RuntimeError):
@@ -182,12 +182,14 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
         if not signatures:
             raise BuildError("no document could be built: see the messages above")
 
-        overrides = _human_overrides(annotations_dir, report)
+        overrides = _human_overrides(corpus, annotations_dir, {doc_id: h for h, doc_id in seen_text.items()}, report)
         assignments = _align(corpus, signatures, overrides)
         split_of_topic = assign_splits({a.topic_id for a in assignments.values()}, dataset["splits"], seed)
         _pass_two(spill, staging, assignments, split_of_topic, overrides, report)
         _write_parallel(spill, staging, assignments, split_of_topic)
         _write_pairs(staging, signatures, assignments, split_of_topic, dataset, overrides)
+        if overrides is not None:
+            _write_annotations(staging, overrides, {d: split_of_topic[a.topic_id] for d, a in assignments.items()})
         shutil.rmtree(staging / "spill")
         (staging / "report.json").write_text(json.dumps(report.as_json(), ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
         _replace_dir(staging, out_dir)
@@ -261,14 +263,29 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
     return signatures, seen_text
 
 
-def _human_overrides(annotations_dir: Optional[Path], report: BuildReport) -> Any:
-    if annotations_dir is None or not any(Path(annotations_dir).glob("*.jsonl")):
+def _human_overrides(corpus: Corpus, annotations_dir: Optional[Path], text_hashes: dict[str, str], report: BuildReport) -> Any:
+    """The annotations that win over the pipeline, or None without any."""
+    if annotations_dir is None or not Path(annotations_dir).is_dir():
         return None
+    from .entities import load_gazetteer
+    from .langid import LanguageTable
     from .merge import load_overrides
 
-    overrides = load_overrides(Path(annotations_dir))
-    report.annotations = overrides.summary()
+    gazetteer = load_gazetteer(corpus.path("entities.yaml")) if corpus.has("entities.yaml") else None
+    overrides = load_overrides(Path(annotations_dir), text_hashes, LanguageTable.load(corpus.path("languages.yaml")), gazetteer)
+    if overrides is not None:
+        report.annotations = overrides.summary()
     return overrides
+
+
+def _write_annotations(staging: Path, overrides: Any, split_of_document: dict[str, str]) -> None:
+    """The `annotations` config: one row per human annotation, in its document's split."""
+    arrow_schema = schema.arrow_schema("annotations")
+    rows = overrides.annotation_rows(split_of_document)
+    for split in SPLIT_ORDER:
+        split_rows = [r for r in rows if r["split"] == split]
+        if split_rows:
+            write_parquet(pa.Table.from_pylist(split_rows, schema=arrow_schema), staging / "data" / "annotations" / parquet_name(split), arrow_schema)
 
 
 def _align(corpus: Corpus, signatures: list[dict[str, Any]], overrides: Any) -> dict[str, Any]:

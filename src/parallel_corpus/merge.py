@@ -1,0 +1,123 @@
+"""Human annotations into the build: what people set wins over the pipeline.
+
+Input: the normalized records in `annotations/*.jsonl` (written by `annotate
+pull` and `annotate import`) and the current documents' text hashes; output:
+the overrides the build applies to topics, events, languages, entity spans
+and pair ratings, plus the rows of the `annotations` config and the
+agreement figures for the report and the card. An annotation made on a text
+that has since changed is not applied: its offsets point into another string.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from .annotations import KINDS, agreement, human_overrides, read_jsonl
+
+
+@dataclass
+class Overrides:
+    records: list[dict[str, Any]]
+    documents: dict[str, dict[str, Any]]
+    pairs: dict[str, dict[str, Any]]
+    stale: list[str] = field(default_factory=list)
+    languages: Any = None
+    gazetteer: Any = None
+
+    def summary(self) -> dict[str, Any]:
+        by_status = Counter((r["kind"], r["status"]) for r in self.records)
+        return {
+            "records": len(self.records),
+            "by_kind_and_status": {f"{k}/{s}": n for (k, s), n in sorted(by_status.items())},
+            "documents_with_human_labels": len(self.documents),
+            "pairs_rated": len(self.pairs),
+            "stale_annotations": sorted(self.stale),
+            "agreement": agreement(self.records),
+        }
+
+    # -- topics and events ------------------------------------------------
+
+    def apply_to_assignments(self, assignments: Mapping[str, Any], catalog: Any) -> dict[str, Any]:
+        """A human topic or event replaces the pipeline's, with its title from the catalog."""
+        titles = {t.id: t.title for t in catalog.topics} if catalog is not None else {}
+        out = dict(assignments)
+        for doc_id, human in self.documents.items():
+            current = out.get(doc_id)
+            if current is None or (human["topic_id"] is None and human["event_id"] is None):
+                continue
+            topic_id = human["topic_id"] or current.topic_id
+            title = titles.get(topic_id) or (current.topic_title if topic_id == current.topic_id else topic_id)
+            event_id = human["event_id"] if human["event_id"] is not None else (current.event_id if topic_id == current.topic_id else None)
+            out[doc_id] = replace(
+                current, topic_id=topic_id, topic_title=title, event_id=event_id, topic_source="human",
+                score=1.0, evidence=(f"human:{human['annotator'] or human['annotation_key']}",),
+            )
+        return out
+
+    # -- languages and entity spans ---------------------------------------
+
+    def apply_to_document(self, row: dict[str, Any]) -> None:
+        human = self.documents.get(row["id"])
+        if human is None:
+            return
+        lang_code = human.get("language")
+        if lang_code and self.languages is not None and lang_code in {l.iso639_1 for l in self.languages.languages.values()}:
+            lang = self.languages.get(lang_code)
+            row.update(
+                language=lang.iso639_1, language_iso639_3=lang.iso639_3, script=lang.script, language_flores=lang.flores,
+                language_probability=1.0, language_source="human",
+            )
+            flags = [f for f in row["flags"] if f != "language_mismatch"]
+            if row["declared_language"] and row["declared_language"] != lang.iso639_1:
+                flags.append("language_mismatch")
+            row["flags"] = flags
+        if human["entities"]:
+            row["entities"] = [self._entity(row, span) for span in sorted(human["entities"], key=lambda s: (s["start"], s["end"]))]
+
+    def _entity(self, row: dict[str, Any], span: dict[str, Any]) -> dict[str, Any]:
+        """A human span, with the QID of the gazetteer entity it covers exactly, if any."""
+        qid = canonical = None
+        if self.gazetteer is not None:
+            found = [e for e in self.gazetteer.find(span["text"], row["language"]) if e["start"] == 0 and e["end"] == len(span["text"])]
+            if len(found) == 1:
+                qid, canonical = found[0]["qid"], found[0]["canonical"]
+        return {
+            "qid": qid, "type": span["type"], "canonical": canonical,
+            "start": span["start"], "end": span["end"], "text": span["text"], "source": "human",
+        }
+
+    # -- pair ratings -------------------------------------------------------
+
+    def apply_to_pairs(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            ratings = self.pairs.get(row["pair_id"])
+            if ratings:
+                row.update(ratings)
+
+    # -- the `annotations` config -------------------------------------------
+
+    def annotation_rows(self, split_of_document: Mapping[str, str]) -> list[dict[str, Any]]:
+        """One row per human annotation, in the split of the document it labels."""
+        rows = []
+        for r in self.records:
+            doc = r.get("document_id")
+            split = split_of_document.get(doc) if doc else None
+            if split is None:
+                continue
+            rows.append(dict(r, split=split))
+        return rows
+
+
+def load_overrides(annotations_dir: Path, text_hashes: Mapping[str, str], languages: Any = None, gazetteer: Any = None) -> Optional[Overrides]:
+    """The overrides in `annotations_dir`, or None when it holds no annotation."""
+    records = [r for kind in KINDS for r in read_jsonl(Path(annotations_dir) / f"{kind}.jsonl")]
+    if not records:
+        return None
+    documents = {doc_id: {"text_sha256": h} for doc_id, h in text_hashes.items()}
+    applied = human_overrides(records, documents)
+    everyone = human_overrides(records)
+    stale = sorted(set(everyone["documents"]) - set(applied["documents"]))
+    return Overrides(records, applied["documents"], applied["pairs"], stale, languages, gazetteer)
