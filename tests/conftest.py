@@ -3,7 +3,11 @@ and a copy of the corpus that a test may change."""
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
+import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -37,3 +41,39 @@ def stages():
 
     seed = yaml.safe_load((CORPUS / "dataset.yaml").read_text())["seed"]
     return Stages.load(CORPUS, seed)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def labelstudio_server(tmp_path_factory):
+    """(url, api key) of a real Label Studio server.
+
+    The one in LABEL_STUDIO_URL / LABEL_STUDIO_API_KEY if it answers; otherwise
+    one started by scripts/labelstudio (which installs it into .labelstudio/venv
+    the first time) on a free port with its own state folder, stopped at the end.
+    """
+    from parallel_corpus import labelstudio as ls
+
+    url, key = os.environ.get("LABEL_STUDIO_URL"), os.environ.get("LABEL_STUDIO_API_KEY")
+    if url and key:
+        try:
+            ls.connect(url, key, timeout=5)
+            yield url, key
+            return
+        except ls.LabelStudioError:
+            pass
+    state = tmp_path_factory.mktemp("labelstudio")
+    port, key = free_port(), secrets.token_hex(20)
+    env = dict(os.environ, LABEL_STUDIO_PORT=str(port), LABEL_STUDIO_API_KEY=key, LABEL_STUDIO_STATE_DIR=str(state))
+    started = subprocess.run([str(REPO / "scripts" / "labelstudio"), "start"], env=env, capture_output=True, text=True, timeout=900)
+    if started.returncode != 0:
+        pytest.fail(f"scripts/labelstudio start failed: {started.stderr.strip()}")
+    try:
+        yield f"http://127.0.0.1:{port}", key
+    finally:
+        subprocess.run([str(REPO / "scripts" / "labelstudio"), "stop"], env=env, capture_output=True, text=True, timeout=60)

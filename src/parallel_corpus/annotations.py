@@ -148,6 +148,8 @@ def _tasks_from_min(rows: list[dict[str, Any]], kind: Optional[str]) -> list[dic
             if name in MIN_META or (name in data and name not in controls):
                 continue
             result.extend(_min_value_to_results(name, value, controls.get(name), data))
+        if row.get("annotation_id") is None and not result:
+            continue  # a task nobody annotated: JSON-MIN still gives it a row
         task["annotations"].append({
             "id": _int_or_none(row.get("annotation_id")), "completed_by": _annotator(row.get("annotator")),
             "created_at": _str_or_none(row.get("created_at")), "updated_at": _str_or_none(row.get("updated_at")),

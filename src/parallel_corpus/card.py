@@ -45,6 +45,10 @@ _FALLBACK_TEMPLATE = """# {{pretty_name}}
 
 {{topics}}
 
+## Annotations
+
+{{annotations}}
+
 ## Changelog
 
 {{changelog}}
@@ -151,6 +155,31 @@ def _topics(report: dict[str, Any], dataset: dict[str, Any]) -> str:
     return text
 
 
+def _annotations(report: dict[str, Any]) -> str:
+    """Counts of human annotations and the agreement between annotators."""
+    ann = report.get("annotations") or {}
+    if not ann:
+        return "No human annotation is merged into this release yet: every label is the pipeline's."
+    lines = [
+        f"{ann['records']} human annotation(s); {ann['documents_with_human_labels']} document(s) carry human labels "
+        f"and {ann['pairs_rated']} pair(s) human ratings.",
+        "",
+        _table(["kind/status", "annotations"], [[k, v] for k, v in ann["by_kind_and_status"].items()]),
+    ]
+    if ann.get("stale_annotations"):
+        lines += ["", f"Not applied, because the text changed since it was annotated: {', '.join(f'`{d}`' for d in ann['stale_annotations'])}."]
+    agreement = ann.get("agreement") or {}
+
+    def fmt(v: Any) -> str:
+        return "n/a (fewer than two annotators on any item)" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    rows = [[f"documents: {k}", fmt(v)] for k, v in (agreement.get("documents") or {}).items()]
+    rows += [[f"pairs: {k}", fmt(v)] for k, v in (agreement.get("pairs") or {}).items()]
+    if rows:
+        lines += ["", "Agreement between annotators (Krippendorff's alpha; nominal for language, topic and event, interval for ratings; mean pairwise exact-match F1 for entity spans):", "", _table(["measure", "value"], rows)]
+    return "\n".join(lines)
+
+
 def _load_snippets(dataset: dict[str, Any], splits: dict[str, Any]) -> str:
     version = dataset["version"]
     lines = ["```python", "from datasets import load_dataset", ""]
@@ -180,6 +209,7 @@ def render(dataset: dict[str, Any], splits: dict[str, Any], report: dict[str, An
         "statistics": _statistics(release, dataset),
         "cleaning": _cleaning(report),
         "topics": _topics(report, dataset),
+        "annotations": _annotations(report),
         "coverage_chart": f"![Documents per topic and language]({COVERAGE_CHART})",
         "documents_columns": _schema_table("documents"),
         "parallel_columns": _schema_table("parallel"),

@@ -200,13 +200,6 @@ def validate(paths: tuple[Path, ...], registry: Optional[Path]) -> None:
     click.echo("valid", err=True)
 
 
-def _register_optional_commands() -> None:
-    """Commands whose modules pull heavier dependencies load lazily."""
-    try:
-        from .cli_annotate import annotate
-    except ImportError:  # pragma: no cover - the module ships with the package
-        return
-    main.add_command(annotate)
+from .cli_annotate import annotate  # noqa: E402  (the group needs `main` defined first only for registration)
 
-
-_register_optional_commands()
+main.add_command(annotate)

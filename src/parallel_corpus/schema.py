@@ -147,21 +147,19 @@ def validator(name: str):
 def record_errors(name: str, record: dict[str, Any]) -> list[tuple[str, str]]:
     """(field path, message) for every way `record` breaks schema `name`."""
     errors = []
-    for err in sorted(validator(name).iter_errors(_to_json_value(record)), key=lambda e: list(e.path)):
-        path = ".".join(str(p) for p in err.absolute_path) or (
-            err.validator_value[0] if err.validator == "required" and False else "-"
-        )
-        if err.validator == "required":
-            missing = err.message.split("'")[1] if "'" in err.message else "-"
-            path = ".".join([*map(str, err.absolute_path), missing]) if err.absolute_path else missing
-        errors.append((path, err.message))
+    for err in sorted(validator(name).iter_errors(_to_json_value(record)), key=lambda e: list(map(str, e.path))):
+        path = [str(p) for p in err.absolute_path]
+        if err.validator == "required" and "'" in err.message:
+            path.append(err.message.split("'")[1])  # "'license' is a required property"
+        errors.append((".".join(path) or "-", err.message))
     return errors
 
 
 def table_from_records(name: str, records: list[dict[str, Any]]) -> pa.Table:
     """An Arrow table of `records` with exactly the declared columns and types."""
     schema = arrow_schema(name)
-    missing = [f.name for f in schema if any(f.name not in r for r in records[:1])]
+    required = set(load_schema(name).get("required", []))
+    missing = [f.name for f in schema if f.name in required and any(f.name not in r for r in records[:1])]
     if missing:
         raise SchemaError(f"{name}: records lack declared columns {missing}")
     return pa.Table.from_pylist(records, schema=schema)
