@@ -65,6 +65,7 @@ class BuildReport:
     topics: list[dict[str, Any]] = field(default_factory=list)
     splits: dict[str, dict[str, int]] = field(default_factory=dict)
     annotations: dict[str, Any] = field(default_factory=dict)
+    gazetteer: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         removed = Counter()
@@ -83,6 +84,7 @@ class BuildReport:
             "skipped": self.skipped,
             "unlisted_files": self.unlisted_files,
             "annotations": self.annotations,
+            "gazetteer": self.gazetteer,
         }
 
 
@@ -162,6 +164,7 @@ def build(
     sources = sorted(corpus.sources(), key=lambda s: s.id)
     seed = int(dataset["seed"])
     report = BuildReport()
+    report.gazetteer = _gazetteer_stats(corpus)
     report.unlisted_files = _unlisted_files(corpus, sources)
     for name in report.unlisted_files:
         log(f"warning: raw/{name} is not listed in sources.jsonl; it is not built (add a line for it)")
@@ -216,6 +219,18 @@ def exclusive(target: Path, what: str) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def _gazetteer_stats(corpus: Corpus) -> dict[str, int]:
+    """How many entity QIDs the gazetteer holds and how many nobody checked
+    against Wikidata: the card must say so."""
+    if not corpus.has("entities.yaml"):
+        return {}
+    from .config import load_yaml
+
+    entities = (load_yaml(corpus.path("entities.yaml")) or {}).get("entities") or []
+    unverified = sum(1 for e in entities if not (e.get("qid_checked") or {}).get("verified"))
+    return {"entities": len(entities), "unverified_qids": unverified}
 
 
 def _unlisted_files(corpus: Corpus, sources: list[Source]) -> list[str]:

@@ -180,6 +180,16 @@ def _annotations(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _gazetteer(report: dict[str, Any]) -> str:
+    g = report.get("gazetteer") or {}
+    if not g:
+        return "No gazetteer: documents carry no entity QIDs."
+    return (
+        f"The gazetteer names {g['entities']} entities; {g['unverified_qids']} of their Wikidata QIDs are "
+        f"unverified (typed from memory, not yet checked against Wikidata), so treat those QIDs as likely, not certain."
+    )
+
+
 def _load_snippets(dataset: dict[str, Any], splits: dict[str, Any]) -> str:
     version = dataset["version"]
     lines = ["```python", "from datasets import load_dataset", ""]
@@ -210,6 +220,7 @@ def render(dataset: dict[str, Any], splits: dict[str, Any], report: dict[str, An
         "cleaning": _cleaning(report),
         "topics": _topics(report, dataset),
         "annotations": _annotations(report),
+        "gazetteer": _gazetteer(report),
         "coverage_chart": f"![Documents per topic and language]({COVERAGE_CHART})",
         "documents_columns": _schema_table("documents"),
         "parallel_columns": _schema_table("parallel"),
