@@ -8,9 +8,15 @@ import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# A cache of our own per test session: `datasets` keys its cache of a local
+# folder by path, and pytest reuses temporary paths across sessions, so a
+# shared cache could hand one session another session's release.
+os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="hf-datasets-cache-")
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"

@@ -128,6 +128,119 @@ def test_image_caption_keeps_the_caption_words(rules):
 def test_fold_ignores_case_marks_and_punctuation():
     assert fold("  JOIN the — conversation! ") == "join the conversation"
     assert fold("الأكْثَر قراءة") == fold("الأكثر قراءة")
+    assert fold("फ़ेसबुक") == fold("फेसबुक")
+
+
+PROSE = "The talks in Moscow went on for three hours and ended without a statement."
+
+
+def test_promo_broken_over_lines_and_glued_to_the_last_sentence(rules):
+    text = f"{PROSE}\n\nBoth sides said they would meet again next month.(For our Android app\n\nclick here. You can\n\nfollow us on Facebook and\n\nTwitter.)"
+    c = clean(text, rules)
+    assert [(r.line, r.reason, r.text) for r in c.removed] == [
+        (3, "promo", "(For our Android app"),
+        (5, "promo", "click here. You can"),
+        (7, "promo", "follow us on Facebook and"),
+        (9, "promo", "Twitter.)"),
+    ]
+    assert c.text == f"{PROSE}\n\nBoth sides said they would meet again next month."
+
+
+@pytest.mark.parametrize(
+    "line,reason",
+    [
+        ("(Download our app for Android. You can also follow us on Twitter.)", "promo"),
+        ("You can download our app and follow us on Twitter.", "promo"),
+        ("For live coverage of the match, click here", "chrome_suffix"),
+    ],
+)
+def test_promo_and_link_anchor_lines(rules, line, reason):
+    c = clean(f"{PROSE}\n{line}\n{PROSE.replace('three', 'four')}", rules)
+    assert [(r.text, r.reason) for r in c.removed] == [(line, reason)]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Users can follow the minister on Twitter, where he posts daily.",
+        "The company said it would download data from the app (Facebook says it will follow the rules).",
+        "He told reporters: click here was the name of the campaign.",
+    ],
+)
+def test_sentences_about_apps_are_kept(rules, line):
+    c = clean(f"{PROSE}\n{line}\n{PROSE.replace('three', 'four')}", rules)
+    assert c.removed == []
+
+
+def test_linked_headlines_between_paragraphs(rules):
+    text = "\n".join([
+        "Talks end without a deal", PROSE,
+        "Ukraine and Russia agree to a new round of talks",
+        "Why the grain deal matters for East Africa",
+        "Both delegations left Moscow on Tuesday evening, officials said.",
+        "What the two leaders discussed",
+        "The meeting covered the war, food security and energy prices.",
+    ])
+    c = clean(text, rules)
+    assert [(r.line, r.reason) for r in c.removed] == [(3, "related_link"), (4, "related_link")]
+    assert ("heading", "What the two leaders discussed") in [(b.type, b.text) for b in c.blocks]
+
+
+def test_one_linked_headline_after_a_read_also_stub(rules):
+    text = f"{PROSE}\nRead also:\nUkraine and Russia agree to a new round of talks\nBoth delegations left Moscow on Tuesday, officials said."
+    c = clean(text, rules)
+    assert [(r.line, r.reason) for r in c.removed] == [(2, "chrome_prefix"), (3, "related_link")]
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        ["1- The first of the steps here", "2- The second of the steps here"],
+        ['"Do you think he is telling the truth to the country?', 'He was told, "you have power when so many are powerless."'],
+        ["The talks were held in the capital", "on the day the ceasefire began"],
+    ],
+)
+def test_lists_quotes_and_broken_sentences_are_not_links(rules, pair):
+    if pair[1].startswith("on the"):
+        pair = [pair[0], pair[1] + "."]
+    c = clean("\n".join([PROSE, *pair, PROSE.replace("three", "four")]), rules)
+    assert c.removed == []
+
+
+def test_read_also_label_between_sentences_of_a_one_line_body(rules):
+    body = f"{PROSE} Read also: Both sides said they would meet again next month."
+    c = clean(f"Talks end without a deal\n{body}", rules)
+    assert [(r.line, r.reason, r.text) for r in c.removed] == [(2, "chrome_prefix", "Read also:")]
+    assert [b.text for b in c.blocks][1:] == [PROSE, "Both sides said they would meet again next month."]
+
+
+def test_a_video_title_may_open_like_a_link_stub(rules):
+    c = clean(f"Watch: the moment the talks ended in Moscow\n{PROSE}\nWatch: the delegations leave Moscow", rules)
+    assert c.title() == "Watch: the moment the talks ended in Moscow"
+    assert [(r.line, r.reason) for r in c.removed] == [(3, "chrome_prefix")]
+
+
+def test_a_title_printed_twice_above_the_article_is_not_a_caption(rules):
+    # Found by hypothesis: a doubled first line used to become a caption,
+    # which a second cleaning (seeing it once) took for a section label.
+    text = "0\n0\n0 0\n00\n1]"
+    first = clean(text, rules)
+    second = clean(first.text, rules)
+    assert second.removed == [] and second.text == first.text
+
+
+def test_explain_names_a_reason_for_every_removed_line(rules):
+    from parallel_corpus.clean import explain
+
+    text = f"Talks end without a deal\n.\n{PROSE} Read also: Both sides will meet again.\nJoin the conversation"
+    assert [(d.line, d.kept, d.reason, d.block_type) for d in explain(text, rules)] == [
+        (1, True, None, "title"),
+        (2, False, "punctuation_only", None),
+        (3, True, None, "paragraph"),
+        (3, False, "chrome_prefix", None),
+        (3, True, None, "paragraph"),
+        (4, False, "chrome_phrase", None),
+    ]
 
 
 lines = st.lists(

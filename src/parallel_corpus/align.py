@@ -193,7 +193,11 @@ def signature(
     qids: dict[str, str] = {}
     for e in entities:
         qids.setdefault(str(e["qid"]), str(e.get("canonical") or e.get("text") or e["qid"]))
-    day_dates = sorted({d["date"].isoformat() for d in dates if d.get("precision") == "day"})
+    # `date` may be a datetime.date (from `find_dates`) or its ISO string
+    # (from a row already shaped for Parquet).
+    day_dates = sorted(
+        {x.isoformat() for d in dates if d.get("precision") == "day" and (x := _as_date(d.get("date"))) is not None}
+    )
     keys = number_keys(text) + name_keys(text, language)
     labels = dict(sorted(qids.items()))
     # Surface forms for the name keys that open the document (its headline),
