@@ -23,8 +23,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-import yaml
+from yaml import YAMLError
 
+from .config import parse_yaml
 from .entities import TOKEN_RE
 
 __all__ = [
@@ -279,8 +280,8 @@ def load_catalog(corpus_dir: str | Path) -> Catalog | None:
     if not path.exists():
         return None
     try:
-        data = _plain(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except yaml.YAMLError as exc:
+        data = _plain(parse_yaml(path.read_text(encoding="utf-8")))
+    except YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML: {exc}") from exc
     _validate(data, path, "topics")
     topics = []

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from . import schema
 from .config import Corpus, Source
-from .pipeline import DocumentSkipped, Stages, process
+from .pipeline import DocumentSkipped, Stages, process_with_signature
 from .splits import SPLIT_ORDER, assign_splits
 
 # Rows per Arrow record batch in the spill and in the published files.
@@ -117,7 +117,7 @@ def _init_worker(corpus_dir: str, seed: int) -> None:
 def _run_one(source: Source) -> tuple[str, Any]:
     assert _WORKER_STAGES is not None
     try:
-        return "ok", process(source, _WORKER_STAGES)
+        return "ok", process_with_signature(source, _WORKER_STAGES)
     except DocumentSkipped as exc:
         return "skipped", {"id": exc.source.id, "file": exc.source.file, "reason": exc.reason, "message": str(exc)}
 
@@ -244,8 +244,6 @@ def _unlisted_files(corpus: Corpus, sources: list[Source]) -> list[str]:
 def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log):
     """Stream rows to the spill; keep signatures. Duplicate texts (same bytes,
     or the same text under other chrome) are reported and built once."""
-    from .align import signature
-
     arrow_schema = schema.arrow_schema("documents")
     spill.parent.mkdir(parents=True)
     signatures: list[dict[str, Any]] = []
@@ -259,7 +257,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
                 report.skipped.append(value)
                 log(f"skipped: {value['message']}")
                 continue
-            row = value
+            row, sig = value
             first = seen_text.get(row["text_sha256"])
             if first is not None:
                 entry = {"id": row["id"], "file": row["source"]["file"], "reason": "duplicate", "message": f"raw/{row['source']['file']}: same text as {first} after cleaning; built once"}
@@ -268,7 +266,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
                 continue
             seen_text[row["text_sha256"]] = row["id"]
             report.documents.append(_report_entry(row))
-            signatures.append(signature(row, row["entities"], row["dates"]))
+            signatures.append(sig)
             pending.append(row)
             if len(pending) >= BATCH_ROWS:
                 writer.write_table(pa.Table.from_pylist(pending, schema=arrow_schema))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
@@ -89,6 +90,7 @@ class EmptyDocument(ValueError):
     """Nothing is left of a document once its chrome is removed."""
 
 
+@lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """The form chrome is matched in: case, marks of Arabic vocalisation,
     punctuation and spacing do not make a line a different phrase."""

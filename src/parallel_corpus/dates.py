@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from yaml import YAMLError
 
+from .config import parse_yaml
 from .entities import WORD_CHAR_CLASS, key_with_origin, loose_regex
 
 __all__ = [
@@ -306,10 +307,10 @@ def load_calendar(corpus_dir: str | Path) -> Calendar:
     if path.is_dir():
         path = path / "dates.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"{path}: no month-name table (dates.yaml)") from exc
-    except yaml.YAMLError as exc:
+    except YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML: {exc}") from exc
     _validate(data, path, "dates")
     tables = {str(lang): table for lang, table in data["languages"].items()}

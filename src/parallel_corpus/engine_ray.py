@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from .config import Source
-from .pipeline import DocumentSkipped, Stages, process
+from .pipeline import DocumentSkipped, Stages, process_with_signature
 
 
 class _ProcessBatch:
@@ -28,7 +28,7 @@ class _ProcessBatch:
             source: Source = pickle.loads(blob)
             try:
                 statuses.append("ok")
-                payloads.append(pickle.dumps(process(source, self.stages)))
+                payloads.append(pickle.dumps(process_with_signature(source, self.stages)))
             except DocumentSkipped as exc:
                 statuses[-1] = "skipped"
                 payloads.append(pickle.dumps({"id": exc.source.id, "file": exc.source.file, "reason": exc.reason, "message": str(exc)}))
@@ -56,7 +56,7 @@ def run_ray(corpus_dir: Path, sources: list[Source], seed: int, workers: int, ad
             fn_constructor_args=(str(Path(corpus_dir).resolve()), seed),
             batch_size=32,
             batch_format="numpy",
-            concurrency=max(1, workers),
+            compute=ray.data.ActorPoolStrategy(size=max(1, workers)),
         )
         for row in ds.iter_rows():
             yield str(row["status"]), pickle.loads(row["payload"])

@@ -14,7 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from yaml import YAMLError
+
+from .config import parse_yaml
 
 __all__ = [
     "Gazetteer",
@@ -439,10 +441,10 @@ def load_gazetteer(path: str | Path) -> Gazetteer:
     if path.is_dir():
         path = path / "entities.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"{path}: no gazetteer (entities.yaml)") from exc
-    except yaml.YAMLError as exc:
+    except YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML: {exc}") from exc
     _validate(data, path, "entities")
     qids = [e["qid"] for e in data["entities"]]

@@ -11,6 +11,7 @@ letters, so a document costs no second langdetect call.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,10 @@ from typing import Optional, Sequence
 
 from .config import load_yaml
 from .script import compatible, count_letters, dominant_script
+
+
+# langdetect's own smoothing of an n-gram's probability (alpha / BASE_FREQ).
+_SMOOTHING = 0.5 / 10000
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,35 @@ class Detector:
         self._factory = detector_factory._factory
         self._factory.seed = seed
 
+    def ngrams(self, text: str) -> list[str]:
+        """The n-grams langdetect would sample from `text` (its own cleaning
+        and extraction), without the random trials that cost most of a call."""
+        detector = self._factory.create()
+        detector.append(text)
+        detector.cleaning_text()
+        return detector._extract_ngrams()
+
+    def posterior(self, text: str, candidates: Sequence[str]) -> dict[str, float]:
+        """Naive-Bayes posterior of `text` over a few candidate languages,
+        from langdetect's own profiles: deterministic, no sampling, and cheap,
+        so every block can be checked against the languages that plausibly
+        occur in its document. Empty when no n-gram is known."""
+        index = {lang: i for i, lang in enumerate(self._factory.langlist)}
+        known = [c for c in dict.fromkeys(candidates) if c in index]
+        grams = self.ngrams(text)
+        if not grams or not known:
+            return {}
+        table = self._factory.word_lang_prob_map
+        logs = {c: 0.0 for c in known}
+        for gram in grams:
+            probs = table[gram]
+            for c in known:
+                logs[c] += math.log(probs[index[c]] + _SMOOTHING)
+        top = max(logs.values())
+        weights = {c: math.exp(v - top) for c, v in logs.items()}
+        total = sum(weights.values())
+        return {c: w / total for c, w in weights.items()}
+
     def probabilities(self, text: str) -> list[tuple[str, float]]:
         """langdetect's ranked (language, probability); empty when it finds no
         letters it knows (a lone "." makes langdetect raise)."""
@@ -109,31 +143,23 @@ def tag(
     detector: Detector,
     declared: Optional[str] = None,
 ) -> DocumentLanguage:
-    """Languages of a document's blocks and of the document."""
-    letters = [count_letters(b) for b in blocks]
-    answers: list[list[tuple[str, float]]] = [
-        detector.probabilities(b) if n >= table.min_block_letters else [] for b, n in zip(blocks, letters)
-    ]
+    """Languages of a document's blocks and of the document.
 
-    # The document's language: letter-weighted votes of the blocks that were
-    # long enough; a document of short blocks only is asked about as a whole.
-    votes: dict[str, float] = defaultdict(float)
-    for answer, n in zip(answers, letters):
-        for lang, prob in answer:
-            votes[lang] += prob * n
-    if not votes:
-        whole = detector.probabilities("\n".join(blocks))
-        for lang, prob in whole:
-            votes[lang] += prob
-    if votes:
-        total = sum(votes.values())
-        doc_code = max(sorted(votes), key=lambda k: votes[k])
-        doc_prob = votes[doc_code] / total
+    One langdetect call decides the document (what langdetect alone would
+    cost); each block is then checked against the few languages that
+    plausibly occur in such a document with langdetect's profiles, and only a
+    block that looks like another language, or is in another script, gets a
+    langdetect call of its own.
+    """
+    letters = [count_letters(b) for b in blocks]
+    whole = detector.probabilities("\n".join(blocks))
+    if whole:
+        doc_code, doc_prob = whole[0]
     else:
         doc_code, doc_prob = (declared or "und"), 0.0
     doc_lang = table.get(doc_code)
 
-    out_blocks = [_block_language(b, n, a, doc_lang, table) for b, n, a in zip(blocks, letters, answers)]
+    out_blocks = [_block_language(b, n, doc_lang, table, detector) for b, n in zip(blocks, letters)]
     flags: list[str] = []
     if declared and table.get(declared).iso639_1 != doc_lang.iso639_1:
         flags.append("language_mismatch")
@@ -144,25 +170,32 @@ def tag(
     return DocumentLanguage(doc_lang, round(doc_prob, 6), out_blocks, flags)
 
 
-def _block_language(
-    text: str, letters: int, answer: list[tuple[str, float]], doc: Language, table: LanguageTable
-) -> BlockLanguage:
+def _block_language(text: str, letters: int, doc: Language, table: LanguageTable, detector: Detector) -> BlockLanguage:
     script, _ = dominant_script(text, table.script_share)
     other_script = script is not None and not compatible(script, doc.script)
-    if not answer:
-        flags = ["script_mismatch"] if other_script and letters else []
-        return BlockLanguage(doc.iso639_1, 0.0, True, flags)
-    top, prob = answer[0]
-    top_lang = table.get(top)
-    if top_lang.iso639_1 == doc.iso639_1:
-        return BlockLanguage(doc.iso639_1, round(prob, 6), False)
+    if letters < table.min_block_letters:
+        return BlockLanguage(doc.iso639_1, 0.0, True, ["script_mismatch"] if other_script and letters else [])
     if other_script:
-        # Another script is evidence no n-gram model can overturn: keep the
-        # block's own language, unless langdetect's answer does not even fit it.
+        # Another script is evidence no n-gram model can overturn: the block
+        # keeps the language langdetect finds for it alone.
+        answer = detector.probabilities(text)
+        if not answer:
+            return BlockLanguage(doc.iso639_1, 0.0, True, ["script_mismatch"])
+        top_lang = table.get(answer[0][0])
         flags = ["code_switching"] if compatible(script, top_lang.script) else ["code_switching", "script_mismatch"]
-        return BlockLanguage(top_lang.iso639_1, round(prob, 6), False, flags)
-    if top in doc.plausible_inside or top_lang.iso639_1 in doc.plausible_inside:
-        if prob >= table.code_switch_probability:
-            return BlockLanguage(top_lang.iso639_1, round(prob, 6), False, ["code_switching"])
-    doc_prob = next((p for lang, p in answer if table.get(lang).iso639_1 == doc.iso639_1), 0.0)
-    return BlockLanguage(doc.iso639_1, round(doc_prob, 6), True)
+        return BlockLanguage(top_lang.iso639_1, round(answer[0][1], 6), False, flags)
+    candidates = [doc.code, *(table.get(c).code for c in doc.plausible_inside)]
+    posterior = detector.posterior(text, candidates)
+    if not posterior:
+        return BlockLanguage(doc.iso639_1, 0.0, True)
+    top = max(sorted(posterior), key=lambda c: posterior[c])
+    if top == doc.code:
+        return BlockLanguage(doc.iso639_1, round(posterior[top], 6), False)
+    if posterior[top] >= table.code_switch_probability:
+        # Confirm with langdetect proper, over all its languages: an English
+        # quote in Swahili news passes, a Swahili line that merely looks a
+        # little English does not.
+        answer = detector.probabilities(text)
+        if answer and table.get(answer[0][0]).iso639_1 == table.get(top).iso639_1 and answer[0][1] >= table.code_switch_probability:
+            return BlockLanguage(table.get(top).iso639_1, round(answer[0][1], 6), False, ["code_switching"])
+    return BlockLanguage(doc.iso639_1, round(posterior.get(doc.code, 0.0), 6), True)

@@ -141,3 +141,13 @@ def _published(source: Source, dateline_date: Optional[dt.date]) -> Optional[dt.
     if source.published:
         return dt.date.fromisoformat(source.published)
     return dateline_date
+
+
+def process_with_signature(source: Source, stages: Stages) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The row and its alignment signature, both made where the document is:
+    a worker sends back the compact signature instead of the driver
+    recomputing it from the text."""
+    from .align import signature
+
+    row = process(source, stages)
+    return row, signature(row, row["entities"], row["dates"])
