@@ -12,7 +12,7 @@ letters, so a document costs no second langdetect call.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
@@ -21,6 +21,8 @@ from .config import load_yaml
 from .script import compatible, count_letters, dominant_script
 
 
+# langdetect reads at most this many characters of a text.
+_DOCUMENT_CHARS = 10_000
 # langdetect's own smoothing of an n-gram's probability (alpha / BASE_FREQ).
 _SMOOTHING = 0.5 / 10000
 
@@ -94,39 +96,21 @@ class Detector:
         init_factory()
         self._factory = detector_factory._factory
         self._factory.seed = seed
+        self._log_cache: dict[tuple[str, ...], dict[str, list[float]]] = {}
 
     def ngrams(self, text: str) -> list[str]:
         """The n-grams langdetect would sample from `text` (its own cleaning
-        and extraction), without the random trials that cost most of a call."""
+        and extraction). Extraction is most of a call's cost, so a block's
+        n-grams are extracted once and serve both the block and its document."""
         detector = self._factory.create()
         detector.append(text)
         detector.cleaning_text()
         return detector._extract_ngrams()
 
-    def posterior(self, text: str, candidates: Sequence[str]) -> dict[str, float]:
-        """Naive-Bayes posterior of `text` over a few candidate languages,
-        from langdetect's own profiles: deterministic, no sampling, and cheap,
-        so every block can be checked against the languages that plausibly
-        occur in its document. Empty when no n-gram is known."""
-        index = {lang: i for i, lang in enumerate(self._factory.langlist)}
-        known = [c for c in dict.fromkeys(candidates) if c in index]
-        grams = self.ngrams(text)
-        if not grams or not known:
-            return {}
-        table = self._factory.word_lang_prob_map
-        logs = {c: 0.0 for c in known}
-        for gram in grams:
-            probs = table[gram]
-            for c in known:
-                logs[c] += math.log(probs[index[c]] + _SMOOTHING)
-        top = max(logs.values())
-        weights = {c: math.exp(v - top) for c, v in logs.items()}
-        total = sum(weights.values())
-        return {c: w / total for c, w in weights.items()}
-
     def probabilities(self, text: str) -> list[tuple[str, float]]:
-        """langdetect's ranked (language, probability); empty when it finds no
-        letters it knows (a lone "." makes langdetect raise)."""
+        """langdetect's ranked (language, probability) for a text, as a plain
+        seeded call gives them; empty when it finds no letters it knows (a
+        lone "." makes langdetect raise)."""
         from langdetect.lang_detect_exception import LangDetectException
 
         detector = self._factory.create()
@@ -136,6 +120,40 @@ class Detector:
         except LangDetectException:
             return []
 
+    def probabilities_of_ngrams(self, grams: list[str]) -> list[tuple[str, float]]:
+        """langdetect's seeded random trials on n-grams already extracted."""
+        if not grams:
+            return []
+        detector = self._factory.create()
+        # langdetect's own detection, fed with our n-grams instead of re-reading the text.
+        detector.cleaning_text = lambda: None
+        detector._extract_ngrams = lambda: grams
+        return [(p.lang, p.prob) for p in detector.get_probabilities()]
+
+    def posterior(self, grams: list[str], candidates: Sequence[str]) -> dict[str, float]:
+        """Naive-Bayes posterior of n-grams over a few candidate languages,
+        from langdetect's own profiles: deterministic, no sampling, and cheap,
+        so every block can be checked against the languages that plausibly
+        occur in its document. Empty when no n-gram is known."""
+        index = {lang: i for i, lang in enumerate(self._factory.langlist)}
+        known = tuple(c for c in dict.fromkeys(candidates) if c in index)
+        if not grams or not known:
+            return {}
+        cache = self._log_cache.setdefault(known, {})
+        table = self._factory.word_lang_prob_map
+        columns = [index[c] for c in known]
+        totals = [0.0] * len(known)
+        for gram, count in Counter(grams).items():
+            logs = cache.get(gram)
+            if logs is None:
+                probs = table[gram]
+                logs = cache[gram] = [math.log(probs[i] + _SMOOTHING) for i in columns]
+            for k, v in enumerate(logs):
+                totals[k] += count * v
+        top = max(totals)
+        weights = [math.exp(v - top) for v in totals]
+        total = sum(weights)
+        return {c: w / total for c, w in zip(known, weights)}
 
 def tag(
     blocks: Sequence[str],
@@ -152,14 +170,24 @@ def tag(
     langdetect call of its own.
     """
     letters = [count_letters(b) for b in blocks]
-    whole = detector.probabilities("\n".join(blocks))
+    grams = [detector.ngrams(b) for b in blocks]
+    # The document is what langdetect reads of it: its first 10,000
+    # characters (langdetect's own limit), here as its blocks' n-grams.
+    document_grams: list[str] = []
+    read = 0
+    for block, block_grams in zip(blocks, grams):
+        if read >= _DOCUMENT_CHARS:
+            break
+        document_grams += block_grams
+        read += len(block) + 1
+    whole = detector.probabilities_of_ngrams(document_grams)
     if whole:
         doc_code, doc_prob = whole[0]
     else:
         doc_code, doc_prob = (declared or "und"), 0.0
     doc_lang = table.get(doc_code)
 
-    out_blocks = [_block_language(b, n, doc_lang, table, detector) for b, n in zip(blocks, letters)]
+    out_blocks = [_block_language(b, n, g, doc_lang, table, detector) for b, n, g in zip(blocks, letters, grams)]
     flags: list[str] = []
     if declared and table.get(declared).iso639_1 != doc_lang.iso639_1:
         flags.append("language_mismatch")
@@ -170,7 +198,7 @@ def tag(
     return DocumentLanguage(doc_lang, round(doc_prob, 6), out_blocks, flags)
 
 
-def _block_language(text: str, letters: int, doc: Language, table: LanguageTable, detector: Detector) -> BlockLanguage:
+def _block_language(text: str, letters: int, grams: list[str], doc: Language, table: LanguageTable, detector: Detector) -> BlockLanguage:
     script, _ = dominant_script(text, table.script_share)
     other_script = script is not None and not compatible(script, doc.script)
     if letters < table.min_block_letters:
@@ -178,14 +206,14 @@ def _block_language(text: str, letters: int, doc: Language, table: LanguageTable
     if other_script:
         # Another script is evidence no n-gram model can overturn: the block
         # keeps the language langdetect finds for it alone.
-        answer = detector.probabilities(text)
+        answer = detector.probabilities_of_ngrams(grams)
         if not answer:
             return BlockLanguage(doc.iso639_1, 0.0, True, ["script_mismatch"])
         top_lang = table.get(answer[0][0])
         flags = ["code_switching"] if compatible(script, top_lang.script) else ["code_switching", "script_mismatch"]
         return BlockLanguage(top_lang.iso639_1, round(answer[0][1], 6), False, flags)
     candidates = [doc.code, *(table.get(c).code for c in doc.plausible_inside)]
-    posterior = detector.posterior(text, candidates)
+    posterior = detector.posterior(grams, candidates)
     if not posterior:
         return BlockLanguage(doc.iso639_1, 0.0, True)
     top = max(sorted(posterior), key=lambda c: posterior[c])
@@ -195,7 +223,7 @@ def _block_language(text: str, letters: int, doc: Language, table: LanguageTable
         # Confirm with langdetect proper, over all its languages: an English
         # quote in Swahili news passes, a Swahili line that merely looks a
         # little English does not.
-        answer = detector.probabilities(text)
+        answer = detector.probabilities_of_ngrams(grams)
         if answer and table.get(answer[0][0]).iso639_1 == table.get(top).iso639_1 and answer[0][1] >= table.code_switch_probability:
             return BlockLanguage(table.get(top).iso639_1, round(answer[0][1], 6), False, ["code_switching"])
     return BlockLanguage(doc.iso639_1, round(posterior.get(doc.code, 0.0), 6), True)

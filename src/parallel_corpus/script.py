@@ -8,6 +8,7 @@ script its language does not use is flagged.
 from __future__ import annotations
 
 from collections import Counter
+from functools import lru_cache
 from typing import Optional
 
 # (first, last, ISO 15924) for the scripts langdetect can name; anything else
@@ -23,6 +24,7 @@ _RANGES = (
 )
 
 
+@lru_cache(maxsize=None)
 def _script_of_char(c: str) -> Optional[str]:
     o = ord(c)
     if o < 0x41:
