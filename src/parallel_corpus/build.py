@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -163,6 +164,7 @@ def build(
     dataset = corpus.dataset()
     sources = sorted(corpus.sources(), key=lambda s: s.id)
     seed = int(dataset["seed"])
+    _check_curated(corpus, seed)
     report = BuildReport()
     report.gazetteer = _gazetteer_stats(corpus)
     report.unlisted_files = _unlisted_files(corpus, sources)
@@ -185,7 +187,7 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
         if not signatures:
             raise BuildError("no document could be built: see the messages above")
 
-        overrides = _human_overrides(corpus, annotations_dir, {doc_id: h for h, doc_id in seen_text.items()}, report)
+        overrides = _human_overrides(corpus, annotations_dir, {doc_id: h for h, doc_id in seen_text.items()}, report, log)
         assignments = _align(corpus, signatures, overrides)
         split_of_topic = assign_splits({a.topic_id for a in assignments.values()}, dataset["splits"], seed)
         _pass_two(spill, staging, assignments, split_of_topic, overrides, report)
@@ -216,9 +218,36 @@ def exclusive(target: Path, what: str) -> Iterator[None]:
     except Timeout:
         raise BuildError(f"another {what} is writing {target} (it holds {lock_path}): wait for it to finish") from None
     try:
+        _remove_leftovers(target)
         yield
     finally:
         lock.release()
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Staging and swapped-out folders (`.<name>.*`) of a writer that was killed: with
+    the lock held no live writer owns one, and each may hold a whole corpus."""
+    # Exactly what tempfile.mkdtemp(prefix=".<name>.") and _replace_dir make, so the
+    # staging of another target (".build.v2.xxxxxxxx" beside "build") is never touched.
+    ours = re.compile(re.escape(f".{target.name}.") + r"([a-z0-9_]{8}|old\.[0-9]+)")
+    for leftover in target.parent.glob(f".{target.name}.*"):
+        if ours.fullmatch(leftover.name) and leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _check_curated(corpus: Corpus, seed: int) -> None:
+    """Every curated file parses, fits its schema and names only what exists, before
+    anything is written: one line (a CorpusError) for the first problem. Loading here
+    also keeps a broken file out of pool workers, whose failing initializer would
+    only be restarted."""
+    from .align import load_catalog
+    from .config import CorpusError, one_line, reference_errors
+
+    problems = reference_errors(corpus)
+    if problems:
+        raise CorpusError(one_line(problems))
+    Stages.load(corpus.root, seed)
+    load_catalog(corpus.root)
 
 
 def _gazetteer_stats(corpus: Corpus) -> dict[str, int]:
@@ -266,7 +295,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
                 continue
             seen_text[row["text_sha256"]] = row["id"]
             report.documents.append(_report_entry(row))
-            signatures.append(sig)
+            signatures.append(_compact(sig))
             pending.append(row)
             if len(pending) >= BATCH_ROWS:
                 writer.write_table(pa.Table.from_pylist(pending, schema=arrow_schema))
@@ -276,7 +305,18 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
     return signatures, seen_text
 
 
-def _human_overrides(corpus: Corpus, annotations_dir: Optional[Path], text_hashes: dict[str, str], report: BuildReport) -> Any:
+def _compact(sig: dict[str, Any]) -> dict[str, Any]:
+    """A signature whose keys share one string object per distinct key: the
+    driver holds one signature per document, and keys repeat across
+    documents, so memory grows with the distinct keys, not with every copy."""
+    for name in ("entities", "dates", "keys"):
+        sig[name] = [sys.intern(k) for k in sig[name]]
+    sig["labels"] = {sys.intern(k): v for k, v in sig["labels"].items()}
+    sig["id"] = sys.intern(sig["id"])
+    return sig
+
+
+def _human_overrides(corpus: Corpus, annotations_dir: Optional[Path], text_hashes: dict[str, str], report: BuildReport, log: Callable[[str], None] = lambda m: None) -> Any:
     """The annotations that win over the pipeline, or None without any."""
     if annotations_dir is None or not Path(annotations_dir).is_dir():
         return None
@@ -288,6 +328,9 @@ def _human_overrides(corpus: Corpus, annotations_dir: Optional[Path], text_hashe
     overrides = load_overrides(Path(annotations_dir), text_hashes, LanguageTable.load(corpus.path("languages.yaml")), gazetteer)
     if overrides is not None:
         report.annotations = overrides.summary()
+        for doc_id in overrides.stale:
+            log(f"warning: {annotations_dir}: the annotation of document {doc_id} was made on a text that changed or is no longer in the corpus: "
+                f"not applied (kept in the store; annotate the current text again)")
     return overrides
 
 
