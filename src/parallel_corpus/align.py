@@ -25,7 +25,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from yaml import YAMLError
 
-from .config import parse_yaml
+from .config import CorpusError, parse_yaml, yaml_error
 from .entities import TOKEN_RE
 
 __all__ = [
@@ -282,7 +282,7 @@ def load_catalog(corpus_dir: str | Path) -> Catalog | None:
     try:
         data = _plain(parse_yaml(path.read_text(encoding="utf-8")))
     except YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from exc
+        raise yaml_error(path, exc) from None
     _validate(data, path, "topics")
     topics = []
     seen: set[str] = set()
@@ -301,7 +301,7 @@ def load_catalog(corpus_dir: str | Path) -> Catalog | None:
         )
         for ident in [t["id"], *(e.id for e in events)]:
             if ident in seen:
-                raise ValueError(f"{path}: duplicate id {ident}")
+                raise CorpusError(f"{path}: duplicate id {ident}: topic and event ids must be unique")
             seen.add(ident)
         entities = tuple(t["entities"])
         topics.append(

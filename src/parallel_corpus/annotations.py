@@ -355,7 +355,9 @@ def _textarea(item: dict[str, Any]) -> Optional[str]:
     texts = value.get("text") if isinstance(value, dict) else None
     if isinstance(texts, str):
         texts = [texts]
-    joined = "\n".join(str(t) for t in texts or [] if str(t).strip()).strip()
+    elif not isinstance(texts, list):
+        texts = []  # a hand-edited or foreign export: a number or an object is no text
+    joined = "\n".join(str(t) for t in texts if str(t).strip()).strip()
     return joined or None
 
 
@@ -591,6 +593,7 @@ class StoreResult:
     counts: dict[str, int]
     quarantined: int
     span_counts: dict[str, int]
+    quarantine: list[dict[str, Any]] = field(default_factory=list)  # this merge's entries, for one line each
 
 
 def validate_records(records: Iterable[dict[str, Any]], where: str) -> None:
@@ -614,7 +617,7 @@ def store(annotations_dir: Path, kind: str, normalized: Normalized) -> StoreResu
     quarantine = merge_quarantine(existing_q, normalized.quarantine)
     write_jsonl_atomic(path, merged)
     write_jsonl_atomic(qpath, quarantine)
-    return StoreResult(kind, path, qpath, counts, len(normalized.quarantine), normalized.counts())
+    return StoreResult(kind, path, qpath, counts, len(normalized.quarantine), normalized.counts(), list(normalized.quarantine))
 
 
 def stored_project_ids(annotations_dir: Path, kind: str) -> set[int]:
@@ -638,6 +641,12 @@ def check_export(path: Path) -> dict[str, Any]:
 
 def import_export(path: Path, annotations_dir: Path, documents: Optional[Mapping[str, Mapping[str, Any]]] = None) -> StoreResult:
     """`annotate import FILE`: an export of our own project into the store, refusing foreign ones."""
+    return store(annotations_dir, *prepare_import(path, annotations_dir, documents))
+
+
+def prepare_import(path: Path, annotations_dir: Path, documents: Optional[Mapping[str, Mapping[str, Any]]] = None) -> tuple[str, Normalized]:
+    """The kind and checked records of an export, writing nothing: a command importing
+    several files checks them all before the first write."""
     payload = read_json_file(path)
     try:
         tasks = tasks_from_export(payload)
@@ -653,7 +662,11 @@ def import_export(path: Path, annotations_dir: Path, documents: Optional[Mapping
         raise AnnotationError(f"{path}: {exc}") from exc
     if documents is not None:
         normalized = check_against_documents(normalized, documents)
-    return store(annotations_dir, kind, normalized)
+    try:
+        validate_records(normalized.records, f"{kind} export")
+    except AnnotationError as exc:
+        raise AnnotationError(f"{path}: {exc}") from exc
+    return kind, normalized
 
 
 def records_from_export_payload(payload: Any, kind: str, source: str, documents: Optional[Mapping[str, Mapping[str, Any]]] = None) -> Normalized:

@@ -124,8 +124,15 @@ def pull_cmd(annotations_dir: Path, build_dir: Path, titles: tuple[str, ...]) ->
         _report(r)
 
 
-def _report(r: ann.StoreResult) -> None:
+def _report(r: ann.StoreResult, source: Optional[Path] = None) -> None:
     c, s = r.counts, r.span_counts
+    for q in r.quarantine:  # what was not merged, named, so nobody has to dig in quarantine.jsonl
+        item = q.get("pair_id") or q.get("document_id")
+        click.echo(
+            f"quarantined: {source or r.kind}: task {q.get('task_id')} annotation {q.get('annotation_id')}"
+            f"{f' ({item})' if item else ''}: {q.get('reason')}: correct it in Label Studio and pull or import again",
+            err=True,
+        )
     click.echo(
         f"{r.kind}: {c['added']} added, {c['updated']} updated, {c['unchanged']} unchanged -> {r.path}; "
         f"spans {s['verified']} verified, {s['realigned']} realigned; {r.quarantined} quarantined -> {r.quarantine_path}"
@@ -149,11 +156,12 @@ def import_cmd(files: tuple[Path, ...], check: bool, annotations_dir: Path, buil
         return
     try:
         documents = current_documents(build_dir, required=True)
-        results = [ann.import_export(path, annotations_dir, documents) for path in files]
+        prepared = [ann.prepare_import(path, annotations_dir, documents) for path in files]  # all checks before the first write
+        results = [ann.store(annotations_dir, kind, normalized) for kind, normalized in prepared]
     except ann.AnnotationError as exc:
         _fail(str(exc))
-    for r in results:
-        _report(r)
+    for path, r in zip(files, results):
+        _report(r, path)
 
 
 def _check_files(files: tuple[Path, ...]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import yaml
 
@@ -38,12 +38,56 @@ def load_yaml(path: Path) -> Any:
     except FileNotFoundError:
         raise CorpusError(f"{path}: no such file") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise CorpusError(f"{where}: malformed YAML: {problem}") from None
+        raise yaml_error(path, exc) from None
     except UnicodeDecodeError:
         raise CorpusError(f"{path}: not UTF-8 text") from None
+
+
+def yaml_error(path: Path, exc: yaml.YAMLError) -> CorpusError:
+    """One line for a YAML file that does not parse: where it breaks and why."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{path}:{mark.line + 1}" if mark else str(path)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return CorpusError(f"{where}: malformed YAML: {problem}: fix the file (`parallel-corpus validate` lists every problem)")
+
+
+def yaml_line(path: Path, field_path: Sequence[Any]) -> Optional[int]:
+    """1-based line of the value at `field_path` (mapping keys, list indexes) in a
+    YAML file, or of the deepest part of it that exists; None if it does not parse.
+    Validation messages then point at a line, as they do for sources.jsonl."""
+    try:
+        node = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for key in field_path:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == str(key)), None)
+        elif isinstance(node, yaml.SequenceNode) and str(key).isdigit() and int(key) < len(node.value):
+            node = node.value[int(key)]
+        else:
+            node = None
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def schema_error_lines(schema_name: str, data: Any, path: Path) -> list[str]:
+    """`file:line:field: message` for every way a curated YAML file breaks its schema."""
+    if not isinstance(data, dict):
+        return [f"{path}:1:-: expected a mapping at the top, got {type(data).__name__}"]
+    return [
+        f"{path}:{yaml_line(path, field.split('.')) if field != '-' else '-'}:{field}: {message}"
+        for field, message in schema.record_errors(schema_name, data)
+    ]
+
+
+def one_line(errors: list[str]) -> str:
+    """The first of several problems, saying how many more `validate` lists."""
+    return errors[0] + (f" (and {len(errors) - 1} more; run `parallel-corpus validate`)" if len(errors) > 1 else "")
 
 
 def check_record(schema_name: str, record: Any, where: str) -> list[str]:
@@ -157,7 +201,7 @@ class Corpus:
     def sources(self) -> list[Source]:
         sources, errors = read_sources(self.sources_path)
         if errors:
-            raise CorpusError(errors[0] + (f" (and {len(errors) - 1} more; run `parallel-corpus validate`)" if len(errors) > 1 else ""))
+            raise CorpusError(one_line(errors))
         return sources
 
     def resolve_raw(self, source: Source) -> Path:
@@ -170,7 +214,83 @@ class Corpus:
         try:
             real = path.resolve(strict=True)
         except FileNotFoundError:
-            raise CorpusError(f"{self.sources_path}:{source.row}:file: {path} does not exist") from None
+            raise CorpusError(f"{self.sources_path}:{source.row}:file: raw/{source.file} does not exist: restore the file or remove its line") from None
         if not real.is_relative_to(self.raw_dir.resolve()):
-            raise CorpusError(f"{self.sources_path}:{source.row}:file: {source.file!r} resolves outside raw/ (a symlink?)")
+            raise CorpusError(f"{self.sources_path}:{source.row}:file: {source.file!r} resolves outside raw/ (a symlink?): copy the article into raw/ instead")
         return real
+
+
+def language_codes(corpus: Corpus) -> Optional[set[str]]:
+    """Every code `languages.yaml` names (keys and ISO 639-1), or None without a readable table."""
+    try:
+        data = load_yaml(corpus.path("languages.yaml"))
+    except CorpusError:
+        return None
+    table = data.get("languages") if isinstance(data, dict) else None
+    if not isinstance(table, dict):
+        return None
+    return {str(k) for k in table} | {str(v["iso639_1"]) for v in table.values() if isinstance(v, dict) and "iso639_1" in v}
+
+
+def _entity_qids(corpus: Corpus) -> Optional[set[str]]:
+    if not corpus.has("entities.yaml"):
+        return None
+    try:
+        data = load_yaml(corpus.path("entities.yaml"))
+    except CorpusError:
+        return None
+    entities = data.get("entities") if isinstance(data, dict) else None
+    return {str(e["qid"]) for e in entities if isinstance(e, dict) and "qid" in e} if isinstance(entities, list) else None
+
+
+def reference_errors(corpus: Corpus) -> list[str]:
+    """`file:row:field: message` for curated data that parses but names what does not
+    exist: a language `languages.yaml` does not know (in sources.jsonl or
+    dataset.yaml), a topic or event entity that `entities.yaml` lacks. The schemas
+    cannot see across files; without these checks a typo builds silently."""
+    errors: list[str] = []
+    known = language_codes(corpus)
+    if known is not None:
+        sources, _ = read_sources(corpus.sources_path)
+        for s in sources:
+            if s.language is not None and s.language not in known:
+                errors.append(
+                    f"{corpus.sources_path}:{s.row}:language: {s.language!r} is not a language of languages.yaml: "
+                    f"use its ISO 639-1 code (null where unknown) or add the language to languages.yaml"
+                )
+        path = corpus.path("dataset.yaml")
+        try:
+            dataset = load_yaml(path) if path.exists() else None
+        except CorpusError:
+            dataset = None
+        codes = dataset.get("languages") if isinstance(dataset, dict) else None
+        for i, code in enumerate(codes if isinstance(codes, list) else []):
+            if str(code) not in known:
+                errors.append(
+                    f"{path}:{yaml_line(path, ['languages', i]) or '-'}:languages.{i}: {code!r} is not a language of languages.yaml: "
+                    f"use its ISO 639-1 code or add the language to languages.yaml"
+                )
+    qids = _entity_qids(corpus)
+    path = corpus.path("topics.yaml")
+    if qids is not None and path.exists():
+        try:
+            data = load_yaml(path)
+        except CorpusError:
+            data = None
+        topics = data.get("topics") if isinstance(data, dict) else None
+        for ti, topic in enumerate(topics if isinstance(topics, list) else []):
+            if not isinstance(topic, dict):
+                continue
+            named = [(["topics", ti, "entities", i], q) for i, q in enumerate(topic.get("entities") or [])]
+            for vi, event in enumerate(topic.get("events") or []):
+                if isinstance(event, dict):
+                    named += [(["topics", ti, "events", vi, "entities", i], q) for i, q in enumerate(event.get("entities") or [])]
+                    if event.get("place"):
+                        named.append((["topics", ti, "events", vi, "place"], event["place"]))
+            for field_path, qid in named:
+                if str(qid) not in qids:
+                    errors.append(
+                        f"{path}:{yaml_line(path, field_path) or '-'}:{'.'.join(map(str, field_path))}: {qid} is not an entity of entities.yaml: "
+                        f"add the entity there or correct the QID"
+                    )
+    return errors

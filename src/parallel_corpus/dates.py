@@ -15,7 +15,7 @@ from typing import Any
 
 from yaml import YAMLError
 
-from .config import parse_yaml
+from .config import CorpusError, one_line, parse_yaml, schema_error_lines, yaml_error
 from .entities import WORD_CHAR_CLASS, key_with_origin, loose_regex
 
 __all__ = [
@@ -311,7 +311,7 @@ def load_calendar(corpus_dir: str | Path) -> Calendar:
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"{path}: no month-name table (dates.yaml)") from exc
     except YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from exc
+        raise yaml_error(path, exc) from None
     _validate(data, path, "dates")
     tables = {str(lang): table for lang, table in data["languages"].items()}
     return Calendar(tables=tables)
@@ -327,11 +327,11 @@ def _validate(data: Any, path: Path, schema_name: str) -> None:
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
-        lines = [
-            f"{path}:{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}"
-            for e in errors
+        # One line (a build error is one line); `parallel-corpus validate` lists them all.
+        lines = schema_error_lines(schema_name, data, path) or [
+            f"{path}:-:{'.'.join(str(p) for p in e.absolute_path) or '-'}: {e.message}" for e in errors
         ]
-        raise ValueError("\n".join(lines))
+        raise CorpusError(one_line(lines) + f": fix it as schemas/{schema_name}.schema.json allows")
 
 
 def find_dates(

@@ -16,7 +16,7 @@ from typing import Any
 
 from yaml import YAMLError
 
-from .config import parse_yaml
+from .config import CorpusError, parse_yaml, yaml_error
 
 __all__ = [
     "Gazetteer",
@@ -445,12 +445,12 @@ def load_gazetteer(path: str | Path) -> Gazetteer:
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"{path}: no gazetteer (entities.yaml)") from exc
     except YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from exc
+        raise yaml_error(path, exc) from None
     _validate(data, path, "entities")
     qids = [e["qid"] for e in data["entities"]]
     duplicates = sorted({q for q in qids if qids.count(q) > 1})
     if duplicates:
-        raise ValueError(f"{path}: duplicate QIDs: {', '.join(duplicates)}")
+        raise CorpusError(f"{path}: duplicate QIDs: {', '.join(duplicates)}: keep one entity per QID and merge their aliases")
     entities = [
         Entity(
             qid=e["qid"],

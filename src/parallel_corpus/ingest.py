@@ -65,7 +65,7 @@ def decode(data: bytes, name: str, declared_encoding: Optional[str] = None, lang
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _strict(data, "utf-16", name), "utf-16"
     if b"\x00" in data:
-        raise IngestError(f"{name}: binary file (NUL bytes, no UTF-16 BOM): not a text article")
+        raise IngestError(f"{name}: binary file (NUL bytes, no UTF-16 BOM): not a text article: remove it from sources.jsonl or replace it with the article")
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:

@@ -169,25 +169,28 @@ def tag(
     block that looks like another language, or is in another script, gets a
     langdetect call of its own.
     """
-    letters = [count_letters(b) for b in blocks]
-    grams = [detector.ngrams(b) for b in blocks]
     # The document is what langdetect reads of it: its first 10,000
-    # characters (langdetect's own limit), here as its blocks' n-grams.
-    document_grams: list[str] = []
+    # characters (langdetect's own limit), here as its first blocks'
+    # n-grams, kept to be reused for those blocks. Later blocks are read one
+    # at a time, so a huge article never holds all its n-grams at once.
+    head: list[list[str]] = []
     read = 0
-    for block, block_grams in zip(blocks, grams):
+    for block in blocks:
         if read >= _DOCUMENT_CHARS:
             break
-        document_grams += block_grams
+        head.append(detector.ngrams(block))
         read += len(block) + 1
-    whole = detector.probabilities_of_ngrams(document_grams)
+    whole = detector.probabilities_of_ngrams([g for block_grams in head for g in block_grams])
     if whole:
         doc_code, doc_prob = whole[0]
     else:
         doc_code, doc_prob = (declared or "und"), 0.0
     doc_lang = table.get(doc_code)
 
-    out_blocks = [_block_language(b, n, g, doc_lang, table, detector) for b, n, g in zip(blocks, letters, grams)]
+    out_blocks = [
+        _block_language(b, count_letters(b), head[i] if i < len(head) else detector.ngrams(b), doc_lang, table, detector)
+        for i, b in enumerate(blocks)
+    ]
     flags: list[str] = []
     if declared and table.get(declared).iso639_1 != doc_lang.iso639_1:
         flags.append("language_mismatch")

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import schema
-from .config import Corpus, CorpusError, check_record, load_yaml, read_sources
+from .config import Corpus, CorpusError, check_record, load_yaml, read_sources, reference_errors, schema_error_lines
 from .ingest import sha256_file
 
 
@@ -103,8 +103,10 @@ def validate_corpus(root: Path) -> Iterator[Violation]:
             yield _from_line(str(exc) if str(exc).count(":") >= 2 else f"{path}:-:-: {exc}")
             continue
         if (schema.schemas_dir() / f"{schema_name}.schema.json").exists():
-            for line in check_record(schema_name, data, f"{path}:-"):
+            for line in schema_error_lines(schema_name, data, path):
                 yield _from_line(line)
+    for line in reference_errors(corpus):
+        yield _from_line(line)
     for name in ("cleaning.yaml", "languages.yaml"):
         path = corpus.path(name)
         if not path.exists():
