@@ -14,7 +14,6 @@ import pytest
 
 from parallel_corpus.align import (
     Assignment,
-    ClusterParams,
     assign_topics,
     load_catalog,
     make_pairs,

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import datasets
-import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 

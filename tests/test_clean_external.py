@@ -14,7 +14,6 @@ import importlib.machinery
 import importlib.util
 import unicodedata
 from collections import Counter, defaultdict
-from pathlib import Path
 
 import pytest
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from parallel_corpus.config import CorpusError
 from parallel_corpus.dates import Calendar, find_dates, load_calendar, match_leading_date
 
 REPO = Path(__file__).resolve().parents[1]
@@ -152,7 +153,7 @@ def test_dateline_roundtrip_any_digits(calendar: Calendar, day: int, month: int,
 
 
 def test_missing_table_is_one_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="dates.yaml"):
+    with pytest.raises(CorpusError, match="dates.yaml: no such file"):
         load_calendar(tmp_path)
     (tmp_path / "dates.yaml").write_text("version: 1\nlanguages: {sw: {orders: [dmy]}}\n", encoding="utf-8")
     with pytest.raises(ValueError, match="months"):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from parallel_corpus.config import CorpusError
 from parallel_corpus.entities import Gazetteer, load_gazetteer, normalize_key
 
 REPO = Path(__file__).resolve().parents[1]
@@ -163,7 +163,7 @@ def test_keys_merge_spelling_variants() -> None:
 
 
 def test_bad_gazetteer_is_one_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="entities.yaml"):
+    with pytest.raises(CorpusError, match="entities.yaml: no such file"):
         load_gazetteer(tmp_path)
     (tmp_path / "entities.yaml").write_text(
         "version: 1\nentities:\n- {qid: X1, type: person, canonical: A, qid_checked: {verified: false, source: m}, aliases: {en: [A]}}\n",

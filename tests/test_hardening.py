@@ -10,7 +10,6 @@ test_labelstudio.py and are not repeated here.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import os
@@ -20,7 +19,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -33,7 +31,7 @@ from hypothesis import strategies as st
 
 from parallel_corpus import annotations as ann
 from parallel_corpus import labelstudio as ls
-from parallel_corpus.build import BuildError, build, exclusive
+from parallel_corpus.build import build, exclusive
 from parallel_corpus.cli import main
 from parallel_corpus.publish import publish
 

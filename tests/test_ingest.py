@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import json
-from pathlib import Path
 
 import pytest
 

@@ -5,11 +5,9 @@ agreement."""
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import datasets
-import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 

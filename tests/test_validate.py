@@ -7,7 +7,6 @@ import shutil
 
 import pyarrow.parquet as pq
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from parallel_corpus.build import build

@@ -23,9 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from yaml import YAMLError
-
-from .config import CorpusError, parse_yaml, yaml_error
+from .config import CorpusError, check_curated, load_yaml
 from .entities import TOKEN_RE
 
 __all__ = [
@@ -272,18 +270,14 @@ def load_catalog(corpus_dir: str | Path) -> Catalog | None:
 
     A corpus without a catalog is aligned by clustering alone (DESIGN).
     """
-    from .dates import _validate
-
     path = Path(corpus_dir)
     if path.is_dir():
         path = path / "topics.yaml"
     if not path.exists():
         return None
-    try:
-        data = _plain(parse_yaml(path.read_text(encoding="utf-8")))
-    except YAMLError as exc:
-        raise yaml_error(path, exc) from None
-    _validate(data, path, "topics")
+    # Dates as ISO strings before the schema sees them (YAML reads them as dates).
+    data = _plain(load_yaml(path))
+    check_curated(data, path, "topics")
     topics = []
     seen: set[str] = set()
     for t in data["topics"]:

@@ -43,6 +43,34 @@ def load_yaml(path: Path) -> Any:
         raise CorpusError(f"{path}: not UTF-8 text") from None
 
 
+def load_curated(location: Any, filename: str, schema_name: str) -> Any:
+    """A curated YAML file of a corpus (the folder or the file itself),
+    parsed and checked against `schemas/<schema_name>.schema.json`; any
+    problem is one CorpusError line naming the file and line."""
+    path = Path(location)
+    if path.is_dir():
+        path = path / filename
+    data = load_yaml(path)
+    check_curated(data, path, schema_name)
+    return data
+
+
+def check_curated(data: Any, path: Path, schema_name: str) -> None:
+    """Check `data` against its schema, one line per error (a build error is
+    one line; `parallel-corpus validate` lists them all)."""
+    import jsonschema
+
+    from .schema import load_schema
+
+    validator = jsonschema.Draft202012Validator(load_schema(schema_name))
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = schema_error_lines(schema_name, data, path) or [
+            f"{path}:-:{'.'.join(str(p) for p in e.absolute_path) or '-'}: {e.message}" for e in errors
+        ]
+        raise CorpusError(one_line(lines) + f": fix it as schemas/{schema_name}.schema.json allows")
+
+
 def yaml_error(path: Path, exc: yaml.YAMLError) -> CorpusError:
     """One line for a YAML file that does not parse: where it breaks and why."""
     mark = getattr(exc, "problem_mark", None)

@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from yaml import YAMLError
-
-from .config import CorpusError, one_line, parse_yaml, schema_error_lines, yaml_error
+from .config import load_curated
 from .entities import WORD_CHAR_CLASS, key_with_origin, loose_regex
 
 __all__ = [
@@ -303,35 +301,9 @@ def load_calendar(corpus_dir: str | Path) -> Calendar:
     The build passes its `--corpus` folder, so another corpus can bring its
     own month spellings; a missing or malformed file is a one-line error.
     """
-    path = Path(corpus_dir)
-    if path.is_dir():
-        path = path / "dates.yaml"
-    try:
-        data = parse_yaml(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise FileNotFoundError(f"{path}: no month-name table (dates.yaml)") from exc
-    except YAMLError as exc:
-        raise yaml_error(path, exc) from None
-    _validate(data, path, "dates")
+    data = load_curated(corpus_dir, "dates.yaml", "dates")
     tables = {str(lang): table for lang, table in data["languages"].items()}
     return Calendar(tables=tables)
-
-
-def _validate(data: Any, path: Path, schema_name: str) -> None:
-    """Check `data` against `schemas/<schema_name>.schema.json`, one line per error."""
-    import jsonschema
-
-    from .schema import load_schema
-
-    schema = load_schema(schema_name)
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        # One line (a build error is one line); `parallel-corpus validate` lists them all.
-        lines = schema_error_lines(schema_name, data, path) or [
-            f"{path}:-:{'.'.join(str(p) for p in e.absolute_path) or '-'}: {e.message}" for e in errors
-        ]
-        raise CorpusError(one_line(lines) + f": fix it as schemas/{schema_name}.schema.json allows")
 
 
 def find_dates(

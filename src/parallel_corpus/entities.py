@@ -14,9 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from yaml import YAMLError
-
-from .config import CorpusError, parse_yaml, yaml_error
+from .config import CorpusError, load_curated
 
 __all__ = [
     "Gazetteer",
@@ -435,18 +433,7 @@ def _expand_prefixes(morph: dict[str, Any]) -> set[str]:
 
 def load_gazetteer(path: str | Path) -> Gazetteer:
     """Read `entities.yaml` (a corpus folder or the file), validated by its schema."""
-    from .dates import _validate
-
-    path = Path(path)
-    if path.is_dir():
-        path = path / "entities.yaml"
-    try:
-        data = parse_yaml(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise FileNotFoundError(f"{path}: no gazetteer (entities.yaml)") from exc
-    except YAMLError as exc:
-        raise yaml_error(path, exc) from None
-    _validate(data, path, "entities")
+    data = load_curated(path, "entities.yaml", "entities")
     qids = [e["qid"] for e in data["entities"]]
     duplicates = sorted({q for q in qids if qids.count(q) > 1})
     if duplicates:

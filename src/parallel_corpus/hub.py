@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .publish import CHECKSUMS, release_files, sha256_of
+from .ingest import sha256_file
+from .publish import CHECKSUMS, release_files
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -49,7 +50,7 @@ def plan_push(release: Path, repo_id: str) -> PushPlan:
         raise PushError(f"{release}: not a release folder: run `parallel-corpus publish` first")
     version = release.name.lstrip("v")
     files = release_files(release)
-    files[CHECKSUMS] = sha256_of(release / CHECKSUMS)
+    files[CHECKSUMS] = sha256_file(release / CHECKSUMS)
     return PushPlan(repo_id, release, version, files)
 
 

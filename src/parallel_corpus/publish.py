@@ -9,7 +9,6 @@ release, and a version that exists with other bytes is never overwritten.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -24,6 +23,7 @@ import pyarrow.parquet as pq
 from . import card, chart, croissant, schema
 from .build import CONFIGS, exclusive
 from .config import Corpus
+from .ingest import sha256_file
 from .releases import check_bump, diff_releases, previous_release
 from .splits import SPLIT_ORDER
 
@@ -46,18 +46,10 @@ class PublishResult:
     registered: bool
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def release_files(folder: Path) -> dict[str, str]:
     """sha256 of every file of a release, by path relative to it."""
     return {
-        str(p.relative_to(folder)): sha256_of(p)
+        str(p.relative_to(folder)): sha256_file(p)
         for p in sorted(folder.rglob("*"))
         if p.is_file() and p.name != CHECKSUMS
     }

@@ -222,7 +222,7 @@ def _check_parquet(path: Path, declared: pa.Schema, expected_rows: Optional[int]
             yield Violation(str(path), "-", f.name, f"column is not declared in the card's features of config {config}")
     for f in declared:
         if f.name not in actual.names:
-            yield Violation(str(path), "-", f.name, f"declared column is missing from the file (datasets would load it as nulls)")
+            yield Violation(str(path), "-", f.name, "declared column is missing from the file (datasets would load it as nulls)")
         elif not actual.field(f.name).type.equals(f.type):
             yield Violation(str(path), "-", f.name, f"type {actual.field(f.name).type} differs from declared {f.type}")
     rows = pf.metadata.num_rows
