@@ -124,16 +124,21 @@ def _run_one(source: Source) -> tuple[str, Any]:
 
 
 def run_documents(
-    corpus_dir: Path, sources: list[Source], seed: int, workers: int = 1, engine: str = "local", ray_address: Optional[str] = None
+    corpus_dir: Path, sources: list[Source], seed: int, workers: int = 1, engine: str = "local", ray_address: Optional[str] = None,
+    stages: Optional[Stages] = None,
 ) -> Iterator[tuple[str, Any]]:
-    """Results of the per-document stages, in the order of `sources`."""
+    """Results of the per-document stages, in the order of `sources`.
+
+    `stages`, when the caller has loaded them already, serve the in-process
+    run instead of a second load; workers load their own."""
     if engine == "ray":
         from .engine_ray import run_ray
 
         yield from run_ray(corpus_dir, sources, seed, workers, ray_address)
         return
     if workers <= 1:
-        _init_worker(str(corpus_dir), seed)
+        global _WORKER_STAGES
+        _WORKER_STAGES = stages or Stages.load(Path(corpus_dir), seed)
         for source in sources:
             yield _run_one(source)
         return
@@ -164,7 +169,7 @@ def build(
     dataset = corpus.dataset()
     sources = sorted(corpus.sources(), key=lambda s: s.id)
     seed = int(dataset["seed"])
-    _check_curated(corpus, seed)
+    stages = _check_curated(corpus, seed)
     report = BuildReport()
     report.gazetteer = _gazetteer_stats(corpus)
     report.unlisted_files = _unlisted_files(corpus, sources)
@@ -174,14 +179,14 @@ def build(
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     with exclusive(out_dir, "build"):
-        return _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log)
+        return _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages)
 
 
-def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log) -> BuildReport:
+def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages) -> BuildReport:
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         spill = staging / "spill" / "documents.parquet"
-        signatures, seen_text = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log)
+        signatures, seen_text = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages)
         if strict and report.skipped:
             raise BuildError(f"{len(report.skipped)} raw file(s) skipped and --strict is set: nothing written (first: {report.skipped[0]['message']})")
         if not signatures:
@@ -235,7 +240,7 @@ def _remove_leftovers(target: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _check_curated(corpus: Corpus, seed: int) -> None:
+def _check_curated(corpus: Corpus, seed: int) -> Stages:
     """Every curated file parses, fits its schema and names only what exists, before
     anything is written: one line (a CorpusError) for the first problem. Loading here
     also keeps a broken file out of pool workers, whose failing initializer would
@@ -246,8 +251,9 @@ def _check_curated(corpus: Corpus, seed: int) -> None:
     problems = reference_errors(corpus)
     if problems:
         raise CorpusError(one_line(problems))
-    Stages.load(corpus.root, seed)
+    stages = Stages.load(corpus.root, seed)
     load_catalog(corpus.root)
+    return stages
 
 
 def _gazetteer_stats(corpus: Corpus) -> dict[str, int]:
@@ -270,7 +276,7 @@ def _unlisted_files(corpus: Corpus, sources: list[Source]) -> list[str]:
     return [f for f in found if f not in listed]
 
 
-def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log):
+def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages=None):
     """Stream rows to the spill; keep signatures. Duplicate texts (same bytes,
     or the same text under other chrome) are reported and built once."""
     arrow_schema = schema.arrow_schema("documents")
@@ -279,7 +285,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
     seen_text: dict[str, str] = {}
     pending: list[dict[str, Any]] = []
     with pq.ParquetWriter(spill, arrow_schema, compression="lz4") as writer:
-        for status, value in run_documents(corpus.root, sources, seed, workers, engine, ray_address):
+        for status, value in run_documents(corpus.root, sources, seed, workers, engine, ray_address, stages):
             if progress:
                 progress(1)
             if status == "skipped":

@@ -41,6 +41,13 @@ def _from_line(line: str) -> Violation:
     return Violation(parts[0], parts[1], parts[2], message)
 
 
+def _from_error(exc: Exception, path: Path) -> Violation:
+    """A violation of an error message, which names its own place when it
+    can (`file:row:field: ...`) and otherwise belongs to `path` as a whole."""
+    message = str(exc)
+    return _from_line(message if message.count(":") >= 2 else f"{path}:-:-: {message}")
+
+
 # -- schemas --------------------------------------------------------------------
 
 
@@ -100,7 +107,7 @@ def validate_corpus(root: Path) -> Iterator[Violation]:
         try:
             data = load_yaml(path)
         except CorpusError as exc:
-            yield _from_line(str(exc) if str(exc).count(":") >= 2 else f"{path}:-:-: {exc}")
+            yield _from_error(exc, path)
             continue
         if (schema.schemas_dir() / f"{schema_name}.schema.json").exists():
             for line in schema_error_lines(schema_name, data, path):
@@ -115,28 +122,32 @@ def validate_corpus(root: Path) -> Iterator[Violation]:
         try:
             load_yaml(path)
         except CorpusError as exc:
-            yield _from_line(f"{exc}" if str(exc).count(":") >= 2 else f"{path}:-:-: {exc}")
+            yield _from_error(exc, path)
 
 
 # -- annotations ------------------------------------------------------------------
 
 
 def validate_annotations(folder: Path) -> Iterator[Violation]:
+    """Every annotation file of a folder (the quarantine holds what failed on purpose)."""
+    for path in sorted(Path(folder).glob("*.jsonl")):
+        if not path.name.startswith("quarantine"):
+            yield from validate_annotations_file(path)
+
+
+def validate_annotations_file(path: Path) -> Iterator[Violation]:
     if not (schema.schemas_dir() / "annotations.schema.json").exists():
         return
-    for path in sorted(Path(folder).glob("*.jsonl")):
-        if path.name.startswith("quarantine"):
+    for row, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
             continue
-        for row, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield Violation(str(path), str(row), "-", f"not valid JSON: {exc.msg}")
-                continue
-            for l in check_record("annotations", record, f"{path}:{row}"):
-                yield _from_line(l)
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Violation(str(path), str(row), "-", f"not valid JSON: {exc.msg}")
+            continue
+        for problem in check_record("annotations", record, f"{path}:{row}"):
+            yield _from_line(problem)
 
 
 # -- releases ---------------------------------------------------------------------
@@ -268,7 +279,7 @@ def validate_paths(paths: Iterable[Path], registry: Optional[Path] = None) -> li
                 try:
                     read_registry(reg)
                 except PublishError as exc:
-                    out.append(_from_line(str(exc) + "" if str(exc).count(":") >= 2 else f"{reg}:-:-: {exc}"))
+                    out.append(_from_error(exc, reg))
         elif kind == "release":
             out.extend(validate_release(path, registry))
         elif kind == "dist":
@@ -283,10 +294,3 @@ def validate_paths(paths: Iterable[Path], registry: Optional[Path] = None) -> li
         else:
             out.append(Violation(str(path), "-", "-", "not a corpus folder, a release, an annotations folder or a schemas folder"))
     return out
-
-
-def validate_annotations_file(path: Path) -> Iterator[Violation]:
-    tmp_folder = path.parent
-    for v in validate_annotations(tmp_folder):
-        if v.file == str(path):
-            yield v
