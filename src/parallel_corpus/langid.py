@@ -5,26 +5,26 @@ long enough for it to be reliable. The document is the context: a block that
 langdetect calls Indonesian inside a Swahili article inherits Swahili, while a
 block in another script, or confidently in a language that really appears in
 such articles (English quotes in Swahili news), keeps its own and is flagged.
-The document's language is derived from its blocks' answers, weighted by
-letters, so a document costs no second langdetect call.
+Detection is langdetect's own, run by `ngram_detector` as whole-string and
+vector operations; each block's n-grams are extracted once and serve both the
+block and its document.
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
+import numpy as np
+
 from .config import load_yaml
+from .ngram_detector import Detector
 from .script import compatible, count_letters, dominant_script
 
 
 # langdetect reads at most this many characters of a text.
 _DOCUMENT_CHARS = 10_000
-# langdetect's own smoothing of an n-gram's probability (alpha / BASE_FREQ).
-_SMOOTHING = 0.5 / 10000
 
 
 @dataclass(frozen=True)
@@ -84,77 +84,6 @@ class DocumentLanguage:
     flags: list[str]
 
 
-class Detector:
-    """A seeded langdetect, created once per process."""
-
-    def __init__(self, seed: int):
-        from langdetect import DetectorFactory
-        from langdetect.detector_factory import init_factory
-        from langdetect import detector_factory
-
-        DetectorFactory.seed = seed
-        init_factory()
-        self._factory = detector_factory._factory
-        self._factory.seed = seed
-        self._log_cache: dict[tuple[str, ...], dict[str, list[float]]] = {}
-
-    def ngrams(self, text: str) -> list[str]:
-        """The n-grams langdetect would sample from `text` (its own cleaning
-        and extraction). Extraction is most of a call's cost, so a block's
-        n-grams are extracted once and serve both the block and its document."""
-        detector = self._factory.create()
-        detector.append(text)
-        detector.cleaning_text()
-        return detector._extract_ngrams()
-
-    def probabilities(self, text: str) -> list[tuple[str, float]]:
-        """langdetect's ranked (language, probability) for a text, as a plain
-        seeded call gives them; empty when it finds no letters it knows (a
-        lone "." makes langdetect raise)."""
-        from langdetect.lang_detect_exception import LangDetectException
-
-        detector = self._factory.create()
-        detector.append(text)
-        try:
-            return [(p.lang, p.prob) for p in detector.get_probabilities()]
-        except LangDetectException:
-            return []
-
-    def probabilities_of_ngrams(self, grams: list[str]) -> list[tuple[str, float]]:
-        """langdetect's seeded random trials on n-grams already extracted."""
-        if not grams:
-            return []
-        detector = self._factory.create()
-        # langdetect's own detection, fed with our n-grams instead of re-reading the text.
-        detector.cleaning_text = lambda: None
-        detector._extract_ngrams = lambda: grams
-        return [(p.lang, p.prob) for p in detector.get_probabilities()]
-
-    def posterior(self, grams: list[str], candidates: Sequence[str]) -> dict[str, float]:
-        """Naive-Bayes posterior of n-grams over a few candidate languages,
-        from langdetect's own profiles: deterministic, no sampling, and cheap,
-        so every block can be checked against the languages that plausibly
-        occur in its document. Empty when no n-gram is known."""
-        index = {lang: i for i, lang in enumerate(self._factory.langlist)}
-        known = tuple(c for c in dict.fromkeys(candidates) if c in index)
-        if not grams or not known:
-            return {}
-        cache = self._log_cache.setdefault(known, {})
-        table = self._factory.word_lang_prob_map
-        columns = [index[c] for c in known]
-        totals = [0.0] * len(known)
-        for gram, count in Counter(grams).items():
-            logs = cache.get(gram)
-            if logs is None:
-                probs = table[gram]
-                logs = cache[gram] = [math.log(probs[i] + _SMOOTHING) for i in columns]
-            for k, v in enumerate(logs):
-                totals[k] += count * v
-        top = max(totals)
-        weights = [math.exp(v - top) for v in totals]
-        total = sum(weights)
-        return {c: w / total for c, w in zip(known, weights)}
-
 def tag(
     blocks: Sequence[str],
     table: LanguageTable,
@@ -173,14 +102,14 @@ def tag(
     # characters (langdetect's own limit), here as its first blocks'
     # n-grams, kept to be reused for those blocks. Later blocks are read one
     # at a time, so a huge article never holds all its n-grams at once.
-    head: list[list[str]] = []
+    head: list[np.ndarray] = []
     read = 0
     for block in blocks:
         if read >= _DOCUMENT_CHARS:
             break
         head.append(detector.ngrams(block))
         read += len(block) + 1
-    whole = detector.probabilities_of_ngrams([g for block_grams in head for g in block_grams])
+    whole = detector.probabilities_of_ngrams(np.concatenate(head) if head else np.empty(0, dtype=np.int64))
     if whole:
         doc_code, doc_prob = whole[0]
     else:
@@ -201,7 +130,7 @@ def tag(
     return DocumentLanguage(doc_lang, round(doc_prob, 6), out_blocks, flags)
 
 
-def _block_language(text: str, letters: int, grams: list[str], doc: Language, table: LanguageTable, detector: Detector) -> BlockLanguage:
+def _block_language(text: str, letters: int, grams: np.ndarray, doc: Language, table: LanguageTable, detector: Detector) -> BlockLanguage:
     script, _ = dominant_script(text, table.script_share)
     other_script = script is not None and not compatible(script, doc.script)
     if letters < table.min_block_letters:
