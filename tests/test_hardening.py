@@ -466,7 +466,7 @@ def _wait_for_pass_one(out: Path, proc: subprocess.Popen, timeout: float = 60) -
     """Until the build's staging folder has its spill file: the build is midway."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if list(out.parent.glob(f".{out.name}.*/spill/documents.parquet")):
+        if list(out.parent.glob(f".{out.name}.*/spill/documents.arrow")):
             return
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.02)
@@ -483,7 +483,7 @@ def test_a_build_killed_midway_leaves_no_partial_output_and_the_next_is_identica
         before = tree_bytes(out) if out.exists() else None
         proc = _start_build(corpus, out)
         _wait_for_pass_one(out, proc)
-        time.sleep(0.5)
+        time.sleep(0.2)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         assert proc.returncode == -signal.SIGKILL

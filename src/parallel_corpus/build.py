@@ -22,19 +22,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import schema
 from .config import Corpus, Source
-from .pipeline import DocumentSkipped, Stages, process_with_signature
+from .pipeline import ChunkResult, Stages, process_chunk
 from .splits import SPLIT_ORDER, assign_splits
 
-# Rows per Arrow record batch in the spill and in the published files.
+# Rows per Parquet write in the published files.
 BATCH_ROWS = 1000
-# Text held in memory at once while grouping a topic's documents into
-# `parallel` rows; larger corpora take more passes over the spill.
-PARALLEL_TEXT_BUDGET = 256 * 1024 * 1024
+# Sources per task of a worker: enough to amortize a task's overhead (one
+# pickled Arrow batch back), few enough to keep two workers evenly busy.
+CHUNK_SOURCES = 32
+# Bytes of text gathered at once to make `parallel` rows: documents are
+# bucketed by topic so that each bucket fits, whatever the corpus size.
+PARALLEL_TEXT_BUDGET = 64 * 1024 * 1024
 CONFIGS = ("documents", "parallel", "pairs", "annotations")
 
 
@@ -89,22 +94,6 @@ class BuildReport:
         }
 
 
-def _report_entry(row: dict[str, Any]) -> dict[str, Any]:
-    reasons = Counter(r["reason"] for r in row["removed_lines"])
-    return {
-        "id": row["id"],
-        "file": row["source"]["file"],
-        "language": row["language"],
-        "language_flores": row["language_flores"],
-        "probability": row["language_probability"],
-        "blocks_kept": len(row["blocks"]),
-        "blocks_by_type": dict(sorted(Counter(b["type"] for b in row["blocks"]).items())),
-        "lines_removed": len(row["removed_lines"]),
-        "removed_by_reason": dict(sorted(reasons.items())),
-        "flags": row["flags"],
-    }
-
-
 # -- pass one: per-document stages -------------------------------------------
 
 _WORKER_STAGES: Optional[Stages] = None
@@ -115,39 +104,49 @@ def _init_worker(corpus_dir: str, seed: int) -> None:
     _WORKER_STAGES = Stages.load(Path(corpus_dir), seed)
 
 
-def _run_one(source: Source) -> tuple[str, Any]:
+def _run_chunk(sources: list[Source]) -> ChunkResult:
     assert _WORKER_STAGES is not None
-    try:
-        return "ok", process_with_signature(source, _WORKER_STAGES)
-    except DocumentSkipped as exc:
-        return "skipped", {"id": exc.source.id, "file": exc.source.file, "reason": exc.reason, "message": str(exc)}
+    return process_chunk(sources, _WORKER_STAGES)
+
+
+def chunks(sources: list[Source], workers: int) -> list[list[Source]]:
+    """Consecutive runs of sources, at most CHUNK_SOURCES each and at least
+    four per worker, so that a small corpus still keeps every worker busy."""
+    size = max(1, min(CHUNK_SOURCES, -(-len(sources) // (4 * max(1, workers)))))
+    return [sources[i : i + size] for i in range(0, len(sources), size)]
 
 
 def run_documents(
     corpus_dir: Path, sources: list[Source], seed: int, workers: int = 1, engine: str = "local", ray_address: Optional[str] = None,
     stages: Optional[Stages] = None,
-) -> Iterator[tuple[str, Any]]:
-    """Results of the per-document stages, in the order of `sources`.
+) -> Iterator[ChunkResult]:
+    """Results of the per-document stages, chunk by chunk, in the order of `sources`.
 
     `stages`, when the caller has loaded them already, serve the in-process
-    run instead of a second load; workers load their own."""
+    run and are inherited by forked workers instead of being loaded again."""
     if engine == "ray":
         from .engine_ray import run_ray
 
-        yield from run_ray(corpus_dir, sources, seed, workers, ray_address)
+        yield from run_ray(corpus_dir, chunks(sources, workers), seed, workers, ray_address)
         return
+    global _WORKER_STAGES
     if workers <= 1:
-        global _WORKER_STAGES
         _WORKER_STAGES = stages or Stages.load(Path(corpus_dir), seed)
-        for source in sources:
-            yield _run_one(source)
+        for chunk in chunks(sources, 1):
+            yield _run_chunk(chunk)
         return
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn" if sys.platform == "darwin" else "fork")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(str(corpus_dir), seed)) as pool:
-        chunk = max(1, min(64, len(sources) // (workers * 8) or 1))
-        yield from pool.imap(_run_one, sources, chunksize=chunk)
+    if ctx.get_start_method() == "fork" and stages is not None:
+        # Forked workers share the loaded stages' pages instead of each
+        # parsing the curated files and the language profiles again.
+        _WORKER_STAGES = stages
+        pool = ctx.Pool(workers)
+    else:
+        pool = ctx.Pool(workers, initializer=_init_worker, initargs=(str(corpus_dir), seed))
+    with pool:
+        yield from pool.imap(_run_chunk, chunks(sources, workers))
 
 
 # -- the build ----------------------------------------------------------------
@@ -185,8 +184,8 @@ def build(
 def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages) -> BuildReport:
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        spill = staging / "spill" / "documents.parquet"
-        signatures, seen_text = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages)
+        spill = staging / "spill" / "documents.arrow"
+        signatures, seen_text, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages)
         if strict and report.skipped:
             raise BuildError(f"{len(report.skipped)} raw file(s) skipped and --strict is set: nothing written (first: {report.skipped[0]['message']})")
         if not signatures:
@@ -195,8 +194,8 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
         overrides = _human_overrides(corpus, annotations_dir, {doc_id: h for h, doc_id in seen_text.items()}, report, log)
         assignments = _align(corpus, signatures, overrides)
         split_of_topic = assign_splits({a.topic_id for a in assignments.values()}, dataset["splits"], seed)
-        _pass_two(spill, staging, assignments, split_of_topic, overrides, report)
-        _write_parallel(spill, staging, assignments, split_of_topic)
+        buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, text_bytes)
+        _write_parallel(buckets, staging, assignments, split_of_topic)
         _write_pairs(staging, signatures, assignments, split_of_topic, dataset, overrides)
         if overrides is not None:
             _write_annotations(staging, overrides, {d: split_of_topic[a.topic_id] for d, a in assignments.items()})
@@ -278,37 +277,55 @@ def _unlisted_files(corpus: Corpus, sources: list[Source]) -> list[str]:
 
 def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages=None):
     """Stream rows to the spill; keep signatures. Duplicate texts (same bytes,
-    or the same text under other chrome) are reported and built once."""
+    or the same text under other chrome) are reported and built once.
+
+    The spill is an Arrow IPC file (lz4): written and read back batch by
+    batch, it costs the driver far less than Parquet's encoding would."""
     arrow_schema = schema.arrow_schema("documents")
     spill.parent.mkdir(parents=True)
     signatures: list[dict[str, Any]] = []
     seen_text: dict[str, str] = {}
-    pending: list[dict[str, Any]] = []
-    with pq.ParquetWriter(spill, arrow_schema, compression="lz4") as writer:
-        for status, value in run_documents(corpus.root, sources, seed, workers, engine, ray_address, stages):
+    text_bytes: list[int] = []
+    with pa.ipc.new_file(str(spill), arrow_schema, options=pa.ipc.IpcWriteOptions(compression="lz4")) as writer:
+        for chunk in run_documents(corpus.root, sources, seed, workers, engine, ray_address, stages):
             if progress:
-                progress(1)
-            if status == "skipped":
-                report.skipped.append(value)
-                log(f"skipped: {value['message']}")
+                progress(len(chunk.outcomes))
+            keep: list[bool] = []
+            built = 0
+            for outcome in chunk.outcomes:
+                if outcome is not None:
+                    report.skipped.append(outcome)
+                    log(f"skipped: {outcome['message']}")
+                    continue
+                entry = chunk.entries[built]
+                digest = chunk.text_sha256[built]
+                sig = chunk.signatures[built]
+                built += 1
+                first = seen_text.get(digest)
+                if first is not None:
+                    skip = {"id": entry["id"], "file": entry["file"], "reason": "duplicate", "message": f"raw/{entry['file']}: same text as {first} after cleaning; built once"}
+                    report.skipped.append(skip)
+                    log(f"skipped: {skip['message']}")
+                    keep.append(False)
+                    continue
+                seen_text[digest] = entry["id"]
+                report.documents.append(entry)
+                signatures.append(_compact(sig))
+                keep.append(True)
+            if chunk.batch is None:
                 continue
-            row, sig = value
-            first = seen_text.get(row["text_sha256"])
-            if first is not None:
-                entry = {"id": row["id"], "file": row["source"]["file"], "reason": "duplicate", "message": f"raw/{row['source']['file']}: same text as {first} after cleaning; built once"}
-                report.skipped.append(entry)
-                log(f"skipped: {entry['message']}")
-                continue
-            seen_text[row["text_sha256"]] = row["id"]
-            report.documents.append(_report_entry(row))
-            signatures.append(_compact(sig))
-            pending.append(row)
-            if len(pending) >= BATCH_ROWS:
-                writer.write_table(pa.Table.from_pylist(pending, schema=arrow_schema))
-                pending = []
-        if pending:
-            writer.write_table(pa.Table.from_pylist(pending, schema=arrow_schema))
-    return signatures, seen_text
+            batch = chunk.batch if all(keep) else chunk.batch.filter(pa.array(keep))
+            if batch.num_rows:
+                text_bytes.extend(pc.binary_length(batch.column("text")).to_pylist())
+                writer.write_batch(batch)
+    return signatures, seen_text, text_bytes
+
+
+def _spill_batches(spill: Path) -> Iterator[pa.RecordBatch]:
+    with pa.OSFile(str(spill), "rb") as source:
+        reader = pa.ipc.open_file(source)
+        for i in range(reader.num_record_batches):
+            yield reader.get_batch(i)
 
 
 def _compact(sig: dict[str, Any]) -> dict[str, Any]:
@@ -361,43 +378,109 @@ def _align(corpus: Corpus, signatures: list[dict[str, Any]], overrides: Any) -> 
     return assignments
 
 
-def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides, report: BuildReport) -> None:
-    """Attach topic, event and split; write `documents` per split in id order."""
+def _with_topics(batch: pa.RecordBatch, assignments, split_of_topic, overrides, arrow_schema: pa.Schema) -> pa.RecordBatch:
+    """The batch with its topic, event and split columns set, and human labels applied."""
+    ids = batch.column("id").to_pylist()
+    chosen = [assignments[i] for i in ids]
+    values = {
+        "topic_id": [a.topic_id for a in chosen],
+        "topic_title": [a.topic_title for a in chosen],
+        "event_id": [a.event_id for a in chosen],
+        "topic_source": [a.topic_source for a in chosen],
+        "topic_score": [a.score for a in chosen],
+        "topic_evidence": [list(a.evidence) for a in chosen],
+        "split": [split_of_topic[a.topic_id] for a in chosen],
+    }
+    columns = [pa.array(values[f.name], type=f.type) if f.name in values else batch.column(f.name) for f in arrow_schema]
+    batch = pa.RecordBatch.from_arrays(columns, schema=arrow_schema)
+    if overrides is not None and any(i in overrides.documents for i in ids):
+        # Human labels are rare: only a batch that holds one goes through Python rows.
+        rows = batch.to_pylist()
+        for row in rows:
+            overrides.apply_to_document(row)
+        batch = pa.RecordBatch.from_pylist(rows, schema=arrow_schema)
+    return batch
+
+
+class _SplitWriter:
+    """Rows of one config, per split, in the order given, written to Parquet
+    in tables of exactly `rows` rows (the last one shorter): the same rows
+    give the same row groups, and so the same bytes, however they arrive."""
+
+    def __init__(self, directory: Path, arrow_schema: pa.Schema, rows: int = BATCH_ROWS):
+        self.directory = directory
+        self.arrow_schema = arrow_schema
+        self.rows = rows
+        self.pending: dict[str, list[pa.RecordBatch]] = defaultdict(list)
+        self.counts: Counter = Counter()
+        self.writers: dict[str, pq.ParquetWriter] = {}
+
+    def add(self, split: str, batch: pa.RecordBatch) -> None:
+        if not batch.num_rows:
+            return
+        self.pending[split].append(batch)
+        self.counts[split] += batch.num_rows
+        while sum(b.num_rows for b in self.pending[split]) >= self.rows:
+            self._flush(split, self.rows)
+
+    def _flush(self, split: str, n: int) -> None:
+        table = pa.Table.from_batches(self.pending[split], schema=self.arrow_schema)
+        head, rest = table.slice(0, n), table.slice(n)
+        if split not in self.writers:
+            path = self.directory / parquet_name(split)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.writers[split] = _writer(path, self.arrow_schema)
+        self.writers[split].write_table(head.combine_chunks(), row_group_size=BATCH_ROWS * 10)
+        self.pending[split] = rest.combine_chunks().to_batches() if rest.num_rows else []
+
+    def close(self) -> None:
+        try:
+            for split in SPLIT_ORDER:
+                left = sum(b.num_rows for b in self.pending[split])
+                if left:
+                    self._flush(split, left)
+        finally:
+            for w in self.writers.values():
+                w.close()
+
+
+def _topic_order(assignments, split_of_topic) -> list[str]:
+    """Topics as `parallel` lists them: by split, then by id."""
+    return sorted({a.topic_id for a in assignments.values()}, key=lambda t: (SPLIT_ORDER.index(split_of_topic[t]), t))
+
+
+def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides, report: BuildReport, text_bytes: list[int]) -> list[Path]:
+    """Attach topic, event and split; write `documents` per split in id order.
+
+    The same scan files each document's `parallel` columns into a bucket of
+    whole topics (consecutive in `parallel` order) whose text fits
+    PARALLEL_TEXT_BUDGET, so that `parallel` is made one bucket at a time."""
     arrow_schema = schema.arrow_schema("documents")
-    split_counts: Counter = Counter()
-    paths = {s: staging / "data" / "documents" / parquet_name(s) for s in SPLIT_ORDER}
-    writers: dict[str, pq.ParquetWriter] = {}
-    buffers: dict[str, list[dict[str, Any]]] = defaultdict(list)
-
-    def flush(split: str) -> None:
-        if split not in writers:
-            paths[split].parent.mkdir(parents=True, exist_ok=True)
-            writers[split] = _writer(paths[split], arrow_schema)
-        writers[split].write_table(pa.Table.from_pylist(buffers[split], schema=arrow_schema))
-        buffers[split] = []
-
+    topics = _topic_order(assignments, split_of_topic)
+    bucket_of_topic = _buckets(topics, assignments, report, text_bytes)
+    parallel_columns = [f.name for f in schema.arrow_schema("parallel").field("documents").type.value_type]
+    bucket_schema = pa.schema([arrow_schema.field(c) for c in parallel_columns])
+    bucket_paths = [staging / "spill" / f"parallel-{b:05d}.arrow" for b in range(max(bucket_of_topic.values(), default=-1) + 1)]
+    bucket_writers: dict[int, Any] = {}
+    documents = _SplitWriter(staging / "data" / "documents", arrow_schema)
     try:
-        for batch in pq.ParquetFile(spill).iter_batches(batch_size=BATCH_ROWS):
-            for row in batch.to_pylist():
-                a = assignments[row["id"]]
-                row.update(
-                    topic_id=a.topic_id, topic_title=a.topic_title, event_id=a.event_id, topic_source=a.topic_source,
-                    topic_score=a.score, topic_evidence=list(a.evidence),
-                )
-                if overrides is not None:
-                    overrides.apply_to_document(row)
-                row["split"] = split_of_topic[a.topic_id]
-                split_counts[row["split"]] += 1
-                buffers[row["split"]].append(row)
-                if len(buffers[row["split"]]) >= BATCH_ROWS:
-                    flush(row["split"])
-        for split in SPLIT_ORDER:
-            if buffers[split]:
-                flush(split)
+        for raw in _spill_batches(spill):
+            batch = _with_topics(raw, assignments, split_of_topic, overrides, arrow_schema)
+            splits = batch.column("split")
+            for split in SPLIT_ORDER:
+                documents.add(split, batch.filter(pc.equal(splits, split)))
+            ids = batch.column("id").to_pylist()
+            bucket = np.array([bucket_of_topic[assignments[i].topic_id] for i in ids])
+            part = batch.select(parallel_columns)
+            for b in np.unique(bucket).tolist():
+                if b not in bucket_writers:
+                    bucket_writers[b] = pa.ipc.new_file(str(bucket_paths[b]), bucket_schema)
+                bucket_writers[b].write_batch(part.filter(pa.array(bucket == b)))
     finally:
-        for w in writers.values():
+        documents.close()
+        for w in bucket_writers.values():
             w.close()
-    report.splits["documents"] = {s: split_counts[s] for s in SPLIT_ORDER if split_counts[s]}
+    report.splits["documents"] = {s: documents.counts[s] for s in SPLIT_ORDER if documents.counts[s]}
     by_topic: dict[str, dict[str, Any]] = {}
     for entry in report.documents:
         a = assignments[entry["id"]]
@@ -406,62 +489,84 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
         t["languages"][entry["language"]] += 1
         t["documents"].append(entry["id"])
     report.topics = [dict(t, languages=dict(sorted(t["languages"].items()))) for _, t in sorted(by_topic.items())]
+    return [p for p in bucket_paths if p.exists()]
+
+
+def _buckets(topics: list[str], assignments, report: BuildReport, text_bytes: list[int]) -> dict[str, int]:
+    """Bucket number of each topic: consecutive topics while their text fits the budget."""
+    size_of_topic: Counter = Counter()
+    for entry, n in zip(report.documents, text_bytes):
+        size_of_topic[assignments[entry["id"]].topic_id] += n
+    bucket_of_topic: dict[str, int] = {}
+    bucket, used = 0, 0
+    for t in topics:
+        if used and used + size_of_topic[t] > PARALLEL_TEXT_BUDGET:
+            bucket, used = bucket + 1, 0
+        bucket_of_topic[t] = bucket
+        used += size_of_topic[t]
+    return bucket_of_topic
 
 
 def _writer(path: Path, arrow_schema: pa.Schema) -> pq.ParquetWriter:
     return pq.ParquetWriter(path, arrow_schema, compression="zstd", compression_level=9, write_statistics=True, use_dictionary=True)
 
 
-def _write_parallel(spill: Path, staging: Path, assignments, split_of_topic) -> None:
-    """One row per topic with its documents of every language. Topics are
-    gathered in groups whose text fits the memory budget, one spill scan per
-    group, so memory stays bounded whatever the corpus size."""
+def _write_parallel(buckets: list[Path], staging: Path, assignments, split_of_topic) -> None:
+    """One row per topic with its documents of every language, bucket by
+    bucket: each bucket holds whole topics, so it is sorted and grouped alone."""
     arrow_schema = schema.arrow_schema("parallel")
-    doc_columns = [f.name for f in arrow_schema.field("documents").type.value_type]
-    topic_ids = sorted({a.topic_id for a in assignments.values()}, key=lambda t: (SPLIT_ORDER.index(split_of_topic[t]), t))
-    size_of_topic: Counter = Counter()
-    file = pq.ParquetFile(spill)
-    for batch in file.iter_batches(batch_size=BATCH_ROWS, columns=["id", "num_chars"]):
-        for doc_id, n in zip(batch.column("id").to_pylist(), batch.column("num_chars").to_pylist()):
-            size_of_topic[assignments[doc_id].topic_id] += 4 * n
-    groups: list[list[str]] = [[]]
-    used = 0
-    for t in topic_ids:
-        if groups[-1] and used + size_of_topic[t] > PARALLEL_TEXT_BUDGET:
-            groups.append([])
-            used = 0
-        groups[-1].append(t)
-        used += size_of_topic[t]
-
+    struct_type = arrow_schema.field("documents").type.value_type
+    rank = {t: i for i, t in enumerate(_topic_order(assignments, split_of_topic))}
     writers: dict[str, pq.ParquetWriter] = {}
     try:
-        for group in groups:
-            wanted = set(group)
-            members: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for batch in file.iter_batches(batch_size=BATCH_ROWS, columns=["id", *[c for c in doc_columns if c not in ("id", "event_id")]]):
-                for row in batch.to_pylist():
-                    a = assignments[row["id"]]
-                    if a.topic_id in wanted:
-                        row["event_id"] = a.event_id
-                        members[a.topic_id].append({c: row[c] for c in doc_columns})
-            rows = []
-            for t in group:
-                docs = sorted(members[t], key=lambda d: (d["language"], d["id"]))
-                a = assignments[docs[0]["id"]]
-                rows.append({
-                    "topic_id": t, "title": a.topic_title, "topic_source": a.topic_source,
-                    "languages": sorted({d["language"] for d in docs}), "num_documents": len(docs),
-                    "documents": docs, "split": split_of_topic[t],
-                })
+        for path in buckets:
+            with pa.OSFile(str(path), "rb") as source:
+                table = pa.ipc.open_file(source).read_all()
+            ids = table.column("id").to_pylist()
+            topic_of_row = [assignments[i].topic_id for i in ids]
+            table = table.append_column("_rank", pa.array([rank[t] for t in topic_of_row], type=pa.int64()))
+            table = table.sort_by([("_rank", "ascending"), ("language", "ascending"), ("id", "ascending")])
+            ids = table.column("id").to_pylist()
+            languages = table.column("language").to_pylist()
+            topic_ids: list[str] = []
+            offsets = [0]
+            for i, doc_id in enumerate(ids):
+                t = assignments[doc_id].topic_id
+                if not topic_ids or topic_ids[-1] != t:
+                    if topic_ids:
+                        offsets.append(i)
+                    topic_ids.append(t)
+            offsets.append(len(ids))
+            docs = pa.StructArray.from_arrays([table.column(f.name).combine_chunks() for f in struct_type], fields=list(struct_type))
+            rows = {
+                "topic_id": topic_ids,
+                "title": [],
+                "topic_source": [],
+                "languages": [],
+                "num_documents": [],
+                "split": [],
+            }
+            for k, t in enumerate(topic_ids):
+                first = assignments[ids[offsets[k]]]
+                rows["title"].append(first.topic_title)
+                rows["topic_source"].append(first.topic_source)
+                rows["languages"].append(sorted(set(languages[offsets[k] : offsets[k + 1]])))
+                rows["num_documents"].append(offsets[k + 1] - offsets[k])
+                rows["split"].append(split_of_topic[t])
+            columns = [
+                pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), docs) if f.name == "documents" else pa.array(rows[f.name], type=f.type)
+                for f in arrow_schema
+            ]
+            grouped = pa.Table.from_arrays(columns, schema=arrow_schema)
             for split in SPLIT_ORDER:
-                split_rows = [r for r in rows if r["split"] == split]
-                if not split_rows:
+                part = grouped.filter(pc.equal(grouped.column("split"), split))
+                if not part.num_rows:
                     continue
                 if split not in writers:
-                    path = staging / "data" / "parallel" / parquet_name(split)
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    writers[split] = _writer(path, arrow_schema)
-                writers[split].write_table(pa.Table.from_pylist(split_rows, schema=arrow_schema))
+                    out = staging / "data" / "parallel" / parquet_name(split)
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    writers[split] = _writer(out, arrow_schema)
+                writers[split].write_table(part.combine_chunks())
     finally:
         for w in writers.values():
             w.close()

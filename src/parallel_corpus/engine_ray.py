@@ -1,9 +1,11 @@
 """The per-document stages on Ray Data, for corpora one machine cannot hold.
 
-The same `pipeline.process` runs inside Ray actors (one `Stages` per actor,
-loaded once). Rows travel back pickled in a binary column, so Ray never infers
-or reorders their nested schema, and `preserve_order` keeps them in the
-order of `sources`: the driver then writes exactly what a local build writes.
+The same `pipeline.process_chunk` runs inside Ray actors (one `Stages` per
+actor, loaded once), one chunk of consecutive sources per row. Each chunk's
+result (its rows as one Arrow batch) travels back pickled in a binary
+column, so Ray never infers or reorders their nested schema, and
+`preserve_order` keeps chunks in the order of `sources`: the driver then
+writes exactly what a local build writes.
 """
 
 from __future__ import annotations
@@ -13,30 +15,25 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from .config import Source
-from .pipeline import DocumentSkipped, Stages, process_with_signature
+from .pipeline import ChunkResult, Stages, process_chunk
 
 
-class _ProcessBatch:
-    """A Ray actor: the stages, loaded once, applied to batches of sources."""
+class _ProcessChunks:
+    """A Ray actor: the stages, loaded once, applied to chunks of sources."""
 
     def __init__(self, corpus_dir: str, seed: int):
         self.stages = Stages.load(Path(corpus_dir), seed)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        statuses, payloads = [], []
-        for blob in batch["source"]:
-            source: Source = pickle.loads(blob)
-            try:
-                statuses.append("ok")
-                payloads.append(pickle.dumps(process_with_signature(source, self.stages)))
-            except DocumentSkipped as exc:
-                statuses[-1] = "skipped"
-                payloads.append(pickle.dumps({"id": exc.source.id, "file": exc.source.file, "reason": exc.reason, "message": str(exc)}))
-        return {"status": statuses, "payload": payloads}
+        results = []
+        for blob in batch["chunk"]:
+            chunk: list[Source] = pickle.loads(blob)
+            results.append(pickle.dumps(process_chunk(chunk, self.stages)))
+        return {"result": results}
 
 
-def run_ray(corpus_dir: Path, sources: list[Source], seed: int, workers: int, address: Optional[str]) -> Iterator[tuple[str, Any]]:
-    """Results of the per-document stages on Ray Data, in the order of `sources`."""
+def run_ray(corpus_dir: Path, chunks: list[list[Source]], seed: int, workers: int, address: Optional[str]) -> Iterator[ChunkResult]:
+    """Results of the per-document stages on Ray Data, chunk by chunk, in order."""
     try:
         import ray
     except ImportError:
@@ -49,17 +46,17 @@ def run_ray(corpus_dir: Path, sources: list[Source], seed: int, workers: int, ad
         ctx = ray.data.DataContext.get_current()
         ctx.execution_options.preserve_order = True
         ctx.enable_progress_bars = False
-        items = [{"source": pickle.dumps(s)} for s in sources]
+        items = [{"chunk": pickle.dumps(c)} for c in chunks]
         ds = ray.data.from_items(items, override_num_blocks=max(1, min(len(items), workers * 4)))
         ds = ds.map_batches(
-            _ProcessBatch,
+            _ProcessChunks,
             fn_constructor_args=(str(Path(corpus_dir).resolve()), seed),
-            batch_size=32,
+            batch_size=1,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=max(1, workers)),
         )
         for row in ds.iter_rows():
-            yield str(row["status"]), pickle.loads(row["payload"])
+            yield pickle.loads(row["result"])
     finally:
         if started_here:
             ray.shutdown()

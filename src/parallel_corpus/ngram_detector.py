@@ -125,37 +125,41 @@ class Detector:
 
         self.seed = seed
         directory = Path(directory) if directory is not None else profiles_directory()
-        profiles = {}
-        for path in sorted(directory.iterdir()):
-            if path.name.startswith(".") or not path.is_file():
-                continue
-            data = json.loads(path.read_text(encoding="utf-8"))
-            profiles[data["name"]] = data
-        order = list(languages) if languages is not None else sorted(profiles)
-        if sorted(order) != sorted(profiles):
+        # langdetect names each profile file after its language.
+        paths = {p.name: p for p in directory.iterdir() if not p.name.startswith(".") and p.is_file()}
+        order = list(languages) if languages is not None else sorted(paths)
+        if sorted(order) != sorted(paths):
             raise ValueError(f"languages {order} are not the profiles in {directory}")
         self.languages: list[str] = order
+        # One profile in memory at a time, its column kept as two arrays:
+        # the whole JSON of 55 profiles would triple the peak memory of a
+        # process that only needs the matrix.
         index: dict[str, int] = {}
-        rows: list[list[float]] = []
-        for column, lang in enumerate(order):
-            profile = profiles[lang]
+        columns: list[tuple[np.ndarray, np.ndarray]] = []
+        for lang in order:
+            profile = json.loads(paths[lang].read_text(encoding="utf-8"))
+            if profile.get("name") != lang:
+                raise ValueError(f"{paths[lang]}: profile of {profile.get('name')!r}, not {lang!r}")
             n_words = profile["n_words"]
+            rows: list[int] = []
+            values: list[float] = []
             for gram, freq in profile["freq"].items():
-                if not 1 <= len(gram) <= 3:
-                    continue
-                row = index.get(gram)
-                if row is None:
-                    row = index[gram] = len(rows)
-                    rows.append([0.0] * len(order))
-                # langdetect's own arithmetic: 1.0 * freq / n_words[len - 1].
-                rows[row][column] = 1.0 * freq / n_words[len(gram) - 1]
+                if 1 <= len(gram) <= 3:
+                    rows.append(index.setdefault(gram, len(index)))
+                    # langdetect's own arithmetic: 1.0 * freq / n_words[len - 1].
+                    values.append(1.0 * freq / n_words[len(gram) - 1])
+            columns.append((np.array(rows, dtype=np.int64), np.array(values, dtype=np.float64)))
+            del profile, rows, values
+        self.table = np.zeros((len(index), len(order)), dtype=np.float64)
+        for column, (rows_of, values_of) in enumerate(columns):
+            self.table[rows_of, column] = values_of
+        del columns
         # langdetect never emits a lone space nor a trigram with a space in
         # the middle (its buffer restarts at every space); leaving them out of
         # the index lets a plain membership test stand for those rules.
         for gram in [g for g in index if g == " " or (len(g) == 3 and g[1] == " ")]:
             del index[gram]
         self.index = index
-        self.table = np.array(rows, dtype=np.float64)
         self._normalize = _CharTable(NGram.normalize)
         self._word_grams = _WordGrams(index.get, _CharTable(_case_mark))
         self._normalize_vi = NGram.normalize_vi

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from .clean import CleaningRules, EmptyDocument, clean
 from .config import Corpus, CorpusError, Source
@@ -151,3 +152,61 @@ def process_with_signature(source: Source, stages: Stages) -> tuple[dict[str, An
 
     row = process(source, stages)
     return row, signature(row, row["entities"], row["dates"])
+
+
+def report_entry(row: dict[str, Any]) -> dict[str, Any]:
+    """What the build report says of one document: made where the row is, so
+    that only this small record travels to the driver besides the Arrow rows."""
+    reasons = Counter(r["reason"] for r in row["removed_lines"])
+    return {
+        "id": row["id"],
+        "file": row["source"]["file"],
+        "language": row["language"],
+        "language_flores": row["language_flores"],
+        "probability": row["language_probability"],
+        "blocks_kept": len(row["blocks"]),
+        "blocks_by_type": dict(sorted(Counter(b["type"] for b in row["blocks"]).items())),
+        "lines_removed": len(row["removed_lines"]),
+        "removed_by_reason": dict(sorted(reasons.items())),
+        "flags": row["flags"],
+    }
+
+
+@dataclass
+class ChunkResult:
+    """The per-document stages' output for a run of consecutive sources.
+
+    Rows come as one Arrow record batch, converted where they were made: a
+    worker's CPU does that conversion, and the driver, which alone writes,
+    only appends batches. `outcomes` has one entry per source, in order:
+    None where the next row of `batch` was built, else the skip record."""
+
+    outcomes: list[Optional[dict[str, str]]] = field(default_factory=list)
+    batch: Any = None  # pyarrow.RecordBatch of the built rows, or None
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    signatures: list[dict[str, Any]] = field(default_factory=list)
+    text_sha256: list[str] = field(default_factory=list)
+
+
+def process_chunk(sources: Sequence[Source], stages: Stages) -> ChunkResult:
+    """`process_with_signature` over consecutive sources, with their rows as Arrow."""
+    import pyarrow as pa
+
+    from . import schema
+
+    result = ChunkResult()
+    rows = []
+    for source in sources:
+        try:
+            row, sig = process_with_signature(source, stages)
+        except DocumentSkipped as exc:
+            result.outcomes.append({"id": exc.source.id, "file": exc.source.file, "reason": exc.reason, "message": str(exc)})
+            continue
+        result.outcomes.append(None)
+        rows.append(row)
+        result.signatures.append(sig)
+        result.entries.append(report_entry(row))
+        result.text_sha256.append(row["text_sha256"])
+    if rows:
+        result.batch = pa.RecordBatch.from_pylist(rows, schema=schema.arrow_schema("documents"))
+    return result
