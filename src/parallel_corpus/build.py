@@ -162,15 +162,21 @@ def build(
     strict: bool = False,
     progress: Optional[Callable[[int], Any]] = None,
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
+    total: Optional[Callable[[int], Any]] = None,
 ) -> BuildReport:
-    """Build every config into `out_dir`, replacing it only once all is written."""
+    """Build every config into `out_dir`, replacing it only once all is written.
+
+    `total`, if given, is told the number of sources once they are read, and
+    `progress` the number of sources done as they finish."""
     corpus = Corpus(Path(corpus_dir))
     dataset = corpus.dataset()
     sources = sorted(corpus.sources(), key=lambda s: s.id)
+    if total is not None:
+        total(len(sources))
     seed = int(dataset["seed"])
     stages = _check_curated(corpus, seed)
     report = BuildReport()
-    report.gazetteer = _gazetteer_stats(corpus)
+    report.gazetteer = _gazetteer_stats(stages.gazetteer)
     report.unlisted_files = _unlisted_files(corpus, sources)
     for name in report.unlisted_files:
         log(f"warning: raw/{name} is not listed in sources.jsonl; it is not built (add a line for it)")
@@ -191,7 +197,7 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
         if not signatures:
             raise BuildError("no document could be built: see the messages above")
 
-        overrides = _human_overrides(corpus, annotations_dir, {doc_id: h for h, doc_id in seen_text.items()}, report, log)
+        overrides = _human_overrides(stages, annotations_dir, {doc_id: h for h, doc_id in seen_text.items()}, report, log)
         assignments = _align(corpus, signatures, overrides)
         split_of_topic = assign_splits({a.topic_id for a in assignments.values()}, dataset["splits"], seed)
         buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, text_bytes)
@@ -255,16 +261,12 @@ def _check_curated(corpus: Corpus, seed: int) -> Stages:
     return stages
 
 
-def _gazetteer_stats(corpus: Corpus) -> dict[str, int]:
+def _gazetteer_stats(gazetteer: Any) -> dict[str, int]:
     """How many entity QIDs the gazetteer holds and how many nobody checked
     against Wikidata: the card must say so."""
-    if not corpus.has("entities.yaml"):
+    if gazetteer is None:
         return {}
-    from .config import load_yaml
-
-    entities = (load_yaml(corpus.path("entities.yaml")) or {}).get("entities") or []
-    unverified = sum(1 for e in entities if not (e.get("qid_checked") or {}).get("verified"))
-    return {"entities": len(entities), "unverified_qids": unverified}
+    return {"entities": len(gazetteer.entities), "unverified_qids": sum(1 for e in gazetteer.entities if not e.verified)}
 
 
 def _unlisted_files(corpus: Corpus, sources: list[Source]) -> list[str]:
@@ -339,16 +341,13 @@ def _compact(sig: dict[str, Any]) -> dict[str, Any]:
     return sig
 
 
-def _human_overrides(corpus: Corpus, annotations_dir: Optional[Path], text_hashes: dict[str, str], report: BuildReport, log: Callable[[str], None] = lambda m: None) -> Any:
+def _human_overrides(stages: Stages, annotations_dir: Optional[Path], text_hashes: dict[str, str], report: BuildReport, log: Callable[[str], None] = lambda m: None) -> Any:
     """The annotations that win over the pipeline, or None without any."""
     if annotations_dir is None or not Path(annotations_dir).is_dir():
         return None
-    from .entities import load_gazetteer
-    from .langid import LanguageTable
     from .merge import load_overrides
 
-    gazetteer = load_gazetteer(corpus.path("entities.yaml")) if corpus.has("entities.yaml") else None
-    overrides = load_overrides(Path(annotations_dir), text_hashes, LanguageTable.load(corpus.path("languages.yaml")), gazetteer)
+    overrides = load_overrides(Path(annotations_dir), text_hashes, stages.languages, stages.gazetteer)
     if overrides is not None:
         report.annotations = overrides.summary()
         for doc_id in overrides.stale:

@@ -55,15 +55,18 @@ def build(corpus_dir: Path, annotations_dir: Path, out_dir: Path, workers: int, 
     from tqdm import tqdm
 
     from .build import BuildError, build as run_build
-    from .config import Corpus, CorpusError
+    from .config import CorpusError
 
-    try:
-        total = len(Corpus(corpus_dir).sources())
-    except CorpusError as exc:
-        _fail(str(exc))
-    with tqdm(total=total, unit="doc", desc="build", file=sys.stderr, disable=None, leave=False) as bar:
+    def set_total(n: int) -> None:
+        bar.total = n
+        bar.refresh()
+
+    with tqdm(total=None, unit="doc", desc="build", file=sys.stderr, disable=None, leave=False) as bar:
         try:
-            report = run_build(corpus_dir, out_dir, annotations_dir, workers, engine, ray_address, strict, progress=bar.update, log=lambda m: tqdm.write(m, file=sys.stderr))
+            report = run_build(
+                corpus_dir, out_dir, annotations_dir, workers, engine, ray_address, strict,
+                progress=bar.update, log=lambda m: tqdm.write(m, file=sys.stderr), total=set_total,
+            )
         except (BuildError, CorpusError) as exc:
             _fail(str(exc))
     summary = report.as_json()

@@ -298,9 +298,11 @@ def reference_errors(corpus: Corpus) -> list[str]:
                     f"{path}:{yaml_line(path, ['languages', i]) or '-'}:languages.{i}: {code!r} is not a language of languages.yaml: "
                     f"use its ISO 639-1 code or add the language to languages.yaml"
                 )
-    qids = _entity_qids(corpus)
     path = corpus.path("topics.yaml")
-    if qids is not None and path.exists():
+    # Only a catalog names entities: without one, the gazetteer (which may be
+    # large) is not parsed here.
+    qids = _entity_qids(corpus) if path.exists() else None
+    if qids is not None:
         try:
             data = load_yaml(path)
         except CorpusError:

@@ -84,6 +84,19 @@ class DocumentLanguage:
     flags: list[str]
 
 
+def candidates(doc: Language, table: LanguageTable) -> list[str]:
+    """The languages a block of a `doc` document is weighed between: the
+    document's own and those that plausibly occur inside it."""
+    return [doc.code, *(table.get(c).code for c in doc.plausible_inside)]
+
+
+def prepare(detector: Detector, table: LanguageTable, codes: Sequence[str]) -> None:
+    """Make ahead what tagging documents in these languages needs, so that
+    forked workers share it."""
+    for code in codes:
+        detector.prepare(candidates(table.get(code), table))
+
+
 def tag(
     blocks: Sequence[str],
     table: LanguageTable,
@@ -144,8 +157,7 @@ def _block_language(text: str, letters: int, grams: np.ndarray, doc: Language, t
         top_lang = table.get(answer[0][0])
         flags = ["code_switching"] if compatible(script, top_lang.script) else ["code_switching", "script_mismatch"]
         return BlockLanguage(top_lang.iso639_1, round(answer[0][1], 6), False, flags)
-    candidates = [doc.code, *(table.get(c).code for c in doc.plausible_inside)]
-    posterior = detector.posterior(grams, candidates)
+    posterior = detector.posterior(grams, candidates(doc, table))
     if not posterior:
         return BlockLanguage(doc.iso639_1, 0.0, True)
     top = max(sorted(posterior), key=lambda c: posterior[c])

@@ -131,6 +131,7 @@ class Detector:
         if sorted(order) != sorted(paths):
             raise ValueError(f"languages {order} are not the profiles in {directory}")
         self.languages: list[str] = order
+        self._column = {lang: i for i, lang in enumerate(order)}
         # One profile in memory at a time, its column kept as two arrays:
         # the whole JSON of 55 profiles would triple the peak memory of a
         # process that only needs the matrix.
@@ -167,7 +168,7 @@ class Detector:
 
         self._url = Detector.URL_RE
         self._mail = Detector.MAIL_RE
-        self._log_tables: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._log_tables: dict[tuple[int, ...], np.ndarray] = {}
 
     # -- n-grams ---------------------------------------------------------------
 
@@ -239,18 +240,12 @@ class Detector:
         """Naive-Bayes posterior over a few candidate languages from the same
         profiles (with langdetect's smoothing): deterministic, no sampling,
         one vector sum per block. Empty when no n-gram is known."""
-        columns = tuple(self.languages.index(c) for c in dict.fromkeys(candidates) if c in self.languages)
+        columns = tuple(self._column[c] for c in dict.fromkeys(candidates) if c in self._column)
         if len(grams) == 0 or not columns:
             return {}
-        # Distinct n-grams in order of first appearance, each weighted by its
-        # count, summed left to right: the float steps of a Counter loop.
-        unique, first, counts = np.unique(grams, return_index=True, return_counts=True)
-        order = np.argsort(first, kind="stable")
-        unique, counts = unique[order], counts[order]
-        logs = self._logs(columns, unique)
-        totals = np.cumsum(counts[:, None] * logs[unique], axis=0)[-1].tolist()
-        # math.exp and math.log, not NumPy's vectorized ones, whose last bit
-        # may depend on the processor's instruction set.
+        totals = self._logs(columns)[grams].sum(axis=0).tolist()
+        # math.exp, as math.log for the table: NumPy's vectorized versions
+        # may round the last bit by the processor's instruction set.
         top = max(totals)
         weights = [math.exp(v - top) for v in totals]
         norm = 0.0
@@ -258,16 +253,20 @@ class Detector:
             norm += w
         return {self.languages[c]: w / norm for c, w in zip(columns, weights)}
 
-    def _logs(self, columns: tuple[int, ...], rows: np.ndarray) -> np.ndarray:
-        """log(p + smoothing) of these n-grams for these languages, computed
-        once per n-gram as it is first met."""
-        entry = self._log_tables.get(columns)
-        if entry is None:
-            entry = self._log_tables[columns] = (np.zeros((len(self.table), len(columns))), np.zeros(len(self.table), dtype=bool))
-        logs, known = entry
-        missing = rows[~known[rows]]
-        if len(missing):
-            values = self.table[np.ix_(missing, columns)].tolist()
-            logs[missing] = [[math.log(p + _SMOOTHING) for p in row] for row in values]
-            known[missing] = True
+    def prepare(self, candidates: Sequence[str]) -> None:
+        """Make the table `posterior` needs for these candidates now: in a
+        process that forks workers, they then share it instead of each
+        making its own."""
+        columns = tuple(self._column[c] for c in dict.fromkeys(candidates) if c in self._column)
+        if columns:
+            self._logs(columns)
+
+    def _logs(self, columns: tuple[int, ...]) -> np.ndarray:
+        """log(p + smoothing) of every n-gram for these languages, made once
+        per process and set of languages (about 0.1 s)."""
+        logs = self._log_tables.get(columns)
+        if logs is None:
+            log = math.log
+            rows = self.table[:, columns].tolist()
+            logs = self._log_tables[columns] = np.array([[log(p + _SMOOTHING) for p in row] for row in rows])
         return logs

@@ -17,7 +17,7 @@ from typing import Any, Optional, Sequence
 from .clean import CleaningRules, EmptyDocument, clean
 from .config import Corpus, CorpusError, Source
 from .ingest import IngestError, read_source
-from .langid import Detector, LanguageTable, tag
+from .langid import Detector, LanguageTable, prepare, tag
 
 
 @dataclass
@@ -45,11 +45,14 @@ class Stages:
 
             gazetteer = load_gazetteer(corpus.path("entities.yaml"))
         leading_date = calendar.match_leading_date if calendar is not None else None
+        languages = LanguageTable.load(corpus.path("languages.yaml"))
+        detector = Detector(seed)
+        prepare(detector, languages, [str(c) for c in corpus.dataset().get("languages") or []])
         return cls(
             corpus=corpus,
             rules=CleaningRules.load(corpus.path("cleaning.yaml"), leading_date),
-            languages=LanguageTable.load(corpus.path("languages.yaml")),
-            detector=Detector(seed),
+            languages=languages,
+            detector=detector,
             gazetteer=gazetteer,
             calendar=calendar,
         )
