@@ -17,6 +17,7 @@ import shutil
 import sys
 import tempfile
 from contextlib import contextmanager
+from functools import partial
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,35 +64,92 @@ def write_parquet(table_or_batches: Any, path: Path, arrow_schema: pa.Schema) ->
                 writer.write_table(batch, row_group_size=BATCH_ROWS * 10)
 
 
+class _StreamedList(list):
+    """A list that `json.dump` (with `indent`, which takes the pure-Python
+    encoder) reads item by item from `items()`: the report's per-document
+    entries go from a spill file to report.json without all being in memory."""
+
+    def __init__(self, length: int, items: Callable[[], Iterator[Any]]):
+        super().__init__()
+        self._length = length
+        self._items = items
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __bool__(self) -> bool:
+        return self._length > 0
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._items()
+
+
 @dataclass
 class BuildReport:
-    documents: list[dict[str, Any]] = field(default_factory=list)
+    """What the build saw. Per-document entries go to a JSON-lines spill as
+    they come (a corpus of any size holds only counts here) and are joined
+    with their topic when report.json is written."""
+
     skipped: list[dict[str, str]] = field(default_factory=list)
     unlisted_files: list[str] = field(default_factory=list)
     topics: list[dict[str, Any]] = field(default_factory=list)
     splits: dict[str, dict[str, int]] = field(default_factory=dict)
     annotations: dict[str, Any] = field(default_factory=dict)
     gazetteer: dict[str, int] = field(default_factory=dict)
+    num_documents: int = 0
+    languages: Counter = field(default_factory=Counter)
+    removed: Counter = field(default_factory=Counter)
+    entries_path: Optional[Path] = None
+    _entries: Any = None
 
-    def as_json(self) -> dict[str, Any]:
-        removed = Counter()
-        languages = Counter()
-        for d in self.documents:
-            removed.update(d["removed_by_reason"])
-            languages[d["language"]] += 1
+    def add_document(self, entry: dict[str, Any]) -> None:
+        self.num_documents += 1
+        self.languages[entry["language"]] += 1
+        self.removed.update(entry["removed_by_reason"])
+        if self._entries is None:
+            assert self.entries_path is not None
+            self._entries = open(self.entries_path, "w", encoding="utf-8")
+        self._entries.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+    def summary(self) -> dict[str, Any]:
+        """Everything but the per-document entries."""
         return {
-            "num_documents": len(self.documents),
+            "num_documents": self.num_documents,
             "num_skipped": len(self.skipped),
-            "languages": dict(sorted(languages.items())),
-            "removed_lines_by_reason": dict(sorted(removed.items())),
+            "languages": dict(sorted(self.languages.items())),
+            "removed_lines_by_reason": dict(sorted(self.removed.items())),
             "splits": self.splits,
             "topics": self.topics,
-            "documents": self.documents,
+        }
+
+    def close(self) -> None:
+        if self._entries is not None:
+            self._entries.close()
+
+    def write(self, path: Path, placement: Callable[[str], dict[str, Any]]) -> None:
+        """report.json: the summary, every document's entry with its topic,
+        event and split (`placement` of its id), and what was left out."""
+        self.close()
+
+        def entries() -> Iterator[dict[str, Any]]:
+            if self.entries_path is None or not self.entries_path.exists():
+                return
+            with open(self.entries_path, encoding="utf-8") as fh:
+                for line in fh:
+                    entry = json.loads(line)
+                    entry.update(placement(entry["id"]))
+                    yield entry
+
+        report = self.summary() | {
+            "documents": _StreamedList(self.num_documents, entries),
             "skipped": self.skipped,
             "unlisted_files": self.unlisted_files,
             "annotations": self.annotations,
             "gazetteer": self.gazetteer,
         }
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(report, fh, ensure_ascii=False, indent=2, sort_keys=False)
+            fh.write("\n")
 
 
 # -- pass one: per-document stages -------------------------------------------
@@ -191,24 +249,29 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         spill = staging / "spill" / "documents.arrow"
-        signatures, seen_text, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages)
+        report.entries_path = staging / "spill" / "report-documents.jsonl"
+        signatures, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages)
         if strict and report.skipped:
             raise BuildError(f"{len(report.skipped)} raw file(s) skipped and --strict is set: nothing written (first: {report.skipped[0]['message']})")
         if not signatures:
             raise BuildError("no document could be built: see the messages above")
 
-        overrides = _human_overrides(stages, annotations_dir, {doc_id: h for h, doc_id in seen_text.items()}, report, log)
+        overrides = _human_overrides(stages, annotations_dir, partial(_text_hashes, spill), report, log)
         assignments = _align(corpus, signatures, overrides)
         split_of_topic = assign_splits({a.topic_id for a in assignments.values()}, dataset["splits"], seed)
-        buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, text_bytes)
+        size_of_topic: Counter = Counter()
+        for sig, n in zip(signatures, text_bytes):
+            size_of_topic[assignments[sig["id"]].topic_id] += n
+        buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, size_of_topic)
         _write_parallel(buckets, staging, assignments, split_of_topic)
         _write_pairs(staging, signatures, assignments, split_of_topic, dataset, overrides)
         if overrides is not None:
             _write_annotations(staging, overrides, {d: split_of_topic[a.topic_id] for d, a in assignments.items()})
+        report.write(staging / "report.json", partial(_placement, assignments, split_of_topic))
         shutil.rmtree(staging / "spill")
-        (staging / "report.json").write_text(json.dumps(report.as_json(), ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
         _replace_dir(staging, out_dir)
     except BaseException:
+        report.close()
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return report
@@ -286,7 +349,9 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
     arrow_schema = schema.arrow_schema("documents")
     spill.parent.mkdir(parents=True)
     signatures: list[dict[str, Any]] = []
-    seen_text: dict[str, str] = {}
+    # Texts already built, by the first 128 bits of their sha256 (an int
+    # takes a third of the memory of the hex string).
+    seen_text: dict[int, str] = {}
     text_bytes: list[int] = []
     with pa.ipc.new_file(str(spill), arrow_schema, options=pa.ipc.IpcWriteOptions(compression="lz4")) as writer:
         for chunk in run_documents(corpus.root, sources, seed, workers, engine, ray_address, stages):
@@ -303,6 +368,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
                 digest = chunk.text_sha256[built]
                 sig = chunk.signatures[built]
                 built += 1
+                digest = int(digest[:32], 16)
                 first = seen_text.get(digest)
                 if first is not None:
                     skip = {"id": entry["id"], "file": entry["file"], "reason": "duplicate", "message": f"raw/{entry['file']}: same text as {first} after cleaning; built once"}
@@ -311,7 +377,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
                     keep.append(False)
                     continue
                 seen_text[digest] = entry["id"]
-                report.documents.append(entry)
+                report.add_document(entry)
                 signatures.append(_compact(sig))
                 keep.append(True)
             if chunk.batch is None:
@@ -320,14 +386,31 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
             if batch.num_rows:
                 text_bytes.extend(pc.binary_length(batch.column("text")).to_pylist())
                 writer.write_batch(batch)
-    return signatures, seen_text, text_bytes
+    return signatures, text_bytes
 
 
-def _spill_batches(spill: Path) -> Iterator[pa.RecordBatch]:
+def _spill_batches(spill: Path, columns: Optional[list[str]] = None) -> Iterator[pa.RecordBatch]:
     with pa.OSFile(str(spill), "rb") as source:
         reader = pa.ipc.open_file(source)
         for i in range(reader.num_record_batches):
-            yield reader.get_batch(i)
+            batch = reader.get_batch(i)
+            yield batch.select(columns) if columns else batch
+
+
+def _text_hashes(spill: Path, ids: set[str]) -> dict[str, str]:
+    """The current text_sha256 of these documents, read back from the spill."""
+    found: dict[str, str] = {}
+    for batch in _spill_batches(spill, ["id", "text_sha256"]):
+        for doc_id, digest in zip(batch.column("id").to_pylist(), batch.column("text_sha256").to_pylist()):
+            if doc_id in ids:
+                found[doc_id] = digest
+    return found
+
+
+def _placement(assignments, split_of_topic, doc_id: str) -> dict[str, Any]:
+    """What report.json adds to a document's entry once it is aligned."""
+    a = assignments[doc_id]
+    return {"topic_id": a.topic_id, "event_id": a.event_id, "topic_source": a.topic_source, "split": split_of_topic[a.topic_id]}
 
 
 def _compact(sig: dict[str, Any]) -> dict[str, Any]:
@@ -341,7 +424,7 @@ def _compact(sig: dict[str, Any]) -> dict[str, Any]:
     return sig
 
 
-def _human_overrides(stages: Stages, annotations_dir: Optional[Path], text_hashes: dict[str, str], report: BuildReport, log: Callable[[str], None] = lambda m: None) -> Any:
+def _human_overrides(stages: Stages, annotations_dir: Optional[Path], text_hashes: Callable[[set[str]], dict[str, str]], report: BuildReport, log: Callable[[str], None] = lambda m: None) -> Any:
     """The annotations that win over the pipeline, or None without any."""
     if annotations_dir is None or not Path(annotations_dir).is_dir():
         return None
@@ -448,7 +531,7 @@ def _topic_order(assignments, split_of_topic) -> list[str]:
     return sorted({a.topic_id for a in assignments.values()}, key=lambda t: (SPLIT_ORDER.index(split_of_topic[t]), t))
 
 
-def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides, report: BuildReport, text_bytes: list[int]) -> list[Path]:
+def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides, report: BuildReport, size_of_topic: Counter) -> list[Path]:
     """Attach topic, event and split; write `documents` per split in id order.
 
     The same scan files each document's `parallel` columns into a bucket of
@@ -456,14 +539,23 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
     PARALLEL_TEXT_BUDGET, so that `parallel` is made one bucket at a time."""
     arrow_schema = schema.arrow_schema("documents")
     topics = _topic_order(assignments, split_of_topic)
-    bucket_of_topic = _buckets(topics, assignments, report, text_bytes)
+    bucket_of_topic = _buckets(topics, size_of_topic)
     parallel_columns = [f.name for f in schema.arrow_schema("parallel").field("documents").type.value_type]
     bucket_schema = pa.schema([arrow_schema.field(c) for c in parallel_columns])
     bucket_paths = [staging / "spill" / f"parallel-{b:05d}.arrow" for b in range(max(bucket_of_topic.values(), default=-1) + 1)]
     bucket_writers: dict[int, Any] = {}
     documents = _SplitWriter(staging / "data" / "documents", arrow_schema)
+    by_topic: dict[str, dict[str, Any]] = {}
     try:
         for raw in _spill_batches(spill):
+            for doc_id, language in zip(raw.column("id").to_pylist(), raw.column("language").to_pylist()):
+                # The report counts the pipeline's languages, as its entries do.
+                a = assignments[doc_id]
+                t = by_topic.get(a.topic_id)
+                if t is None:
+                    t = by_topic[a.topic_id] = {"topic_id": a.topic_id, "title": a.topic_title, "topic_source": a.topic_source, "split": split_of_topic[a.topic_id], "languages": Counter(), "documents": []}
+                t["languages"][language] += 1
+                t["documents"].append(doc_id)
             batch = _with_topics(raw, assignments, split_of_topic, overrides, arrow_schema)
             splits = batch.column("split")
             for split in SPLIT_ORDER:
@@ -480,22 +572,12 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
         for w in bucket_writers.values():
             w.close()
     report.splits["documents"] = {s: documents.counts[s] for s in SPLIT_ORDER if documents.counts[s]}
-    by_topic: dict[str, dict[str, Any]] = {}
-    for entry in report.documents:
-        a = assignments[entry["id"]]
-        entry.update(topic_id=a.topic_id, event_id=a.event_id, topic_source=a.topic_source, split=split_of_topic[a.topic_id])
-        t = by_topic.setdefault(a.topic_id, {"topic_id": a.topic_id, "title": a.topic_title, "topic_source": a.topic_source, "split": split_of_topic[a.topic_id], "languages": Counter(), "documents": []})
-        t["languages"][entry["language"]] += 1
-        t["documents"].append(entry["id"])
     report.topics = [dict(t, languages=dict(sorted(t["languages"].items()))) for _, t in sorted(by_topic.items())]
     return [p for p in bucket_paths if p.exists()]
 
 
-def _buckets(topics: list[str], assignments, report: BuildReport, text_bytes: list[int]) -> dict[str, int]:
+def _buckets(topics: list[str], size_of_topic: Counter) -> dict[str, int]:
     """Bucket number of each topic: consecutive topics while their text fits the budget."""
-    size_of_topic: Counter = Counter()
-    for entry, n in zip(report.documents, text_bytes):
-        size_of_topic[assignments[entry["id"]].topic_id] += n
     bucket_of_topic: dict[str, int] = {}
     bucket, used = 0, 0
     for t in topics:

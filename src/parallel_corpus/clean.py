@@ -13,6 +13,7 @@ of linked headlines) plus the per-language phrase lists of
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -90,20 +91,84 @@ class EmptyDocument(ValueError):
     """Nothing is left of a document once its chrome is removed."""
 
 
+def _fold_char(c: str) -> str:
+    """What `fold` makes of one character after case folding: nothing (the
+    Arabic marks and the nukta), a space (anything but a letter, a digit or a
+    mark) or itself."""
+    if _ARABIC_MARKS.match(c):
+        return ""
+    return c if unicodedata.category(c)[0] in "LNM" else " "
+
+
+# `fold` maps each character on its own, so instead of a Python loop over
+# every character it finds the few characters that change (punctuation,
+# mostly) with one regular expression and replaces each everywhere at once.
+# Below U+3000 (Latin, Arabic, Indic scripts, general punctuation) the
+# characters that change are listed exactly, from `unicodedata`, once per
+# process (about a millisecond; the plain space is left out, as it stays a
+# space); every character above is a candidate and looked up.
+_FOLD_TABLE_END = 0x3000
+
+
+def _ranges_class(code_points: list[int], open_end: Optional[int] = None) -> str:
+    """A regular expression character class of the code points, as ranges,
+    and of every code point from `open_end` on."""
+    parts = []
+    i = 0
+    while i < len(code_points):
+        j = i
+        while j + 1 < len(code_points) and code_points[j + 1] == code_points[j] + 1:
+            j += 1
+        lo, hi = chr(code_points[i]), chr(code_points[j])
+        parts.append(re.escape(lo) if i == j else f"{re.escape(lo)}-{re.escape(hi)}")
+        i = j + 1
+    if open_end is not None:
+        parts.append(f"{re.escape(chr(open_end))}-{re.escape(chr(0x10FFFF))}")
+    return "[" + "".join(parts) + "]"
+
+
+_FOLD_CANDIDATES = re.compile(
+    _ranges_class([cp for cp in range(_FOLD_TABLE_END) if cp != 0x20 and _fold_char(chr(cp)) != chr(cp)], _FOLD_TABLE_END)
+)
+_FOLD_CHAR: dict[str, str] = {}
+
+
 @lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """The form chrome is matched in: case, marks of Arabic vocalisation,
     punctuation and spacing do not make a line a different phrase."""
-    text = _ARABIC_MARKS.sub("", unicodedata.normalize("NFC", text).casefold())
-    chars = [c if unicodedata.category(c)[0] in "LNM" else " " for c in text]
-    return " ".join("".join(chars).split())
+    return _fold_nfc(unicodedata.normalize("NFC", text))
+
+
+def _fold_nfc(text: str) -> str:
+    """`fold` of a text in NFC already (the cleaner's lines are)."""
+    text = text.casefold()
+    for c in set(_FOLD_CANDIDATES.findall(text)):
+        replacement = _FOLD_CHAR.get(c)
+        if replacement is None:
+            replacement = _FOLD_CHAR[c] = _fold_char(c)
+        if replacement != c:
+            # " " or "": no replacement makes a character that another one
+            # rewrites, so the order of the replacements does not matter.
+            text = text.replace(c, replacement)
+    # Every whitespace character but the space was replaced above, so
+    # squeezing runs of spaces is `" ".join(text.split())`, only cheaper.
+    while "  " in text:
+        text = text.replace("  ", " ")
+    return text.strip(" ")
 
 
 def _has_letters_or_digits(text: str) -> bool:
-    return any(unicodedata.category(c)[0] in "LN" for c in text)
+    # `str.isalpha` is true exactly of the letters (general category L*):
+    # most lines open with one.
+    return text[:1].isalpha() or any(unicodedata.category(c)[0] in "LN" for c in text)
 
 
+@lru_cache(maxsize=1 << 12)
 def _words(text: str) -> int:
+    """Whitespace-separated words; cached (for the lines of the document at
+    hand: the size is small), as the shape tests of each pass ask it of the
+    same lines again."""
     return len(text.split())
 
 
@@ -179,41 +244,36 @@ class CleaningRules:
         return cls.from_mapping(load_yaml(path) or {}, leading_date)
 
     # -- line tests -------------------------------------------------------
+    #
+    # Each test folds the line and looks only at the entries its first (or
+    # last) word selects, from the indexes of `_tables`; `_removal_reason`
+    # calls the same `_match_*` functions with the line folded once.
 
     def is_phrase_sequence(self, folded: str) -> bool:
         """Whether a folded line is one or more chrome phrases and nothing else."""
-        tokens = folded.split()
-        if not tokens or not self.phrases:
-            return False
-        reachable = [True] + [False] * len(tokens)
-        for i in range(len(tokens)):
-            if not reachable[i]:
-                continue
-            for n in range(1, min(self.max_phrase_len, len(tokens) - i) + 1):
-                if tuple(tokens[i : i + n]) in self.phrases:
-                    reachable[i + n] = True
-        return reachable[-1]
+        return _is_phrase_sequence(folded.split(), self, _tables(self))
 
     def starts_with(self, line: str, prefixes: Iterable[str]) -> Optional[str]:
         """The prefix a line opens with, if it is followed by a separator or
         nothing: "Read more: X" is a stub, "Reading is ..." is not."""
         folded_line = fold(line)
-        for prefix in prefixes:
-            if folded_line == prefix:
-                return prefix
-            if folded_line.startswith(prefix + " "):
-                rest = _after_folded_prefix(line, prefix)
-                if rest is not None and _SEPARATOR_AFTER_PREFIX.match(rest):
-                    return prefix
-        return None
+        tables = _tables(self)
+        # The rules' own lists are indexed; any other is tried entry by entry.
+        index: Optional[dict[str, tuple[str, ...]]] = None
+        if prefixes is self.prefixes:
+            index = tables.prefixes
+        elif prefixes is self.credit_prefixes:
+            index = tables.credits
+        elif prefixes is self.caption_prefixes:
+            index = tables.captions
+        candidates = prefixes if index is None else index.get(_first_word(folded_line), ())
+        return _match_prefix(line, folded_line, candidates)
 
     def ends_with(self, line: str, suffixes: Iterable[str]) -> Optional[str]:
         """The "click here" anchor a line closes with, if any."""
         folded_line = fold(line)
-        for suffix in suffixes:
-            if folded_line == suffix or folded_line.endswith(" " + suffix):
-                return suffix
-        return None
+        candidates = _tables(self).suffixes.get(_last_word(folded_line), ()) if suffixes is self.suffixes else suffixes
+        return _match_suffix(folded_line, candidates)
 
     def is_promo(self, text: str, enclosed: bool, limit_length: bool = True) -> bool:
         """Whether text is an app/social promo: it names a platform (app,
@@ -225,43 +285,182 @@ class CleaningRules:
         tokens = fold(text).split()
         if not tokens or (limit_length and len(tokens) > self.promo_max_words):
             return False
-        found = _contains(tokens, self.promo_platforms) and _contains(tokens, self.promo_calls)
-        return found and (enclosed or _contains(tokens, self.promo_addresses))
+        tables = _tables(self)
+        found = _contains(tokens, tables.platforms) and _contains(tokens, tables.calls)
+        return found and (enclosed or _contains(tokens, tables.addresses))
 
     def names_promo_term(self, text: str) -> bool:
         tokens = fold(text).split()
-        return _contains(tokens, self.promo_platforms) or _contains(tokens, self.promo_calls)
+        tables = _tables(self)
+        return _contains(tokens, tables.platforms) or _contains(tokens, tables.calls)
 
     def metadata_kind(self, line: str) -> Optional[str]:
         """`metadata_stub` for a line of labels only ("Published: Updated:"),
         `metadata_line` for labels with a short value (a date, a byline)."""
-        folded_line = fold(line)
-        rest = folded_line
-        matched = False
-        while True:
-            for label in self.metadata_labels:
-                if rest == label or rest.startswith(label + " "):
-                    rest = rest[len(label) :].strip()
-                    matched = True
-                    break
-            else:
-                break
-        if not matched:
-            return None
-        if not rest:
-            return "metadata_stub"
-        # "Published: 3 May 2022" is metadata; "Published reports say ..." is prose.
-        if ":" in line and _words(rest) <= 8 and not _SENTENCE_END.search(line.rstrip(":").rstrip()):
-            return "metadata_line"
-        return None
+        return _metadata_kind(line, fold(line), _tables(self))
 
 
-def _contains(tokens: list[str], terms: frozenset[tuple[str, ...]]) -> bool:
-    """Whether any term (a tuple of folded words) occurs in tokens, whole words in a row."""
-    if not terms:
+def _is_phrase_sequence(tokens: list[str], rules: CleaningRules, tables: "_Tables") -> bool:
+    """Whether the words of a folded line are one or more chrome phrases in a row."""
+    if not tokens or not rules.phrases:
         return False
-    lengths = {len(t) for t in terms}
-    return any(tuple(tokens[i : i + n]) in terms for n in lengths for i in range(len(tokens) - n + 1))
+    # Prose fails at once: its first word opens no phrase, or one of its
+    # words is in no phrase at all (both are needed for a match).
+    if tokens[0] not in tables.phrase_starts or not tables.phrase_words.issuperset(tokens):
+        return False
+    reachable = [True] + [False] * len(tokens)
+    for i in range(len(tokens)):
+        if not reachable[i]:
+            continue
+        for n in range(1, min(rules.max_phrase_len, len(tokens) - i) + 1):
+            if tuple(tokens[i : i + n]) in rules.phrases:
+                reachable[i + n] = True
+    return reachable[-1]
+
+
+def _match_prefix(line: str, folded_line: str, prefixes: Iterable[str]) -> Optional[str]:
+    """The first of `prefixes` that `line` (folded: `folded_line`) opens
+    with, followed by a separator or nothing."""
+    for prefix in prefixes:
+        if folded_line == prefix:
+            return prefix
+        if folded_line.startswith(prefix + " "):
+            rest = _after_folded_prefix(line, prefix)
+            if rest is not None and _SEPARATOR_AFTER_PREFIX.match(rest):
+                return prefix
+    return None
+
+
+def _match_suffix(folded_line: str, suffixes: Iterable[str]) -> Optional[str]:
+    """The first of `suffixes` that a folded line ends with, as whole words."""
+    for suffix in suffixes:
+        if folded_line == suffix or folded_line.endswith(" " + suffix):
+            return suffix
+    return None
+
+
+def _metadata_kind(line: str, folded_line: str, tables: "_Tables") -> Optional[str]:
+    """`CleaningRules.metadata_kind` of `line`, folded: `folded_line`."""
+    rest = folded_line
+    matched = False
+    while True:
+        for label in tables.labels.get(_first_word(rest), ()):
+            if rest == label or rest.startswith(label + " "):
+                rest = rest[len(label) :].strip()
+                matched = True
+                break
+        else:
+            break
+    if not matched:
+        return None
+    if not rest:
+        return "metadata_stub"
+    # "Published: 3 May 2022" is metadata; "Published reports say ..." is prose.
+    if ":" in line and _words(rest) <= 8 and not _SENTENCE_END.search(line.rstrip(":").rstrip()):
+        return "metadata_line"
+    return None
+
+
+# -- indexes of the phrase lists ----------------------------------------------
+#
+# A folded line can only equal or open with a folded prefix that has the same
+# first word (its text up to the first space), and only equal or close with a
+# suffix that has the same last word; a term can only occur where its first
+# word does. So each list is indexed by that word, and a line is tested only
+# against the few entries its own word selects, in their original order (the
+# first match wins, so order matters).
+
+# The lists of `CleaningRules` that `_Tables` indexes.
+_TABLE_FIELDS = (
+    "phrases", "metadata_labels", "prefixes", "credit_prefixes", "caption_prefixes",
+    "suffixes", "promo_platforms", "promo_calls", "promo_addresses",
+)
+_table_sources = operator.attrgetter(*_TABLE_FIELDS)
+
+
+def _first_word(text: str) -> str:
+    return text.partition(" ")[0]
+
+
+def _last_word(text: str) -> str:
+    return text.rpartition(" ")[2]
+
+
+def _group(items: Iterable[str], key: Callable[[str], str]) -> dict[str, tuple[str, ...]]:
+    """Items by `key`, each group in the items' order."""
+    groups: dict[str, list[str]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return {k: tuple(v) for k, v in groups.items()}
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """Promo terms (tuples of folded words) by their first word."""
+
+    by_first: dict[str, tuple[tuple[str, ...], ...]]
+    any_term: bool  # there is at least one term
+    empty_term: bool  # the empty term, which occurs everywhere
+
+    @classmethod
+    def of(cls, terms: frozenset[tuple[str, ...]]) -> "_Terms":
+        by_first: dict[str, list[tuple[str, ...]]] = {}
+        for term in terms:
+            if term:
+                by_first.setdefault(term[0], []).append(term)
+        return cls({k: tuple(v) for k, v in by_first.items()}, bool(terms), () in terms)
+
+
+class _Tables:
+    """The lists of one `CleaningRules`, indexed for the line tests.
+
+    Built on first use and kept on the rules object; rebuilt when any of the
+    lists has been replaced since (a list that can change in place is never
+    kept), so a test never sees an index of other rules."""
+
+    def __init__(self, rules: CleaningRules):
+        self.sources = _table_sources(rules)
+        self.phrase_starts = frozenset(p[0] for p in rules.phrases if p)
+        self.phrase_words = frozenset(w for p in rules.phrases for w in p)
+        self.labels = _group(rules.metadata_labels, _first_word)
+        self.prefixes = _group(rules.prefixes, _first_word)
+        self.credits = _group(rules.credit_prefixes, _first_word)
+        self.captions = _group(rules.caption_prefixes, _first_word)
+        self.suffixes = _group(rules.suffixes, _last_word)
+        self.platforms = _Terms.of(rules.promo_platforms)
+        self.calls = _Terms.of(rules.promo_calls)
+        self.addresses = _Terms.of(rules.promo_addresses)
+        # A chrome phrase, a metadata label, a link prefix or a credit label
+        # can only open a folded line whose first word opens one of them.
+        self.openers = self.phrase_starts | self.labels.keys() | self.prefixes.keys() | self.credits.keys()
+
+
+def _tables(rules: CleaningRules) -> _Tables:
+    """The indexes of the rules' lists as they are now."""
+    tables = rules.__dict__.get("_tables")
+    # Equal immutable lists give equal indexes (`CleaningRules` holds tuples
+    # and frozensets; lists that can change in place are indexed afresh).
+    if tables is None or tables.sources != _table_sources(rules):
+        tables = _Tables(rules)
+        if all(isinstance(items, (tuple, frozenset)) for items in tables.sources):
+            rules.__dict__["_tables"] = tables
+    return tables
+
+
+def _contains(tokens: list[str], terms: _Terms) -> bool:
+    """Whether any term (a tuple of folded words) occurs in tokens, whole words in a row."""
+    if not terms.any_term:
+        return False
+    if terms.empty_term:
+        return True
+    by_first = terms.by_first
+    if by_first.keys().isdisjoint(tokens):
+        return False
+    for i, token in enumerate(tokens):
+        for term in by_first.get(token, ()):
+            if len(term) == 1 or tuple(tokens[i : i + len(term)]) == term:
+                return True
+    return False
 
 
 def _after_folded_prefix(line: str, prefix: str) -> Optional[str]:
@@ -340,9 +539,98 @@ def explain(text: str, rules: CleaningRules, language: Optional[str] = None) -> 
     return sorted(decisions, key=position)
 
 
+class _LineFacts:
+    """Answers to the cleaner's per-line questions, kept for one document.
+
+    The same questions are asked of the same line many times: `_promo_cuts`
+    and `_clean` both need a line's removal reason, and every pass to the
+    fixed point sees the surviving lines again. Each answer depends only on
+    the line's text, the rules and the document's language, so it is worked
+    out once. The memo lives for one call of `clean`, so rules changed
+    between calls are always seen."""
+
+    __slots__ = ("rules", "tables", "language", "_normalized", "_folded", "_reasons", "_segments", "_captions", "_dates")
+
+    def __init__(self, rules: CleaningRules, language: Optional[str]):
+        self.rules = rules
+        self.tables = _tables(rules)
+        self.language = language
+        self._normalized: dict[str, str] = {}
+        self._folded: dict[str, str] = {}
+        self._reasons: dict[str, Optional[str]] = {}
+        self._segments: dict[tuple[str, Optional[int]], list[tuple[str, Optional[str]]]] = {}
+        self._captions: dict[str, Optional[str]] = {}
+        self._dates: dict[str, Optional[tuple[int, dt.date]]] = {}
+
+    def normalize_lines(self, text: str) -> list[str]:
+        """`normalize_lines(text)`, one line at a time.
+
+        NFC never composes or reorders across a line break or a whitespace
+        character (each is a starter, stays one character and is part of no
+        canonical decomposition), so normalizing the lines one by one gives
+        the lines of the normalized text; and a line that is NFC and trimmed
+        already stays as it is. So the lines of the next pass, which are
+        mostly lines of this one, are not normalized again."""
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        known = self._normalized
+        out = []
+        for raw in text.split("\n"):
+            line = known.get(raw)
+            if line is None:
+                line = known[raw] = unicodedata.normalize("NFC", raw).strip()
+                known[line] = line
+            out.append(line)
+        return out
+
+    def fold(self, text: str) -> str:
+        """`fold(text)`, without normalizing again a line that
+        `normalize_lines` returned (it is NFC: see there)."""
+        try:
+            return self._folded[text]
+        except KeyError:
+            pass
+        folded = self._folded[text] = _fold_nfc(text) if self._normalized.get(text) == text else fold(text)
+        return folded
+
+    def removal_reason(self, line: str) -> Optional[str]:
+        """`_removal_reason` of a line."""
+        try:
+            return self._reasons[line]
+        except KeyError:
+            reason = self._reasons[line] = _removal_reason(line, self.fold(line), self.rules, self.tables)
+            return reason
+
+    def segments(self, line: str, promo_at: Optional[int]) -> list[tuple[str, Optional[str]]]:
+        """`_segments` of a line (not to be changed by the caller)."""
+        try:
+            return self._segments[line, promo_at]
+        except KeyError:
+            parts = self._segments[line, promo_at] = _segments(line, promo_at, self.rules)
+            return parts
+
+    def caption_text(self, line: str) -> Optional[str]:
+        """`_caption_text` of a line."""
+        try:
+            return self._captions[line]
+        except KeyError:
+            caption = self._captions[line] = _caption_text(line, self.fold(line), self.tables)
+            return caption
+
+    def leading_date(self, text: str) -> Optional[tuple[int, dt.date]]:
+        """The rules' `leading_date` of a line in the document's language."""
+        if self.rules.leading_date is None:
+            return None
+        try:
+            return self._dates[text]
+        except KeyError:
+            found = self._dates[text] = self.rules.leading_date(text, self.language)
+            return found
+
+
 def _clean_to_fixed_point(text: str, rules: CleaningRules, language: Optional[str]) -> tuple[list[Block], list[RemovedLine], Optional[dt.date]]:
-    blocks, removed, dateline_date = _clean(text, rules, language)
-    if not removed and [b.text for b in blocks] == [line for line in normalize_lines(text) if line]:
+    facts = _LineFacts(rules, language)
+    blocks, removed, dateline_date = _clean(text, facts)
+    if not removed and [b.text for b in blocks] == [line for line in facts.normalize_lines(text) if line]:
         return blocks, removed, dateline_date  # nothing moved: the same lines give the same result
     # Rules look at a line's neighbours (the header above the first
     # paragraph, a line printed twice), so removing one line can expose
@@ -351,7 +639,7 @@ def _clean_to_fixed_point(text: str, rules: CleaningRules, language: Optional[st
     for _ in range(_MAX_PASSES + len(blocks)):
         if not blocks:
             break
-        again, again_removed, again_date = _clean(BLOCK_SEPARATOR.join(b.text for b in blocks), rules, language)
+        again, again_removed, again_date = _clean(BLOCK_SEPARATOR.join(b.text for b in blocks), facts)
         if not again_removed and [b.text for b in again] == [b.text for b in blocks]:
             break
         # Block i of the cleaned text stands on its line 2i + 1.
@@ -368,21 +656,22 @@ def _clean_to_fixed_point(text: str, rules: CleaningRules, language: Optional[st
     return blocks, removed, dateline_date
 
 
-def _clean(text: str, rules: CleaningRules, language: Optional[str]) -> tuple[list[Block], list[RemovedLine], Optional[dt.date]]:
+def _clean(text: str, facts: _LineFacts) -> tuple[list[Block], list[RemovedLine], Optional[dt.date]]:
+    rules = facts.rules
     removed: list[RemovedLine] = []
     kept: list[_Line] = []
     seen: dict[str, int] = {}
-    lines = normalize_lines(text)
-    promo_cuts = _promo_cuts(lines, rules)
+    lines = facts.normalize_lines(text)
+    promo_cuts = _promo_cuts(lines, facts)
     previous_reason: Optional[str] = None
     first_prose: Optional[int] = None  # index in `kept` of the first line of prose
 
     for number, line in enumerate(lines, start=1):
         if not line:
             continue
-        for segment, reason in _segments(line, promo_cuts.get(number - 1), rules):
+        for segment, reason in facts.segments(line, promo_cuts.get(number - 1)):
             if reason is None:
-                reason = _removal_reason(segment, rules)
+                reason = facts.removal_reason(segment)
                 # The first line of an article is its title, and a video's
                 # title may open like a link stub ("Watch: ..."); a stub
                 # with nothing after its label is chrome wherever it stands.
@@ -394,13 +683,13 @@ def _clean(text: str, rules: CleaningRules, language: Optional[str]) -> tuple[li
                 continue
             after_link_stub = previous_reason == "chrome_prefix"
             previous_reason = None
-            caption_text = _caption_text(segment, rules)
+            caption_text = facts.caption_text(segment)
             if caption_text is not None:
                 parts = [_Line(number, caption_text, "caption")]
             else:
-                parts = _split_glued_dateline(_Line(number, segment, after_link_stub=after_link_stub), rules, language)
+                parts = _split_glued_dateline(_Line(number, segment, after_link_stub=after_link_stub), facts)
             for part in parts:
-                key = fold(part.text)
+                key = facts.fold(part.text)
                 if key in seen:
                     first = kept[seen[key]]
                     # A short line printed twice in a row is a photo caption
@@ -424,7 +713,7 @@ def _clean(text: str, rules: CleaningRules, language: Optional[str]) -> tuple[li
                     first_prose = len(kept) - 1
 
     kept = _drop_related_links(kept, removed, rules)
-    blocks, dateline_date = _structure(kept, removed, rules, language)
+    blocks, dateline_date = _structure(kept, removed, facts)
     removed.sort(key=lambda r: r.line)
     return blocks, removed, dateline_date
 
@@ -448,16 +737,26 @@ _CLOSING_PAREN_AT_END = re.compile(r"\)[\s.।]*$")
 _SENTENCE_BEFORE = re.compile(r"[.!?؟।॥\"'”’»]$")
 
 
+# The scans below walk over the parentheses of a line only, found by a
+# regular expression, instead of over every character.
+_PAREN = re.compile(r"[()]")
+
+
+def _paren_positions(line: str, end: int) -> list[int]:
+    """Where "(" and ")" stand in line[:end], in order."""
+    return [m.start() for m in _PAREN.finditer(line, 0, end)]
+
+
 def _opening_of_final_paren(line: str) -> Optional[int]:
     """Where the "(" that the line's final ")" closes stands, if any."""
     found = _CLOSING_PAREN_AT_END.search(line)
     if not found:
         return None
     depth = 0
-    for i in range(found.start(), -1, -1):
+    for i in reversed(_paren_positions(line, found.start() + 1)):
         if line[i] == ")":
             depth += 1
-        elif line[i] == "(":
+        else:
             depth -= 1
             if depth == 0:
                 return i
@@ -467,10 +766,10 @@ def _opening_of_final_paren(line: str) -> Optional[int]:
 def _unclosed_open(line: str) -> Optional[int]:
     """Where the last "(" that no ")" after it closes stands, if any."""
     depth = 0
-    for i in range(len(line) - 1, -1, -1):
+    for i in reversed(_paren_positions(line, len(line))):
         if line[i] == ")":
             depth += 1
-        elif line[i] == "(":
+        else:
             if depth == 0:
                 return i
             depth -= 1
@@ -484,15 +783,15 @@ def _closes_unopened(line: str) -> bool:
     if not found:
         return False
     depth = 0
-    for c in line[: found.start()]:
-        if c == "(":
+    for i in _paren_positions(line, found.start()):
+        if line[i] == "(":
             depth += 1
-        elif c == ")":
+        else:
             depth = max(0, depth - 1)
     return depth == 0
 
 
-def _promo_cuts(lines: list[str], rules: CleaningRules) -> dict[int, int]:
+def _promo_cuts(lines: list[str], facts: _LineFacts) -> dict[int, int]:
     """Parenthesised app/social promos ("(Click here for our Android app. You
     can follow us on Facebook and Twitter.)"), which the page often breaks over
     several lines and opens at the end of the article's last sentence. Returns,
@@ -504,8 +803,13 @@ def _promo_cuts(lines: list[str], rules: CleaningRules) -> dict[int, int]:
     anyway are transparent here: they lend their words to the
     test of a span but never stop it, hold its "(", or count against its
     length; and a promo found already is not there for the next one."""
+    rules = facts.rules
+    # Every promo span ends on a line that ends with ")": without one, there
+    # is nothing to find (and the rounds below would find nothing).
+    if not any(")" in line and _CLOSING_PAREN_AT_END.search(line) for line in lines):
+        return {}
     first = next((k for k, line in enumerate(lines) if line), -1)
-    removed_by_rule = {k for k, line in enumerate(lines) if line and k != first and _removal_reason(line, rules) is not None}
+    removed_by_rule = {k for k, line in enumerate(lines) if line and k != first and facts.removal_reason(line) is not None}
     # Repeats are removed too, but which line repeats which depends on the
     # promos found: settle both together.
     # A span found in any round is a promo (removing it is what a second
@@ -521,9 +825,10 @@ def _promo_cuts(lines: list[str], rules: CleaningRules) -> dict[int, int]:
             text = lines[k][: cuts[k]].strip() if k in cuts else line
             if not text or k in removed_by_rule:
                 continue
-            if fold(text) in seen:
+            folded = facts.fold(text)
+            if folded in seen:
                 found.add(k)
-            seen.add(fold(text))
+            seen.add(folded)
         if found == repeats:
             break
         repeats = found
@@ -588,6 +893,8 @@ def _segments(line: str, promo_at: Optional[int], rules: CleaningRules) -> list[
     together by a lost line break are cut apart at a sentence boundary."""
     if promo_at == 0:
         return [(line, "promo")]
+    if promo_at is None and (":" not in line and "：" not in line):
+        return [(line, None)] if line else []  # no promo, and no label (each ends with its colon)
     parts: list[tuple[str, Optional[str]]] = []
     tail: list[tuple[str, Optional[str]]] = []
     if promo_at is not None:
@@ -602,8 +909,8 @@ def _cut_inline_labels(line: str, rules: CleaningRules) -> list[tuple[str, Optio
     line with a "you may also read:" label whose links were lost: the label
     is cut out where it stands after a sentence (or closes the line), and
     the sentences around it are kept."""
-    if not rules.inline_labels:
-        return [(line, None)]
+    if not rules.inline_labels or (":" not in line and "：" not in line):
+        return [(line, None)]  # every label is matched with its colon
     pattern = _inline_label_pattern(rules.inline_labels)
     out: list[tuple[str, Optional[str]]] = []
     pos = 0
@@ -654,12 +961,13 @@ def _quotes_balanced(text: str) -> bool:
 
 
 def _is_headline(line: _Line, rules: CleaningRules) -> bool:
+    # The cheapest tests first (a paragraph is longer than a headline); the
+    # order of tests without side effects does not change the answer.
     text = line.text
-    words = _words(text)
     return (
         line.kind == "body"
-        and rules.related_link_min_words <= words <= rules.related_link_max_words
         and len(text) <= rules.title_max_chars
+        and rules.related_link_min_words <= _words(text) <= rules.related_link_max_words
         and not _LIST_MARKER.match(text)
         and not _NOT_HEADLINE_END.search(text)
         and not _INNER_SENTENCE_END.search(text)
@@ -698,16 +1006,14 @@ def _drop_related_links(kept: list[_Line], removed: list[RemovedLine], rules: Cl
 
 def _is_short_line_or_title(text: str, rules: CleaningRules) -> bool:
     """A title that ends in "?" or "!" is prose by its punctuation, not by its length."""
-    return _words(text) <= rules.heading_max_words and len(text) <= rules.heading_max_chars
+    return len(text) <= rules.heading_max_chars and _words(text) <= rules.heading_max_words
 
 
-def _split_glued_dateline(line: _Line, rules: CleaningRules, language: Optional[str]) -> list[_Line]:
+def _split_glued_dateline(line: _Line, facts: _LineFacts) -> list[_Line]:
     """"31 Desemba 2021Katika ..." is a dateline glued to the first sentence
     by a lost line break: a date followed by a letter with no space is never
     prose, wherever it stands, so it is split before anything else looks."""
-    if rules.leading_date is None:
-        return [line]
-    found = rules.leading_date(line.text, language)
+    found = facts.leading_date(line.text)
     if found is None:
         return [line]
     end, date = found
@@ -717,50 +1023,63 @@ def _split_glued_dateline(line: _Line, rules: CleaningRules, language: Optional[
     return [_Line(line.number, line.text[:end].strip(), "dateline", (end, date)), _Line(line.number, rest.strip())]
 
 
-def _removal_reason(line: str, rules: CleaningRules) -> Optional[str]:
+def _removal_reason(line: str, folded_line: str, rules: CleaningRules, tables: _Tables) -> Optional[str]:
+    """Why a line (folded: `folded_line`) is removed on its own, if it is:
+    the line tests of `CleaningRules` in their order, with the line folded
+    and split once."""
     if not _has_letters_or_digits(line):
         return "punctuation_only"
     for pattern, reason in rules.patterns:
         if pattern.match(line):
             return reason
-    folded_line = fold(line)
-    if rules.is_phrase_sequence(folded_line):
-        return "chrome_phrase"
-    kind = rules.metadata_kind(line)
-    if kind:
-        return kind
-    if _words(folded_line) <= rules.prefix_line_max_words and rules.starts_with(line, rules.prefixes):
-        return "chrome_prefix"
-    if rules.starts_with(line, rules.credit_prefixes):
-        return "image_credit"
-    if _words(folded_line) <= rules.prefix_line_max_words and rules.ends_with(line, rules.suffixes):
+    # `fold` leaves single spaces between words and none at the ends.
+    words = folded_line.count(" ") + 1 if folded_line else 0
+    first_word = _first_word(folded_line)
+    # Most lines of prose skip these four tests at once (see `_Tables.openers`).
+    if first_word in tables.openers:
+        if _is_phrase_sequence(folded_line.split(), rules, tables):
+            return "chrome_phrase"
+        kind = _metadata_kind(line, folded_line, tables)
+        if kind:
+            return kind
+        if words <= rules.prefix_line_max_words and _match_prefix(line, folded_line, tables.prefixes.get(first_word, ())):
+            return "chrome_prefix"
+        if _match_prefix(line, folded_line, tables.credits.get(first_word, ())):
+            return "image_credit"
+    if words <= rules.prefix_line_max_words and _match_suffix(folded_line, tables.suffixes.get(_last_word(folded_line), ())):
         return "chrome_suffix"
-    if rules.is_promo(line, enclosed=False):
-        return "promo"
+    # A line of more words than a promo may have is none.
+    if 0 < words <= rules.promo_max_words:
+        tokens = folded_line.split()
+        if _contains(tokens, tables.platforms) and _contains(tokens, tables.calls) and _contains(tokens, tables.addresses):
+            return "promo"
     return None
 
 
-def _caption_text(line: str, rules: CleaningRules) -> Optional[str]:
+def _caption_text(line: str, folded_line: str, tables: _Tables) -> Optional[str]:
     """The caption of "Image caption, X": X verbatim, its label dropped."""
-    prefix = rules.starts_with(line, rules.caption_prefixes)
+    prefix = _match_prefix(line, folded_line, tables.captions.get(_first_word(folded_line), ()))
     if prefix is None:
         return None
     rest = (_after_folded_prefix(line, prefix) or "").lstrip(" :：-–—|,،").strip()
     return rest if _has_letters_or_digits(rest) else None
 
 
+# In the tests of shape below, the length in characters comes first: it is
+# the cheapest, and the order of tests without side effects does not change
+# the answer.
+
+
 def _is_prose(text: str, rules: CleaningRules) -> bool:
-    return bool(_SENTENCE_END.search(text)) or len(text) > rules.title_max_chars
+    return len(text) > rules.title_max_chars or bool(_SENTENCE_END.search(text))
 
 
 def _is_short_line(text: str, rules: CleaningRules) -> bool:
-    return _words(text) <= rules.heading_max_words and len(text) <= rules.heading_max_chars and not _SENTENCE_END.search(text)
+    return len(text) <= rules.heading_max_chars and _words(text) <= rules.heading_max_words and not _SENTENCE_END.search(text)
 
 
-def _leading_date(line: _Line, rules: CleaningRules, language: Optional[str]) -> Optional[tuple[int, dt.date]]:
-    if rules.leading_date is None:
-        return None
-    found = rules.leading_date(line.text, language)
+def _leading_date(line: _Line, facts: _LineFacts) -> Optional[tuple[int, dt.date]]:
+    found = facts.leading_date(line.text)
     if found is None:
         return None
     end, date = found
@@ -789,10 +1108,9 @@ def _section_label(header: list[_Line], rules: CleaningRules) -> bool:
     return looks_labelled(header) and not looks_labelled(header[1:])
 
 
-def _structure(
-    kept: list[_Line], removed: list[RemovedLine], rules: CleaningRules, language: Optional[str]
-) -> tuple[list[Block], Optional[dt.date]]:
+def _structure(kept: list[_Line], removed: list[RemovedLine], facts: _LineFacts) -> tuple[list[Block], Optional[dt.date]]:
     """Assign block types by position and shape."""
+    rules = facts.rules
     blocks: list[Block] = []
     dateline_date: Optional[dt.date] = None
 
@@ -800,7 +1118,7 @@ def _structure(
     header_end = 0
     while header_end < len(kept):
         line = kept[header_end]
-        if line.kind != "body" or _is_prose(line.text, rules) or _leading_date(line, rules, language):
+        if line.kind != "body" or _is_prose(line.text, rules) or _leading_date(line, facts):
             break
         header_end += 1
     # A one-line "article" is a paragraph, not a title of nothing.
@@ -824,7 +1142,7 @@ def _structure(
             dateline_date = dateline_date or line.dateline_split[1]
             blocks.append(Block("dateline", line.text, line.number))
             continue
-        found = _leading_date(line, rules, language) if i < 2 and dateline_date is None else None
+        found = _leading_date(line, facts) if i < 2 and dateline_date is None else None
         if found is not None:
             end, dateline_date = found
             blocks.append(Block("dateline", line.text[:end].strip(), line.number))

@@ -69,9 +69,10 @@ def build(corpus_dir: Path, annotations_dir: Path, out_dir: Path, workers: int, 
             )
         except (BuildError, CorpusError) as exc:
             _fail(str(exc))
-    summary = report.as_json()
+    summary = report.summary()
     if not quiet:
-        for d in summary["documents"]:
+        documents = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))["documents"]
+        for d in documents:
             removed = ", ".join(f"{k} {v}" for k, v in d["removed_by_reason"].items()) or "none"
             flags = f"  flags: {', '.join(d['flags'])}" if d["flags"] else ""
             click.echo(f"{d['id']}  {d['language_flores']} p={d['probability']:.3f}  blocks {d['blocks_kept']}  removed: {removed}  topic {d.get('topic_id')}/{d.get('event_id')}  {d.get('split')}{flags}")

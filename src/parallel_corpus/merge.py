@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from .annotations import KINDS, agreement, human_overrides, read_jsonl
 
@@ -111,12 +111,20 @@ class Overrides:
         return rows
 
 
-def load_overrides(annotations_dir: Path, text_hashes: Mapping[str, str], languages: Any = None, gazetteer: Any = None) -> Optional[Overrides]:
-    """The overrides in `annotations_dir`, or None when it holds no annotation."""
+def load_overrides(
+    annotations_dir: Path, text_hashes: Mapping[str, str] | Callable[[set[str]], Mapping[str, str]], languages: Any = None, gazetteer: Any = None,
+) -> Optional[Overrides]:
+    """The overrides in `annotations_dir`, or None when it holds no annotation.
+
+    `text_hashes` gives the current `text_sha256` of documents: a mapping, or
+    a function asked only for the documents the annotations name (a large
+    corpus then never holds every document's hash at once)."""
     records = [r for kind in KINDS for r in read_jsonl(Path(annotations_dir) / f"{kind}.jsonl")]
     if not records:
         return None
-    documents = {doc_id: {"text_sha256": h} for doc_id, h in text_hashes.items()}
+    named = {str(r["document_id"]) for r in records if r.get("document_id")}
+    hashes = text_hashes(named) if callable(text_hashes) else text_hashes
+    documents = {doc_id: {"text_sha256": hashes[doc_id]} for doc_id in sorted(named) if doc_id in hashes}
     applied = human_overrides(records, documents)
     everyone = human_overrides(records)
     stale = sorted(set(everyone["documents"]) - set(applied["documents"]))
