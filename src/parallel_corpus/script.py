@@ -35,31 +35,57 @@ def _script_of_char(c: str) -> Optional[str]:
     return None
 
 
+class _CharTable(dict):
+    """A `str.translate` table filled on first sight of each character, so
+    that a per-character rule runs once per distinct character and the
+    counting itself runs in C."""
+
+    def __init__(self, rule):
+        super().__init__()
+        self._rule = rule
+
+    def __missing__(self, codepoint: int) -> Optional[str]:
+        value = self[codepoint] = self._rule(chr(codepoint))
+        return value
+
+
+# One character stands for each script in the translated text.
+_SCRIPT_NAMES = sorted({name for _, _, name in _RANGES})
+_SCRIPT_MARK = {name: chr(0xE000 + i) for i, name in enumerate(_SCRIPT_NAMES)}
+_NAME_OF_MARK = {mark: name for name, mark in _SCRIPT_MARK.items()}
+
+
+def _letter_mark(c: str) -> Optional[str]:
+    name = _script_of_char(c) if c.isalpha() else None
+    return _SCRIPT_MARK[name] if name else None
+
+
+_LETTER_MARKS = _CharTable(_letter_mark)
+_LETTERS_ONLY = _CharTable(lambda c: c if c.isalpha() else None)
+
+
 def letter_scripts(text: str) -> Counter:
-    """How many letters of each script `text` holds (digits and marks aside)."""
-    counts: Counter = Counter()
-    for c in text:
-        if c.isalpha():
-            name = _script_of_char(c)
-            if name:
-                counts[name] += 1
-    return counts
+    """How many letters of each script `text` holds (digits and marks aside),
+    in the order each script first appears."""
+    return Counter({_NAME_OF_MARK[mark]: n for mark, n in Counter(text.translate(_LETTER_MARKS)).items()})
 
 
 def dominant_script(text: str, min_share: float = 0.0) -> tuple[Optional[str], float]:
     """The script of most letters and its share of them; None for no letters
-    or when the top share is below `min_share`."""
-    counts = letter_scripts(text)
-    total = sum(counts.values())
-    if not total:
+    or when the top share is below `min_share`. Ties go to the script met first."""
+    marks = text.translate(_LETTER_MARKS)
+    if not marks:
         return None, 0.0
-    name, n = counts.most_common(1)[0]
-    share = n / total
-    return (name if share >= min_share else None), share
+    if marks.count(marks[0]) == len(marks):
+        # One script only, the common case: no counting needed.
+        return (_NAME_OF_MARK[marks[0]] if 1.0 >= min_share else None), 1.0
+    mark, n = Counter(marks).most_common(1)[0]
+    share = n / len(marks)
+    return (_NAME_OF_MARK[mark] if share >= min_share else None), share
 
 
 def count_letters(text: str) -> int:
-    return sum(1 for c in text if c.isalpha())
+    return len(text.translate(_LETTERS_ONLY))
 
 
 def compatible(script: Optional[str], expected: str) -> bool:
