@@ -21,10 +21,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .config import CorpusError, check_curated, load_yaml
-from .entities import TOKEN_RE
+from .entities import split_tokens
 
 __all__ = [
     "Assignment",
@@ -78,18 +78,25 @@ def skeleton(word: str) -> str:
 
     Repeated classes collapse ("Harrison" = "Harison"); words of other scripts
     give "". Deterministic and table-driven, so a new script is a new table.
+    Per character the work is `str.translate` over the tables (see
+    `_Translation`); only a Devanagari nukta, which changes the letter before
+    it, is read character by character.
     """
-    out: list[str] = []
     w = unicodedata.normalize("NFD", word)
     if w and "a" <= w[0].lower() <= "z":
-        w = "".join(c for c in w if not unicodedata.combining(c)).lower()
+        if not w.isascii():
+            w = w.translate(_WITHOUT_MARKS)
+        w = w.lower()
         # c is s before e/i/y ("Cecil"), k elsewhere.
         w = re.sub(r"c(?=[eiy])", "s", w)
         for digraph, cls in _LATIN_DIGRAPHS:
             w = w.replace(digraph, cls)
-        for c in w:
-            out.append(c if c.isupper() else _LATIN.get(c, ""))
+        # A digraph's class is already upper case and stays.
+        classes = w.translate(_LATIN_CLASSES)
+    elif "\u093c" not in w:
+        classes = w.translate(_ARABIC_DEVANAGARI_CLASSES)
     else:
+        out: list[str] = []
         n = len(w)
         for i, c in enumerate(w):
             if c in _ARABIC:
@@ -97,11 +104,26 @@ def skeleton(word: str) -> str:
             elif c in _DEVANAGARI:
                 nukta = i + 1 < n and w[i + 1] == "\u093c"
                 out.append(_DEVA_NUKTA_CLASS.get(c, _DEVANAGARI[c]) if nukta else _DEVANAGARI[c])
-    collapsed: list[str] = []
-    for c in "".join(out):
-        if not collapsed or collapsed[-1] != c:
-            collapsed.append(c)
-    return "".join(collapsed)
+        classes = "".join(out)
+    return _REPEATED.sub(r"\1", classes)
+
+
+class _Translation(dict):  # type: ignore[type-arg]
+    """A `str.translate` table computed per character on first sight from `rule`."""
+
+    def __init__(self, rule: Callable[[str], str]) -> None:
+        super().__init__()
+        self.rule = rule
+
+    def __missing__(self, cp: int) -> str:
+        value = self[cp] = self.rule(chr(cp))
+        return value
+
+
+_WITHOUT_MARKS = _Translation(lambda c: "" if unicodedata.combining(c) else c)
+_LATIN_CLASSES = _Translation(lambda c: c if c.isupper() else _LATIN.get(c, ""))
+_ARABIC_DEVANAGARI_CLASSES = _Translation(lambda c: _ARABIC.get(c) or _DEVANAGARI.get(c) or "")
+_REPEATED = re.compile(r"(.)\1+", re.DOTALL)
 
 
 def name_keys(text: str, language: str | None, min_consonants: int = 3) -> list[str]:
@@ -113,34 +135,97 @@ def name_keys(text: str, language: str | None, min_consonants: int = 3) -> list[
     later. Arabic words also give their skeleton without leading clitics
     (و ب ل ف ك ال), since a name may carry them.
     """
+    parts = split_tokens(text)
+    tokens = parts[1::2]
+    if not tokens:
+        return []
+    gaps = parts[0:-1:2]  # gaps[k] is the text between token k-1 and token k
+    cache = _NAME_KEY_CACHE.setdefault(min_consonants, {})
+    # News repeats its words: each distinct word is reduced once, and its
+    # keys are remembered for the next documents.
+    distinct = set(tokens)
+    new = distinct.difference(cache)
+    if new:
+        if len(cache) + len(new) > _MAX_CACHED_WORDS:
+            # A fresh dict, not clear(): a concurrent call keeps its own.
+            cache = _NAME_KEY_CACHE[min_consonants] = {}
+            new = distinct
+        for tok in new:
+            cache[tok] = _word_name_keys(tok, min_consonants)
     keys: set[str] = set()
-    for m in TOKEN_RE.finditer(text):
-        tok = m.group()
-        if tok[0].isdigit():
+    capitalised: list[tuple[str, tuple[str, ...]]] = []
+    for tok in distinct:
+        latin, word_keys = cache[tok]
+        if not word_keys:
             continue
-        first = tok[0]
-        if "a" <= first.lower() <= "z" or first in "ÁÉÍÓÚáéíóú":
-            if not first.isupper() or _opens_sentence(text, m.start()):
-                continue
-            variants = [tok]
-        elif "\u0600" <= first <= "\u06ff":
-            variants = [tok] + [tok[len(c):] for c in _ARABIC_CLITICS if tok.startswith(c) and len(tok) - len(c) >= 3]
-        elif "\u0900" <= first <= "\u097f":
-            variants = [tok]
+        if latin:
+            capitalised.append((tok, word_keys))
         else:
-            continue
-        for v in variants:
-            sk = skeleton(v)
-            if len(sk) >= min_consonants:
-                keys.add("w:" + sk)
+            keys.update(word_keys)
+    if capitalised:
+        # A capitalised Latin word counts if one of its occurrences does not
+        # open a sentence; whether one does depends only on the gap before it.
+        opening = {gap for gap in set(gaps) if _gap_opens_sentence(gap)}
+        inside = {tok for tok, gap in zip(tokens[1:], gaps[1:]) if gap not in opening}
+        # Before the first word lies the start of the text, not a word.
+        if not _opens_sentence(text, len(gaps[0])):
+            inside.add(tokens[0])
+        for tok, word_keys in capitalised:
+            if tok in inside:
+                keys.update(word_keys)
     return sorted(keys)
+
+
+# Distinct words remembered by `name_keys` (per `min_consonants`); forgetting
+# only costs recomputation.
+_NAME_KEY_CACHE: dict[int, dict[str, tuple[bool, tuple[str, ...]]]] = {}
+_MAX_CACHED_WORDS = 100_000
+
+
+def _word_name_keys(tok: str, min_consonants: int) -> tuple[bool, tuple[str, ...]]:
+    """The keys one word gives `name_keys`, and whether they count only off a sentence start.
+
+    (True, keys) for a capitalised Latin word, (False, keys) for an Arabic
+    or Devanagari word (with and without its clitics), (False, ()) for
+    anything else.
+    """
+    first = tok[0]
+    if first.isdigit():
+        return False, ()
+    latin = False
+    if "a" <= first.lower() <= "z" or first in "ÁÉÍÓÚáéíóú":
+        if not first.isupper():
+            return False, ()
+        latin, variants = True, [tok]
+    elif "\u0600" <= first <= "\u06ff":
+        variants = [tok] + [tok[len(c):] for c in _ARABIC_CLITICS if tok.startswith(c) and len(tok) - len(c) >= 3]
+    elif "\u0900" <= first <= "\u097f":
+        variants = [tok]
+    else:
+        return False, ()
+    keys = {"w:" + sk for v in variants if len(sk := skeleton(v)) >= min_consonants}
+    return latin, tuple(sorted(keys))
+
+
+_SENTENCE_LEAD = " \t\"'“”«»("
+_SENTENCE_END = ".!?:\n\u0964\u061f"
+
+
+def _gap_opens_sentence(gap: str) -> bool:
+    """Whether a word after `gap` (and after another word) opens a sentence.
+
+    The same test as `_opens_sentence`: the gap holds everything between
+    the two words, and a word character never ends a sentence.
+    """
+    rest = gap.rstrip(_SENTENCE_LEAD)
+    return bool(rest) and rest[-1] in _SENTENCE_END
 
 
 def _opens_sentence(text: str, pos: int) -> bool:
     j = pos - 1
-    while j >= 0 and text[j] in " \t\"'“”«»(":
+    while j >= 0 and text[j] in _SENTENCE_LEAD:
         j -= 1
-    return j < 0 or text[j] in ".!?:\n\u0964\u061f"
+    return j < 0 or text[j] in _SENTENCE_END
 
 
 _NUMBER = re.compile(r"\d+(?:[.,\u066b\u066c]\d+)*")
@@ -153,25 +238,32 @@ def number_keys(text: str) -> list[str]:
     as "n:7.5". Single digits are too common to say anything about a story.
     """
     keys: set[str] = set()
-    for m in _NUMBER.finditer(text):
-        raw = m.group()
-        digits = "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in raw)
-        # A group of exactly three digits after a separator is thousands;
-        # anything else after "." or "٫" is a decimal part.
-        parts = re.split(r"([.,\u066b\u066c])", digits)
-        value = parts[0]
-        for sep, grp in zip(parts[1::2], parts[2::2]):
-            if sep in ",\u066c" and len(grp) == 3:
-                value += grp
-            elif sep in ".\u066b":
-                value += "." + grp
-            else:
-                keys.add("n:" + value.lstrip("0"))
-                value = grp
-        value = value.lstrip("0") or "0"
-        if len(value.split(".")[0]) >= 2 or "." in value:
-            keys.add("n:" + value)
-    return sorted(k for k in keys if len(k) > 3 or "." in k)
+    for raw in set(_NUMBER.findall(text)):
+        keys.update(_number_keys_of(raw))
+    return sorted(keys)
+
+
+@lru_cache(maxsize=100_000)
+def _number_keys_of(raw: str) -> tuple[str, ...]:
+    """The keys of one written number (cached: years and counts recur across news)."""
+    keys: set[str] = set()
+    digits = "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in raw)
+    # A group of exactly three digits after a separator is thousands;
+    # anything else after "." or "٫" is a decimal part.
+    parts = re.split(r"([.,\u066b\u066c])", digits)
+    value = parts[0]
+    for sep, grp in zip(parts[1::2], parts[2::2]):
+        if sep in ",\u066c" and len(grp) == 3:
+            value += grp
+        elif sep in ".\u066b":
+            value += "." + grp
+        else:
+            keys.add("n:" + value.lstrip("0"))
+            value = grp
+    value = value.lstrip("0") or "0"
+    if len(value.split(".")[0]) >= 2 or "." in value:
+        keys.add("n:" + value)
+    return tuple(k for k in keys if len(k) > 3 or "." in k)
 
 
 def signature(
@@ -201,10 +293,11 @@ def signature(
     labels = dict(sorted(qids.items()))
     # Surface forms for the name keys that open the document (its headline),
     # which is where a curator looks first.
-    for m in TOKEN_RE.finditer(text[:300]):
-        sk = skeleton(m.group())
-        if len(sk) >= 3 and f"w:{sk}" in keys and f"w:{sk}" not in labels:
-            labels[f"w:{sk}"] = m.group()
+    key_set = set(keys)
+    for word in split_tokens(text[:300])[1::2]:
+        sk = skeleton(word)
+        if len(sk) >= 3 and f"w:{sk}" in key_set and f"w:{sk}" not in labels:
+            labels[f"w:{sk}"] = word
     return {
         "id": str(doc_row["id"]),
         "language": language,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import load_curated
-from .entities import WORD_CHAR_CLASS, key_with_origin, loose_regex
+from .entities import WORD_CHAR_CLASS, key_with_origin, loose_first_chars, loose_prefix_regex, loose_regex
 
 __all__ = [
     "Calendar",
@@ -77,12 +77,33 @@ class _Language:
             rf"(?:{_DASH}(?P<d2e>\d{{1,2}})(?:{suffixes})?)?(?!\d)(?:\s*{_COMMA}?\s*{_year('y2')})?",
             "my": rf"{month('m3')}\.?\s*{_COMMA}?\s*{_year('y3')}",
         }
-        branches = [r"(?<!\d)(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})(?!\d)"]
-        branches += [shapes[o] for o in ("dmy", "mdy", "my") if o in self.orders]
+        # Branches in their order of preference: those that open with a
+        # digit (an ISO date, day-month-year), then those that open with a
+        # word (month-day-year, month-year, "mwaka 2014").
+        digit_branches = [r"(?<!\d)(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})(?!\d)"]
+        if "dmy" in self.orders:
+            digit_branches.append(shapes["dmy"])
+        word_branches = [shapes[o] for o in ("mdy", "my") if o in self.orders]
+        openers = list(self.month_names) if word_branches else []
         if self.year_words:
             words = _alternation(self.year_words)
-            branches.append(rf"{_START_OF_WORD}(?:{words})\s+{_year('y4')}")
-        self.finder = re.compile("|".join(f"(?:{b})" for b in branches), re.IGNORECASE)
+            word_branches.append(rf"{_START_OF_WORD}(?:{words})\s+{_year('y4')}")
+            openers += self.year_words
+        # `finditer` tries the pattern at every position of the text. Each
+        # group of branches is guarded by what all its branches open with
+        # (a digit; a word start where a month name or year word begins,
+        # tested as a trie, not name by name), and the whole by one
+        # character class, so most positions fail after one table lookup.
+        # Guards only filter: matches are unchanged. (Without month names
+        # the alternation is empty and matches anywhere: no name guards.)
+        names_guard = bool(self.month_names)
+        opener_gate = f"(?={loose_prefix_regex(openers)})" if names_guard else ""
+        groups = [rf"(?=\d)(?:{'|'.join(f'(?:{b})' for b in digit_branches)})"]
+        if word_branches:
+            groups.append(rf"{_START_OF_WORD}{opener_gate}(?:{'|'.join(f'(?:{b})' for b in word_branches)})")
+        first = _first_chars(openers) if names_guard else None
+        gate = rf"(?=[\d{first}])" if first is not None else ""
+        self.finder = re.compile(gate + "(?:" + "|".join(groups) + ")", re.IGNORECASE)
 
         lead = r"\s*"
         if weekdays:
@@ -101,6 +122,20 @@ class _Language:
 def key_with_origin_text(raw: str) -> str:
     """The lookup key of a matched month name (spaces collapsed, variants merged)."""
     return " ".join(key_with_origin(part)[0] for part in raw.split())
+
+
+def _first_chars(names: Any) -> str | None:
+    """The characters any of `names` can start with, escaped for a regex class.
+
+    None (no such class) when some name could start with something unlisted.
+    """
+    chars: set[str] = set()
+    for name in names:
+        first = loose_first_chars(name)
+        if first is None:
+            return None
+        chars.update(first)
+    return "".join(re.escape(c) for c in sorted(chars))
 
 
 def _alternation(names: Any) -> str:
