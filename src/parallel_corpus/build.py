@@ -232,7 +232,7 @@ def build(
     if total is not None:
         total(len(sources))
     seed = int(dataset["seed"])
-    stages = _check_curated(corpus, seed)
+    stages = _check_curated(corpus, seed, sources)
     report = BuildReport()
     report.gazetteer = _gazetteer_stats(stages.gazetteer)
     report.unlisted_files = _unlisted_files(corpus, sources)
@@ -308,7 +308,7 @@ def _remove_leftovers(target: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _check_curated(corpus: Corpus, seed: int) -> Stages:
+def _check_curated(corpus: Corpus, seed: int, sources: list[Source]) -> Stages:
     """Every curated file parses, fits its schema and names only what exists, before
     anything is written: one line (a CorpusError) for the first problem. Loading here
     also keeps a broken file out of pool workers, whose failing initializer would
@@ -316,7 +316,7 @@ def _check_curated(corpus: Corpus, seed: int) -> Stages:
     from .align import load_catalog
     from .config import CorpusError, one_line, reference_errors
 
-    problems = reference_errors(corpus)
+    problems = reference_errors(corpus, sources)
     if problems:
         raise CorpusError(one_line(problems))
     stages = Stages.load(corpus.root, seed)

@@ -63,6 +63,8 @@ def check_curated(data: Any, path: Path, schema_name: str) -> None:
     from .schema import load_schema
 
     validator = jsonschema.Draft202012Validator(load_schema(schema_name))
+    if validator.is_valid(data):
+        return
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         lines = schema_error_lines(schema_name, data, path) or [
@@ -271,15 +273,17 @@ def _entity_qids(corpus: Corpus) -> Optional[set[str]]:
     return {str(e["qid"]) for e in entities if isinstance(e, dict) and "qid" in e} if isinstance(entities, list) else None
 
 
-def reference_errors(corpus: Corpus) -> list[str]:
+def reference_errors(corpus: Corpus, sources: Optional[Sequence[Source]] = None) -> list[str]:
     """`file:row:field: message` for curated data that parses but names what does not
     exist: a language `languages.yaml` does not know (in sources.jsonl or
     dataset.yaml), a topic or event entity that `entities.yaml` lacks. The schemas
-    cannot see across files; without these checks a typo builds silently."""
+    cannot see across files; without these checks a typo builds silently.
+    `sources`, when the caller has read them, are not read again."""
     errors: list[str] = []
     known = language_codes(corpus)
     if known is not None:
-        sources, _ = read_sources(corpus.sources_path)
+        if sources is None:
+            sources, _ = read_sources(corpus.sources_path)
         for s in sources:
             if s.language is not None and s.language not in known:
                 errors.append(

@@ -134,8 +134,10 @@ def _to_json_value(value: Any) -> Any:
 
 
 @lru_cache(maxsize=None)
+@lru_cache(maxsize=None)
 def validator(name: str):
-    """A JSON Schema validator with format checks (dates) turned on."""
+    """A JSON Schema validator with format checks (dates) turned on; made
+    once per schema (checking the schema itself costs more than a record)."""
     import jsonschema
 
     schema = load_schema(name)
@@ -147,7 +149,11 @@ def validator(name: str):
 def record_errors(name: str, record: dict[str, Any]) -> list[tuple[str, str]]:
     """(field path, message) for every way `record` breaks schema `name`."""
     errors = []
-    for err in sorted(validator(name).iter_errors(_to_json_value(record)), key=lambda e: list(map(str, e.path))):
+    record = _to_json_value(record)
+    check = validator(name)
+    if check.is_valid(record):
+        return errors
+    for err in sorted(check.iter_errors(record), key=lambda e: list(map(str, e.path))):
         path = [str(p) for p in err.absolute_path]
         if err.validator == "required" and "'" in err.message:
             path.append(err.message.split("'")[1])  # "'license' is a required property"
