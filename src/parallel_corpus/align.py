@@ -21,10 +21,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from array import array
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
 
 from .config import CorpusError, check_curated, load_yaml
 from .entities import split_tokens
+from .signatures import SignatureStore, as_date
 
 __all__ = [
     "Assignment",
@@ -38,7 +42,9 @@ __all__ = [
     "skeleton",
     "assign_topics",
     "make_pairs",
-    "similarity",
+    "plan_pairs",
+    "pair_rows",
+    "similarities",
 ]
 
 # ---------------------------------------------------------------------------
@@ -280,14 +286,14 @@ def signature(
     """
     text = str(doc_row.get("text") or "")
     language = doc_row.get("language")
-    published = _as_date(doc_row.get("published"))
+    published = as_date(doc_row.get("published"))
     qids: dict[str, str] = {}
     for e in entities:
         qids.setdefault(str(e["qid"]), str(e.get("canonical") or e.get("text") or e["qid"]))
     # `date` may be a datetime.date (from `find_dates`) or its ISO string
     # (from a row already shaped for Parquet).
     day_dates = sorted(
-        {x.isoformat() for d in dates if d.get("precision") == "day" and (x := _as_date(d.get("date"))) is not None}
+        {x.isoformat() for d in dates if d.get("precision") == "day" and (x := as_date(d.get("date"))) is not None}
     )
     keys = number_keys(text) + name_keys(text, language)
     labels = dict(sorted(qids.items()))
@@ -307,19 +313,6 @@ def signature(
         "keys": keys,
         "labels": labels,
     }
-
-
-def _as_date(value: Any) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
 
 
 # ---------------------------------------------------------------------------
@@ -378,8 +371,8 @@ def load_catalog(corpus_dir: str | Path) -> Catalog | None:
             Event(
                 id=e["id"],
                 title=e["title"],
-                start=_as_date(e["window"]["start"]),  # type: ignore[arg-type]
-                end=_as_date(e["window"]["end"]),  # type: ignore[arg-type]
+                start=as_date(e["window"]["start"]),  # type: ignore[arg-type]
+                end=as_date(e["window"]["end"]),  # type: ignore[arg-type]
                 place=e.get("place"),
                 entities=tuple(e.get("entities") or ()),
                 min_entities=int(e.get("min_entities", math.ceil(len(e.get("entities") or ()) / 2))),
@@ -395,8 +388,8 @@ def load_catalog(corpus_dir: str | Path) -> Catalog | None:
             Topic(
                 id=t["id"],
                 title=t["title"],
-                start=_as_date(t["window"]["start"]),  # type: ignore[arg-type]
-                end=_as_date(t["window"]["end"]),  # type: ignore[arg-type]
+                start=as_date(t["window"]["start"]),  # type: ignore[arg-type]
+                end=as_date(t["window"]["end"]),  # type: ignore[arg-type]
                 entities=entities,
                 min_entities=int(t.get("min_entities", len(entities))),
                 events=events,
@@ -470,14 +463,6 @@ class ClusterParams:
     min_df_limit: int = 5
 
 
-def _doc_dates(sig: Mapping[str, Any]) -> list[dt.date]:
-    out = [d for d in (_as_date(x) for x in sig.get("dates") or []) if d is not None]
-    pub = _as_date(sig.get("published"))
-    if pub is not None:
-        out.append(pub)
-    return out
-
-
 def _catalog_match(sig: Mapping[str, Any], catalog: Catalog) -> Assignment | None:
     """The best catalog topic (and event) for one signature, or None.
 
@@ -488,8 +473,8 @@ def _catalog_match(sig: Mapping[str, Any], catalog: Catalog) -> Assignment | Non
     whose defining entities and dates fit best wins; a tie leaves no event.
     """
     doc_entities = set(sig.get("entities") or [])
-    published = _as_date(sig.get("published"))
-    mentioned = [d for d in (_as_date(x) for x in sig.get("dates") or []) if d is not None]
+    published = as_date(sig.get("published"))
+    mentioned = [d for d in (as_date(x) for x in sig.get("dates") or []) if d is not None]
     best: tuple[float, str, Assignment] | None = None
     for topic in catalog.topics:
         shared = [q for q in topic.entities if q in doc_entities]
@@ -535,102 +520,134 @@ def _best_event(
     return scored[0][1], scored[0][0], scored[0][2]
 
 
-def _script_of_language(sig: Mapping[str, Any]) -> str:
-    return str(sig.get("language") or "?")[:2]
-
-
-def _key_weights(signatures: Sequence[Mapping[str, Any]], params: ClusterParams) -> dict[str, float]:
-    """Inverse-document-frequency weight per key, by key kind.
+def _key_weights(store: SignatureStore, params: ClusterParams) -> np.ndarray:
+    """Inverse-document-frequency weight per key of the store's vocabulary, by
+    key kind; 0 for a key that cannot weigh.
 
     Keys in one document say nothing about pairs and keys in too many say
     nothing about stories; both get no weight. A name key met in one
     language only is more likely a common word of that language than a
     transliterated name, so it counts less.
     """
-    n = len(signatures)
-    df: Counter[str] = Counter()
-    langs: dict[str, set[str]] = defaultdict(set)
-    for sig in signatures:
-        ks = _all_keys(sig)
-        df.update(ks)
-        lang = _script_of_language(sig)
-        for k in ks:
-            if k.startswith("w:"):
-                langs[k].add(lang)
+    n = len(store)
     # A small corpus keeps every shared key: "in most of 5 documents" is
     # still evidence there, while in 100k documents it is noise.
     limit = min(params.max_df, max(params.min_df_limit, int(params.max_df_fraction * n)))
-    weights: dict[str, float] = {}
-    for k, c in df.items():
+    weights = np.zeros(len(store.keys))
+    kind_weight = {"e:": params.entity_weight, "d:": params.date_weight, "n:": params.number_weight}
+    for k, c in enumerate(store.df):
         if c < 2 or c > limit:
             continue
-        idf = math.log(n / c) + 0.1
-        kind = k[:2]
-        if kind == "e:":
-            w = params.entity_weight
-        elif kind == "d:":
-            w = params.date_weight
-        elif kind == "n:":
-            w = params.number_weight
-        else:
-            w = params.name_weight if len(langs[k]) > 1 else params.single_script_name_weight
-        weights[k] = w * idf
+        key = store.keys[k]
+        w = kind_weight.get(key[:2])
+        if w is None:
+            w = params.name_weight if store.multi_script[k] else params.single_script_name_weight
+        # math.log, not NumPy's: its last bit does not depend on the processor.
+        weights[k] = w * (math.log(n / c) + 0.1)
     return weights
 
 
-def _all_keys(sig: Mapping[str, Any]) -> list[str]:
-    return (
-        ["e:" + q for q in sig.get("entities") or []]
-        + ["d:" + d for d in sig.get("dates") or []]
-        + list(sig.get("keys") or [])
-    )
+class _WeightedKeys:
+    """Every document's weighted keys as one flat array (ascending key ids per
+    document) with their squared weights, and each document's norm: the
+    vectors of the cosine similarity, in arrays, summed in key order so that
+    a similarity is the same bits whichever document it is computed from."""
+
+    def __init__(self, store: SignatureStore, weights: np.ndarray):
+        ids = np.frombuffer(store.key_ids, dtype=np.int32) if len(store.key_ids) else np.zeros(0, dtype=np.int32)
+        starts = np.frombuffer(store.key_start, dtype=np.int64)
+        doc_of = np.repeat(np.arange(len(store), dtype=np.int64), np.diff(starts))
+        keep = weights[ids] > 0
+        # Stored order is entities, dates, rest; sort each document's keys by id.
+        order = np.lexsort((ids[keep], doc_of[keep]))
+        self.keys = ids[keep][order].astype(np.int64)
+        self.docs = doc_of[keep][order]
+        self.start = np.searchsorted(self.docs, np.arange(len(store) + 1))
+        self.w2 = weights[self.keys] ** 2
+        sums = np.zeros(len(store))
+        np.add.at(sums, self.docs, self.w2)  # unbuffered: in order, one addition at a time
+        self.norm = np.sqrt(sums)
+        self.norm[self.norm == 0] = 1.0
+        self.vocabulary = len(weights)
+
+    def of(self, doc: int) -> slice:
+        return slice(self.start[doc], self.start[doc + 1])
 
 
-def similarity(a: Mapping[str, Any], b: Mapping[str, Any], weights: Mapping[str, float]) -> float:
-    """Weighted overlap of two signatures, in [0, 1] (cosine of weighted key sets)."""
-    ka = {k for k in _all_keys(a) if k in weights}
-    kb = {k for k in _all_keys(b) if k in weights}
-    if not ka or not kb:
-        return 0.0
-    shared = sum(weights[k] ** 2 for k in ka & kb)
-    na = math.sqrt(sum(weights[k] ** 2 for k in ka))
-    nb = math.sqrt(sum(weights[k] ** 2 for k in kb))
-    return min(1.0, shared / (na * nb))
+def similarities(weighted: _WeightedKeys, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine similarity of the weighted key sets of documents a[i] and b[i],
+    in [0, 1]; 0 where either has no weighted key."""
+    out = np.zeros(len(a))
+    for lo in range(0, len(a), 20_000):
+        pa, pb = a[lo : lo + 20_000], b[lo : lo + 20_000]
+        pair = np.arange(len(pa))
+        la = weighted.start[pa + 1] - weighted.start[pa]
+        lb = weighted.start[pb + 1] - weighted.start[pb]
+        # Each pair's keys of both documents, as codes pair * V + key: a code
+        # met twice is a key the two share.
+        rows = np.concatenate([_ranges(weighted.start[pa], la), _ranges(weighted.start[pb], lb)])
+        owner = np.concatenate([np.repeat(pair, la), np.repeat(pair, lb)])
+        codes = owner * weighted.vocabulary + weighted.keys[rows]
+        order = np.argsort(codes, kind="stable")
+        codes, rows, owner = codes[order], rows[order], owner[order]
+        twice = np.flatnonzero(codes[1:] == codes[:-1])
+        dots = np.zeros(len(pa))
+        np.add.at(dots, owner[twice], weighted.w2[rows[twice]])
+        sims = dots / (weighted.norm[pa] * weighted.norm[pb])
+        out[lo : lo + len(pa)] = np.minimum(1.0, sims)
+    return out
 
 
-def _candidate_graph(
-    signatures: Sequence[Mapping[str, Any]], weights: Mapping[str, float], params: ClusterParams
-) -> dict[int, dict[int, float]]:
-    """Similarities of documents that share a key, each kept to its top neighbours.
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The concatenation of range(starts[i], starts[i] + lengths[i])."""
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return np.arange(total, dtype=np.int64) + offsets
 
-    The inverted index yields only pairs that share a key of bounded
-    frequency, so the work is at most `max_df` per key occurrence, not N².
+
+def _candidate_graph(store: SignatureStore, docs: Sequence[int], weighted: _WeightedKeys, params: ClusterParams) -> dict[int, dict[int, float]]:
+    """Similarities of documents that share a weighted key, each kept to its
+    top neighbours; local indexes into `docs`.
+
+    An inverted index (key -> documents, only keys of bounded frequency)
+    gives each document its candidates; a document's similarities to all of
+    them come from one vector sum, and only its `neighbours` best are kept,
+    so memory stays at `neighbours` links a document.
     """
-    postings: dict[str, list[int]] = defaultdict(list)
-    vectors: list[dict[str, float]] = []
-    norms: list[float] = []
-    for i, sig in enumerate(signatures):
-        vec = {k: weights[k] for k in set(_all_keys(sig)) if k in weights}
-        vectors.append(vec)
-        norms.append(math.sqrt(sum(w * w for w in vec.values())) or 1.0)
-        for k in sorted(vec):
-            postings[k].append(i)
-    dots: dict[tuple[int, int], float] = defaultdict(float)
-    for k in sorted(postings):
-        docs = postings[k]
-        w2 = weights[k] ** 2
-        for x in range(len(docs)):
-            for y in range(x + 1, len(docs)):
-                dots[(docs[x], docs[y])] += w2
-    neighbours: dict[int, list[tuple[float, int]]] = defaultdict(list)
-    for (i, j), dot in dots.items():
-        s = dot / (norms[i] * norms[j])
-        neighbours[i].append((s, j))
-        neighbours[j].append((s, i))
+    local = np.full(len(store), -1, dtype=np.int64)
+    local[np.asarray(docs, dtype=np.int64)] = np.arange(len(docs))
+    member = local[weighted.docs] >= 0
+    keys, owners = weighted.keys[member], local[weighted.docs[member]]
+    w2 = weighted.w2[member]
+    norm = weighted.norm[np.asarray(docs, dtype=np.int64)]
+    # Postings: for each key, its documents in ascending local order.
+    order = np.lexsort((owners, keys))
+    posting_docs = owners[order]
+    posting_start = np.searchsorted(keys[order], np.arange(weighted.vocabulary + 1))
+    doc_start = np.searchsorted(owners, np.arange(len(docs) + 1)) if np.all(owners[:-1] <= owners[1:]) else None
+    assert doc_start is not None, "weighted keys are grouped by document"
     graph: dict[int, dict[int, float]] = defaultdict(dict)
-    for i, lst in neighbours.items():
-        lst.sort(key=lambda t: (-t[0], t[1]))
-        for s, j in lst[: params.neighbours]:
+    for i in range(len(docs)):
+        mine = slice(doc_start[i], doc_start[i + 1])
+        my_keys = keys[mine]
+        if not len(my_keys):
+            continue
+        lengths = posting_start[my_keys + 1] - posting_start[my_keys]
+        candidates = posting_docs[_ranges(posting_start[my_keys], lengths)]
+        contributions = np.repeat(w2[mine], lengths)
+        others = candidates != i
+        candidates, contributions = candidates[others], contributions[others]
+        if not len(candidates):
+            continue
+        found, inverse = np.unique(candidates, return_inverse=True)
+        # bincount adds in input order: the shared keys in ascending order,
+        # the same order whichever of the two documents this is computed from.
+        dots = np.bincount(inverse, weights=contributions, minlength=len(found))
+        sims = dots / (norm[i] * norm[found])
+        best = np.lexsort((found, -sims))[: params.neighbours]
+        for j, s in zip(found[best].tolist(), sims[best].tolist()):
             graph[i][j] = s
             graph[j][i] = s
     return graph
@@ -687,18 +704,16 @@ def _cluster_id(member_ids: Sequence[str]) -> str:
     return f"cluster-{digest[:12]}"
 
 
-def _cluster_title(
-    sigs: Sequence[Mapping[str, Any]], weights: Mapping[str, float]
-) -> tuple[str, list[str]]:
+def _cluster_title(store: SignatureStore, members: Sequence[int], weights: np.ndarray) -> tuple[str, list[str]]:
     """A title for a curator from the keys most members share, and that evidence."""
     counts: Counter[str] = Counter()
     labels: dict[str, str] = {}
-    for sig in sigs:
-        counts.update(k for k in set(_all_keys(sig)) if k in weights)
-        for k, v in (sig.get("labels") or {}).items():
-            labels.setdefault(k if k.startswith(("w:", "n:", "d:")) else "e:" + k, v)
+    for doc in members:
+        counts.update(store.keys[k] for k in set(store.doc_keys(doc)) if weights[k] > 0)
+        for k, v in store.labels(doc):
+            labels.setdefault(k, v)
     # What most members share first; rarity breaks ties.
-    ranked = sorted(counts, key=lambda k: (-counts[k], -weights[k], k))
+    ranked = sorted(counts, key=lambda k: (-counts[k], -weights[store.vocab[k]], k))
     shared = [k for k in ranked if counts[k] >= 2] or ranked
     evidence = shared[:8]
     words = []
@@ -714,7 +729,7 @@ def _cluster_title(
 
 
 def assign_topics(
-    signatures: Sequence[Mapping[str, Any]],
+    signatures: Sequence[Mapping[str, Any]] | SignatureStore,
     catalog: Catalog | None,
     params: ClusterParams | None = None,
 ) -> dict[str, Assignment]:
@@ -728,32 +743,31 @@ def assign_topics(
     The result does not depend on input order.
     """
     params = params or ClusterParams()
-    ordered = sorted(signatures, key=lambda s: str(s["id"]))
-    ids = [str(s["id"]) for s in ordered]
-    if len(set(ids)) != len(ids):
-        dup = sorted({i for i in ids if ids.count(i) > 1})[:3]
-        raise ValueError(f"duplicate document ids in signatures: {', '.join(dup)}")
+    store = signatures if isinstance(signatures, SignatureStore) else SignatureStore.of(signatures, params.max_df)
     result: dict[str, Assignment] = {}
-    rest: list[Mapping[str, Any]] = []
-    for sig in ordered:
-        match = _catalog_match(sig, catalog) if catalog is not None else None
+    rest: list[int] = []
+    for doc in range(len(store)):
+        match = None
+        if catalog is not None:
+            sig = {"entities": store.entities(doc), "dates": store.dates(doc), "published": store.published_date(doc)}
+            match = _catalog_match(sig, catalog)
         if match is not None:
-            result[str(sig["id"])] = match
+            result[store.ids[doc]] = match
         else:
-            rest.append(sig)
+            rest.append(doc)
     if rest:
         # Weights come from the whole corpus: a key's rarity is a corpus fact.
-        weights = _key_weights(ordered, params)
-        graph = _candidate_graph(rest, weights, params)
+        weights = _key_weights(store, params)
+        graph = _candidate_graph(store, rest, _WeightedKeys(store, weights), params)
         for group in _average_link(len(rest), graph, params.threshold):
-            sigs = [rest[i] for i in group]
-            member_ids = [str(s["id"]) for s in sigs]
-            title, evidence = _cluster_title(sigs, weights)
-            cid = _cluster_id(member_ids)
+            members = [rest[i] for i in group]
+            title, evidence = _cluster_title(store, members, weights)
+            cid = _cluster_id([store.ids[d] for d in members])
+            shared_evidence = tuple(evidence)
             for i in group:
                 others = [graph.get(i, {}).get(j, 0.0) for j in group if j != i]
                 score = round(sum(others) / len(others), 4) if others else 0.0
-                result[str(rest[i]["id"])] = Assignment(cid, title, None, "cluster", score, tuple(evidence))
+                result[store.ids[rest[i]]] = Assignment(cid, title, None, "cluster", score, shared_evidence)
     return result
 
 
@@ -794,42 +808,44 @@ def _in_topic_pairs(docs: Sequence[str], k: int, rng: random.Random) -> list[tup
     return sorted(pairs)
 
 
-def make_pairs(
+def plan_pairs(
     assignments: Mapping[str, Assignment],
-    signatures: Sequence[Mapping[str, Any]],
+    store: SignatureStore,
     split_of_topic: Mapping[str, str],
     k: int,
     cross_k: int,
     seed: int,
-) -> list[dict[str, Any]]:
-    """Rows of the `pairs` config: at most `k` partners per document inside its topic,
-    `cross_k` partners from other topics of the same split.
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The pairs of the `pairs` config, per split: (pair ids as integers,
+    first document, second document), documents as store indexes with the
+    smaller id first, ordered by pair id.
 
     Linear in documents: in-topic partners follow a seeded circle (see
     `_in_topic_pairs`), so no document has more than `k` in-topic partners;
     each document then draws `cross_k` partners from other topics of the
     same split (those also count for the partner, so a document may sit in
     more cross-topic rows than `cross_k`), so no test document is ever paired
-    with a train document. A pair is emitted once, ids ordered; rows sorted
-    by pair_id.
+    with a train document. A pair is planned once.
     """
     if k < 0 or cross_k < 0:
         raise ValueError("k and cross_k must be >= 0")
-    by_id = {str(s["id"]): s for s in signatures}
-    weights = _key_weights(list(by_id.values()), ClusterParams())
     members: dict[str, list[str]] = defaultdict(list)
     for doc_id in sorted(assignments):
-        if doc_id in by_id:
+        if doc_id in store.index:
             members[assignments[doc_id].topic_id].append(doc_id)
     topics_of_split: dict[str, list[str]] = defaultdict(list)
     for topic_id in sorted(members):
         if topic_id not in split_of_topic:
             raise ValueError(f"topic {topic_id} has no split")
         topics_of_split[split_of_topic[topic_id]].append(topic_id)
-    chosen: set[tuple[str, str]] = set()
+    n = len(store)
+    index = store.index
+    # Store indexes follow id order, so the smaller index is the smaller id.
+    codes = array("q")
     for topic_id in sorted(members):
         for a, b in _in_topic_pairs(members[topic_id], k, _seeded(seed, "topic", topic_id)):
-            chosen.add((a, b) if a < b else (b, a))
+            i, j = sorted((index[a], index[b]))
+            codes.append(i * n + j)
     if cross_k:
         for topic_id in sorted(members):
             others_topics = [t for t in topics_of_split[split_of_topic[topic_id]] if t != topic_id]
@@ -841,27 +857,82 @@ def make_pairs(
                 for _ in range(cross_k):
                     t = others_topics[rng.randrange(len(others_topics))]
                     other = members[t][rng.randrange(len(members[t]))]
-                    chosen.add((doc_id, other) if doc_id < other else (other, doc_id))
-    rows = []
-    for a, b in sorted(chosen):
-        ta, tb = assignments[a].topic_id, assignments[b].topic_id
-        split_a, split_b = split_of_topic[ta], split_of_topic[tb]
+                    i, j = sorted((index[doc_id], index[other]))
+                    codes.append(i * n + j)
+    unique = np.unique(np.frombuffer(codes, dtype=np.int64)) if codes else np.zeros(0, dtype=np.int64)
+    first, second = unique // max(n, 1), unique % max(n, 1)
+    pair_ids = np.zeros(len(unique), dtype=np.uint64)
+    split_names = sorted({split_of_topic[t] for t in members})
+    split_of_pair = np.zeros(len(unique), dtype=np.int64)
+    for p, (i, j) in enumerate(zip(first.tolist(), second.tolist())):
+        a, b = store.ids[i], store.ids[j]
+        split_a, split_b = split_of_topic[assignments[a].topic_id], split_of_topic[assignments[b].topic_id]
         assert split_a == split_b, "pairs never cross splits"
-        pair_id = hashlib.sha256(f"{a}\x1f{b}".encode("utf-8")).hexdigest()[:16]
-        row: dict[str, Any] = {
-            "pair_id": pair_id,
-            "id_1": a,
-            "id_2": b,
-            "language_1": by_id[a].get("language"),
-            "language_2": by_id[b].get("language"),
-            "topic_id_1": ta,
-            "topic_id_2": tb,
-            "same_topic": ta == tb,
-            "similarity": round(similarity(by_id[a], by_id[b], weights), 6),
-        }
-        row.update({name: None for name in _RATINGS})
-        row["num_raters"] = 0
-        row["split"] = split_a
-        rows.append(row)
+        pair_ids[p] = int(hashlib.sha256(f"{a}\x1f{b}".encode("utf-8")).hexdigest()[:16], 16)
+        split_of_pair[p] = split_names.index(split_a)
+    plan = {}
+    for number, split in enumerate(split_names):
+        chosen = np.flatnonzero(split_of_pair == number)
+        # By pair id; the (first, second) order breaks a tie of two ids' digests.
+        chosen = chosen[np.argsort(pair_ids[chosen], kind="stable")]
+        plan[split] = (pair_ids[chosen], first[chosen], second[chosen])
+    return plan
+
+
+def pair_rows(
+    plan: tuple[np.ndarray, np.ndarray, np.ndarray],
+    store: SignatureStore,
+    weighted: _WeightedKeys,
+    assignments: Mapping[str, Assignment],
+    split: str,
+    rows_at_once: int = 10_000,
+) -> Iterator[list[dict[str, Any]]]:
+    """Rows of the `pairs` config for one split's plan, `rows_at_once` at a time."""
+    pair_ids, first, second = plan
+    for lo in range(0, len(pair_ids), rows_at_once):
+        a, b = first[lo : lo + rows_at_once], second[lo : lo + rows_at_once]
+        sims = similarities(weighted, a, b)
+        rows = []
+        for pid, i, j, sim in zip(pair_ids[lo : lo + rows_at_once].tolist(), a.tolist(), b.tolist(), sims.tolist()):
+            ta, tb = assignments[store.ids[i]].topic_id, assignments[store.ids[j]].topic_id
+            row: dict[str, Any] = {
+                "pair_id": format(pid, "016x"),
+                "id_1": store.ids[i],
+                "id_2": store.ids[j],
+                "language_1": store.languages[i],
+                "language_2": store.languages[j],
+                "topic_id_1": ta,
+                "topic_id_2": tb,
+                "same_topic": ta == tb,
+                "similarity": round(sim, 6),
+            }
+            row.update({name: None for name in _RATINGS})
+            row["num_raters"] = 0
+            row["split"] = split
+            rows.append(row)
+        yield rows
+
+
+def pair_weights(store: SignatureStore, params: ClusterParams | None = None) -> _WeightedKeys:
+    """The weighted keys pair similarities use (the clustering's weights)."""
+    return _WeightedKeys(store, _key_weights(store, params or ClusterParams()))
+
+
+def make_pairs(
+    assignments: Mapping[str, Assignment],
+    signatures: Sequence[Mapping[str, Any]] | SignatureStore,
+    split_of_topic: Mapping[str, str],
+    k: int,
+    cross_k: int,
+    seed: int,
+) -> list[dict[str, Any]]:
+    """Rows of the `pairs` config, every split together, sorted by pair_id
+    (see `plan_pairs`; a build writes them split by split with `pair_rows`)."""
+    store = signatures if isinstance(signatures, SignatureStore) else SignatureStore.of(signatures)
+    weighted = pair_weights(store)
+    rows = []
+    for split, plan in plan_pairs(assignments, store, split_of_topic, k, cross_k, seed).items():
+        for chunk in pair_rows(plan, store, weighted, assignments, split):
+            rows.extend(chunk)
     rows.sort(key=lambda r: r["pair_id"])
     return rows

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from . import schema
 from .config import Corpus, Source
 from .pipeline import ChunkResult, Stages, process_chunk
+from .signatures import SignatureStore
 from .splits import SPLIT_ORDER, assign_splits
 
 # Rows per Parquet write in the published files.
@@ -40,7 +41,7 @@ BATCH_ROWS = 1000
 CHUNK_SOURCES = 32
 # Bytes of text gathered at once to make `parallel` rows: documents are
 # bucketed by topic so that each bucket fits, whatever the corpus size.
-PARALLEL_TEXT_BUDGET = 64 * 1024 * 1024
+PARALLEL_TEXT_BUDGET = 32 * 1024 * 1024
 CONFIGS = ("documents", "parallel", "pairs", "annotations")
 
 
@@ -253,15 +254,15 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
         signatures, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages)
         if strict and report.skipped:
             raise BuildError(f"{len(report.skipped)} raw file(s) skipped and --strict is set: nothing written (first: {report.skipped[0]['message']})")
-        if not signatures:
+        if not len(signatures):
             raise BuildError("no document could be built: see the messages above")
 
         overrides = _human_overrides(stages, annotations_dir, partial(_text_hashes, spill), report, log)
         assignments = _align(corpus, signatures, overrides)
         split_of_topic = assign_splits({a.topic_id for a in assignments.values()}, dataset["splits"], seed)
         size_of_topic: Counter = Counter()
-        for sig, n in zip(signatures, text_bytes):
-            size_of_topic[assignments[sig["id"]].topic_id] += n
+        for doc_id, n in zip(signatures.ids, text_bytes):
+            size_of_topic[assignments[doc_id].topic_id] += n
         buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, size_of_topic)
         _write_parallel(buckets, staging, assignments, split_of_topic)
         _write_pairs(staging, signatures, assignments, split_of_topic, dataset, overrides)
@@ -348,7 +349,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
     batch, it costs the driver far less than Parquet's encoding would."""
     arrow_schema = schema.arrow_schema("documents")
     spill.parent.mkdir(parents=True)
-    signatures: list[dict[str, Any]] = []
+    signatures = SignatureStore()
     # Texts already built, by the first 128 bits of their sha256 (an int
     # takes a third of the memory of the hex string).
     seen_text: dict[int, str] = {}
@@ -378,7 +379,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
                     continue
                 seen_text[digest] = entry["id"]
                 report.add_document(entry)
-                signatures.append(_compact(sig))
+                signatures.add(sig)
                 keep.append(True)
             if chunk.batch is None:
                 continue
@@ -413,17 +414,6 @@ def _placement(assignments, split_of_topic, doc_id: str) -> dict[str, Any]:
     return {"topic_id": a.topic_id, "event_id": a.event_id, "topic_source": a.topic_source, "split": split_of_topic[a.topic_id]}
 
 
-def _compact(sig: dict[str, Any]) -> dict[str, Any]:
-    """A signature whose keys share one string object per distinct key: the
-    driver holds one signature per document, and keys repeat across
-    documents, so memory grows with the distinct keys, not with every copy."""
-    for name in ("entities", "dates", "keys"):
-        sig[name] = [sys.intern(k) for k in sig[name]]
-    sig["labels"] = {sys.intern(k): v for k, v in sig["labels"].items()}
-    sig["id"] = sys.intern(sig["id"])
-    return sig
-
-
 def _human_overrides(stages: Stages, annotations_dir: Optional[Path], text_hashes: Callable[[set[str]], dict[str, str]], report: BuildReport, log: Callable[[str], None] = lambda m: None) -> Any:
     """The annotations that win over the pipeline, or None without any."""
     if annotations_dir is None or not Path(annotations_dir).is_dir():
@@ -449,7 +439,7 @@ def _write_annotations(staging: Path, overrides: Any, split_of_document: dict[st
             write_parquet(pa.Table.from_pylist(split_rows, schema=arrow_schema), staging / "data" / "annotations" / parquet_name(split), arrow_schema)
 
 
-def _align(corpus: Corpus, signatures: list[dict[str, Any]], overrides: Any) -> dict[str, Any]:
+def _align(corpus: Corpus, signatures: SignatureStore, overrides: Any) -> dict[str, Any]:
     """Topic and event of every document: the catalog's, a cluster's, or a human's."""
     from .align import assign_topics, load_catalog
 
@@ -571,6 +561,7 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
         documents.close()
         for w in bucket_writers.values():
             w.close()
+        pa.default_memory_pool().release_unused()
     report.splits["documents"] = {s: documents.counts[s] for s in SPLIT_ORDER if documents.counts[s]}
     report.topics = [dict(t, languages=dict(sorted(t["languages"].items()))) for _, t in sorted(by_topic.items())]
     return [p for p in bucket_paths if p.exists()]
@@ -648,25 +639,36 @@ def _write_parallel(buckets: list[Path], staging: Path, assignments, split_of_to
                     out.parent.mkdir(parents=True, exist_ok=True)
                     writers[split] = _writer(out, arrow_schema)
                 writers[split].write_table(part.combine_chunks())
+            del table, docs, grouped
+            # Arrow's allocator keeps freed pages for reuse; a bucket's copies
+            # are not needed again, so they go back to the system.
+            pa.default_memory_pool().release_unused()
     finally:
         for w in writers.values():
             w.close()
 
 
-def _write_pairs(staging: Path, signatures, assignments, split_of_topic, dataset, overrides) -> None:
-    from .align import make_pairs
+def _write_pairs(staging: Path, signatures: SignatureStore, assignments, split_of_topic, dataset, overrides) -> None:
+    """`pairs` per split, planned as integers and written BATCH_ROWS * 10 rows
+    at a time (one row group each), so that no split is ever held as rows."""
+    from .align import pair_rows, pair_weights, plan_pairs
 
-    rows = make_pairs(
+    plan = plan_pairs(
         assignments, signatures, split_of_topic,
         k=int(dataset.get("pairs_per_document", 8)), cross_k=int(dataset.get("cross_topic_pairs_per_document", 2)), seed=int(dataset["seed"]),
     )
-    if overrides is not None:
-        overrides.apply_to_pairs(rows)
+    weighted = pair_weights(signatures)
     arrow_schema = schema.arrow_schema("pairs")
     for split in SPLIT_ORDER:
-        split_rows = sorted((r for r in rows if r["split"] == split), key=lambda r: r["pair_id"])
-        if split_rows:
-            write_parquet(pa.Table.from_pylist(split_rows, schema=arrow_schema), staging / "data" / "pairs" / parquet_name(split), arrow_schema)
+        if split not in plan or not len(plan[split][0]):
+            continue
+        path = staging / "data" / "pairs" / parquet_name(split)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with _writer(path, arrow_schema) as writer:
+            for rows in pair_rows(plan[split], signatures, weighted, assignments, split, rows_at_once=BATCH_ROWS * 10):
+                if overrides is not None:
+                    overrides.apply_to_pairs(rows)
+                writer.write_table(pa.Table.from_pylist(rows, schema=arrow_schema), row_group_size=BATCH_ROWS * 10)
 
 
 def _replace_dir(new: Path, target: Path) -> None:
