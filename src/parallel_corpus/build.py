@@ -16,9 +16,9 @@ import re
 import shutil
 import sys
 import tempfile
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 from functools import partial
-from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
@@ -53,11 +53,16 @@ def parquet_name(split: str) -> str:
     return f"{split}-00000-of-00001.parquet"
 
 
-def write_parquet(table_or_batches: Any, path: Path, arrow_schema: pa.Schema) -> None:
-    """The one way this package writes Parquet: fixed options, so the same rows
-    give the same bytes with the pinned pyarrow."""
+def parquet_writer(path: Path, arrow_schema: pa.Schema) -> pq.ParquetWriter:
+    """The one way this package opens Parquet for writing: fixed options, so
+    the same rows give the same bytes with the pinned pyarrow."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with pq.ParquetWriter(path, arrow_schema, compression="zstd", compression_level=9, write_statistics=True, use_dictionary=True) as writer:
+    return pq.ParquetWriter(path, arrow_schema, compression="zstd", compression_level=9, write_statistics=True, use_dictionary=True)
+
+
+def write_parquet(table_or_batches: Any, path: Path, arrow_schema: pa.Schema) -> None:
+    """A whole table (or its batches) as one Parquet file."""
+    with parquet_writer(path, arrow_schema) as writer:
         if isinstance(table_or_batches, pa.Table):
             writer.write_table(table_or_batches, row_group_size=BATCH_ROWS * 10)
         else:
@@ -499,9 +504,7 @@ class _SplitWriter:
         table = pa.Table.from_batches(self.pending[split], schema=self.arrow_schema)
         head, rest = table.slice(0, n), table.slice(n)
         if split not in self.writers:
-            path = self.directory / parquet_name(split)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.writers[split] = _writer(path, self.arrow_schema)
+            self.writers[split] = parquet_writer(self.directory / parquet_name(split), self.arrow_schema)
         self.writers[split].write_table(head.combine_chunks(), row_group_size=BATCH_ROWS * 10)
         self.pending[split] = rest.combine_chunks().to_batches() if rest.num_rows else []
 
@@ -579,10 +582,6 @@ def _buckets(topics: list[str], size_of_topic: Counter) -> dict[str, int]:
     return bucket_of_topic
 
 
-def _writer(path: Path, arrow_schema: pa.Schema) -> pq.ParquetWriter:
-    return pq.ParquetWriter(path, arrow_schema, compression="zstd", compression_level=9, write_statistics=True, use_dictionary=True)
-
-
 def _write_parallel(buckets: list[Path], staging: Path, assignments, split_of_topic) -> None:
     """One row per topic with its documents of every language, bucket by
     bucket: each bucket holds whole topics, so it is sorted and grouped alone."""
@@ -635,9 +634,7 @@ def _write_parallel(buckets: list[Path], staging: Path, assignments, split_of_to
                 if not part.num_rows:
                     continue
                 if split not in writers:
-                    out = staging / "data" / "parallel" / parquet_name(split)
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    writers[split] = _writer(out, arrow_schema)
+                    writers[split] = parquet_writer(staging / "data" / "parallel" / parquet_name(split), arrow_schema)
                 writers[split].write_table(part.combine_chunks())
             del table, docs, grouped
             # Arrow's allocator keeps freed pages for reuse; a bucket's copies
@@ -662,9 +659,7 @@ def _write_pairs(staging: Path, signatures: SignatureStore, assignments, split_o
     for split in SPLIT_ORDER:
         if split not in plan or not len(plan[split][0]):
             continue
-        path = staging / "data" / "pairs" / parquet_name(split)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with _writer(path, arrow_schema) as writer:
+        with parquet_writer(staging / "data" / "pairs" / parquet_name(split), arrow_schema) as writer:
             for rows in pair_rows(plan[split], signatures, weighted, assignments, split, rows_at_once=BATCH_ROWS * 10):
                 if overrides is not None:
                     overrides.apply_to_pairs(rows)
