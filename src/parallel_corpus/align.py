@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from .caching import WORD_CACHE_SIZE
 from .config import CorpusError, check_curated, load_yaml
 from .entities import split_tokens
 from .signatures import SignatureStore, as_date
@@ -78,7 +79,7 @@ _DEVA_NUKTA_CLASS = {"ज": "S", "फ": "F", "ड": "R", "ढ": "R", "क": "K",
 _ARABIC_CLITICS = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف", "ك")
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=WORD_CACHE_SIZE)
 def skeleton(word: str) -> str:
     """The consonant-class skeleton of one word in Latin, Arabic or Devanagari.
 
@@ -185,7 +186,7 @@ def name_keys(text: str, language: str | None, min_consonants: int = 3) -> list[
 # Distinct words remembered by `name_keys` (per `min_consonants`); forgetting
 # only costs recomputation.
 _NAME_KEY_CACHE: dict[int, dict[str, tuple[bool, tuple[str, ...]]]] = {}
-_MAX_CACHED_WORDS = 100_000
+_MAX_CACHED_WORDS = WORD_CACHE_SIZE
 
 
 def _word_name_keys(tok: str, min_consonants: int) -> tuple[bool, tuple[str, ...]]:
@@ -249,7 +250,7 @@ def number_keys(text: str) -> list[str]:
     return sorted(keys)
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=WORD_CACHE_SIZE)
 def _number_keys_of(raw: str) -> tuple[str, ...]:
     """The keys of one written number (cached: years and counts recur across news)."""
     keys: set[str] = set()
@@ -607,7 +608,24 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + offsets
 
 
-def _candidate_graph(store: SignatureStore, docs: Sequence[int], weighted: _WeightedKeys, params: ClusterParams) -> dict[int, dict[int, float]]:
+# Documents whose candidates are gathered in one vector step.
+_GRAPH_BLOCK = 128
+
+
+@dataclass
+class _Edges:
+    """The candidate graph as three arrays, in the order its links were made
+    (document by document, best first): (i, j, s) stands for graph[i][j] =
+    graph[j][i] = s. Arrays cost a few bytes a link where a dict of dicts
+    costs a hundred, and the order lets each connected part be rebuilt as
+    the same dicts the whole graph would give."""
+
+    i: np.ndarray
+    j: np.ndarray
+    s: np.ndarray
+
+
+def _candidate_graph(store: SignatureStore, docs: Sequence[int], weighted: _WeightedKeys, params: ClusterParams) -> _Edges:
     """Similarities of documents that share a weighted key, each kept to its
     top neighbours; local indexes into `docs`.
 
@@ -626,31 +644,93 @@ def _candidate_graph(store: SignatureStore, docs: Sequence[int], weighted: _Weig
     order = np.lexsort((owners, keys))
     posting_docs = owners[order]
     posting_start = np.searchsorted(keys[order], np.arange(weighted.vocabulary + 1))
-    doc_start = np.searchsorted(owners, np.arange(len(docs) + 1)) if np.all(owners[:-1] <= owners[1:]) else None
-    assert doc_start is not None, "weighted keys are grouped by document"
-    graph: dict[int, dict[int, float]] = defaultdict(dict)
-    for i in range(len(docs)):
-        mine = slice(doc_start[i], doc_start[i + 1])
+    # Weighted keys come grouped by document, in document order.
+    doc_start = np.searchsorted(owners, np.arange(len(docs) + 1))
+    n = len(docs)
+    links_i, links_j, links_s = [], [], []
+    # Documents go a block at a time through the same vector steps, so the
+    # per-call cost of NumPy is paid per block, not per document.
+    for lo in range(0, n, _GRAPH_BLOCK):
+        hi = min(n, lo + _GRAPH_BLOCK)
+        mine = slice(doc_start[lo], doc_start[hi])
         my_keys = keys[mine]
         if not len(my_keys):
             continue
         lengths = posting_start[my_keys + 1] - posting_start[my_keys]
         candidates = posting_docs[_ranges(posting_start[my_keys], lengths)]
         contributions = np.repeat(w2[mine], lengths)
-        others = candidates != i
-        candidates, contributions = candidates[others], contributions[others]
-        if not len(candidates):
+        who = np.repeat(owners[mine], lengths)
+        others = candidates != who
+        codes = who[others] * n + candidates[others]
+        if not len(codes):
             continue
-        found, inverse = np.unique(candidates, return_inverse=True)
-        # bincount adds in input order: the shared keys in ascending order,
-        # the same order whichever of the two documents this is computed from.
-        dots = np.bincount(inverse, weights=contributions, minlength=len(found))
-        sims = dots / (norm[i] * norm[found])
-        best = np.lexsort((found, -sims))[: params.neighbours]
-        for j, s in zip(found[best].tolist(), sims[best].tolist()):
-            graph[i][j] = s
-            graph[j][i] = s
-    return graph
+        found, inverse = np.unique(codes, return_inverse=True)
+        # bincount adds in input order: for each pair, the shared keys in
+        # ascending order, the same order whichever of the two documents it
+        # is computed from, so both directions give the same bits.
+        dots = np.bincount(inverse.ravel(), weights=contributions[others], minlength=len(found))
+        first, second = found // n, found % n
+        sims = dots / (norm[first] * norm[second])
+        # Each document's links, best first (ties: the lower index first),
+        # and only its `neighbours` best.
+        order = np.lexsort((second, -sims, first))
+        first, second, sims = first[order], second[order], sims[order]
+        rank = np.arange(len(first)) - np.searchsorted(first, first, side="left")
+        best = rank < params.neighbours
+        links_i.append(first[best])
+        links_j.append(second[best])
+        links_s.append(sims[best])
+    if not links_i:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Edges(empty, empty, np.zeros(0))
+    return _Edges(np.concatenate(links_i), np.concatenate(links_j), np.concatenate(links_s))
+
+
+def _components(n: int, edges: _Edges, threshold: float) -> np.ndarray:
+    """The connected part of each node over the links of at least `threshold`
+    (its smallest node): two clusters can only merge through such a link, so
+    average linkage can run on each part alone."""
+    strong = edges.s >= threshold
+    a, b = edges.i[strong], edges.j[strong]
+    label = np.arange(n)
+    while True:
+        low = np.minimum(label[a], label[b])
+        before = label.copy()
+        np.minimum.at(label, a, low)
+        np.minimum.at(label, b, low)
+        label = label[label]  # follow to the root
+        if np.array_equal(label, before):
+            return label
+
+
+def _clusters(n: int, edges: _Edges, threshold: float) -> list[tuple[list[int], list[float]]]:
+    """Average-linkage clusters over the candidate graph, part by part, each
+    with its members' scores (mean similarity to the other members), ordered
+    by first member. Only one part's graph is ever held as dicts."""
+    part = _components(n, edges, threshold)
+    sizes = np.bincount(part, minlength=n)
+    clusters: list[tuple[list[int], list[float]]] = [([i], [0.0]) for i in np.flatnonzero(sizes[part] == 1).tolist()]
+    inside = (part[edges.i] == part[edges.j]) & (sizes[part[edges.i]] > 1)
+    # A stable sort keeps each part's links in the order they were made, so
+    # its dicts are filled as the whole graph's would be.
+    order = np.flatnonzero(inside)[np.argsort(part[edges.i[inside]], kind="stable")]
+    parts, starts = np.unique(part[edges.i[order]], return_index=True)
+    for p, lo, hi in zip(parts.tolist(), starts.tolist(), [*starts[1:].tolist(), len(order)]):
+        nodes = np.flatnonzero(part == p).tolist()
+        local = {node: k for k, node in enumerate(nodes)}
+        graph: dict[int, dict[int, float]] = defaultdict(dict)
+        sel = order[lo:hi]
+        for x, y, s in zip(edges.i[sel].tolist(), edges.j[sel].tolist(), edges.s[sel].tolist()):
+            graph[local[x]][local[y]] = s
+            graph[local[y]][local[x]] = s
+        for group in _average_link(len(nodes), graph, threshold):
+            scores = []
+            for k in group:
+                others = [graph.get(k, {}).get(m, 0.0) for m in group if m != k]
+                scores.append(round(sum(others) / len(others), 4) if others else 0.0)
+            clusters.append(([nodes[k] for k in group], scores))
+    clusters.sort(key=lambda c: c[0][0])
+    return clusters
 
 
 def _average_link(n: int, graph: Mapping[int, Mapping[int, float]], threshold: float) -> list[list[int]]:
@@ -758,15 +838,15 @@ def assign_topics(
     if rest:
         # Weights come from the whole corpus: a key's rarity is a corpus fact.
         weights = _key_weights(store, params)
-        graph = _candidate_graph(store, rest, _WeightedKeys(store, weights), params)
-        for group in _average_link(len(rest), graph, params.threshold):
+        edges = _candidate_graph(store, rest, _WeightedKeys(store, weights), params)
+        clusters = _clusters(len(rest), edges, params.threshold)
+        del edges
+        for group, scores in clusters:
             members = [rest[i] for i in group]
             title, evidence = _cluster_title(store, members, weights)
             cid = _cluster_id([store.ids[d] for d in members])
             shared_evidence = tuple(evidence)
-            for i in group:
-                others = [graph.get(i, {}).get(j, 0.0) for j in group if j != i]
-                score = round(sum(others) / len(others), 4) if others else 0.0
+            for i, score in zip(group, scores):
                 result[store.ids[rest[i]]] = Assignment(cid, title, None, "cluster", score, shared_evidence)
     return result
 

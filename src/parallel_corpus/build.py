@@ -16,12 +16,13 @@ import re
 import shutil
 import sys
 import tempfile
+from array import array
 from collections import Counter, defaultdict
 from contextlib import contextmanager
-from functools import partial
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -173,15 +174,17 @@ def _run_chunk(sources: list[Source]) -> ChunkResult:
     return process_chunk(sources, _WORKER_STAGES)
 
 
-def chunks(sources: list[Source], workers: int) -> list[list[Source]]:
+def chunks(sources: Sequence[Source], workers: int) -> Iterator[list[Source]]:
     """Consecutive runs of sources, at most CHUNK_SOURCES each and at least
-    four per worker, so that a small corpus still keeps every worker busy."""
+    four per worker, so that a small corpus still keeps every worker busy.
+    Made as they are taken, so that sources are parsed a chunk at a time."""
     size = max(1, min(CHUNK_SOURCES, -(-len(sources) // (4 * max(1, workers)))))
-    return [sources[i : i + size] for i in range(0, len(sources), size)]
+    for i in range(0, len(sources), size):
+        yield list(sources[i : i + size])
 
 
 def run_documents(
-    corpus_dir: Path, sources: list[Source], seed: int, workers: int = 1, engine: str = "local", ray_address: Optional[str] = None,
+    corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int = 1, engine: str = "local", ray_address: Optional[str] = None,
     stages: Optional[Stages] = None,
 ) -> Iterator[ChunkResult]:
     """Results of the per-document stages, chunk by chunk, in the order of `sources`.
@@ -191,7 +194,7 @@ def run_documents(
     if engine == "ray":
         from .engine_ray import run_ray
 
-        yield from run_ray(corpus_dir, chunks(sources, workers), seed, workers, ray_address)
+        yield from run_ray(corpus_dir, list(chunks(sources, workers)), seed, workers, ray_address)
         return
     global _WORKER_STAGES
     if workers <= 1:
@@ -234,7 +237,7 @@ def build(
     `progress` the number of sources done as they finish."""
     corpus = Corpus(Path(corpus_dir))
     dataset = corpus.dataset()
-    sources = sorted(corpus.sources(), key=lambda s: s.id)
+    sources = corpus.source_list()
     if total is not None:
         total(len(sources))
     seed = int(dataset["seed"])
@@ -314,7 +317,7 @@ def _remove_leftovers(target: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _check_curated(corpus: Corpus, seed: int, sources: list[Source]) -> Stages:
+def _check_curated(corpus: Corpus, seed: int, sources: Sequence[Source]) -> Stages:
     """Every curated file parses, fits its schema and names only what exists, before
     anything is written: one line (a CorpusError) for the first problem. Loading here
     also keeps a broken file out of pool workers, whose failing initializer would
@@ -338,7 +341,7 @@ def _gazetteer_stats(gazetteer: Any) -> dict[str, int]:
     return {"entities": len(gazetteer.entities), "unverified_qids": sum(1 for e in gazetteer.entities if not e.verified)}
 
 
-def _unlisted_files(corpus: Corpus, sources: list[Source]) -> list[str]:
+def _unlisted_files(corpus: Corpus, sources: Sequence[Source]) -> list[str]:
     listed = {s.file for s in sources}
     if not corpus.raw_dir.is_dir():
         return []
@@ -358,7 +361,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
     # Texts already built, by the first 128 bits of their sha256 (an int
     # takes a third of the memory of the hex string).
     seen_text: dict[int, str] = {}
-    text_bytes: list[int] = []
+    text_bytes = array("q")
     with pa.ipc.new_file(str(spill), arrow_schema, options=pa.ipc.IpcWriteOptions(compression="lz4")) as writer:
         for chunk in run_documents(corpus.root, sources, seed, workers, engine, ray_address, stages):
             if progress:

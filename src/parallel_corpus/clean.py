@@ -23,6 +23,7 @@ from typing import Callable, Iterable, Optional
 
 import datetime as dt
 
+from .caching import WORD_CACHE_SIZE
 from .config import load_yaml
 
 BLOCK_TYPES = ("title", "subtitle", "heading", "dateline", "paragraph", "caption")
@@ -133,7 +134,7 @@ _FOLD_CANDIDATES = re.compile(
 _FOLD_CHAR: dict[str, str] = {}
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=WORD_CACHE_SIZE)
 def fold(text: str) -> str:
     """The form chrome is matched in: case, marks of Arabic vocalisation,
     punctuation and spacing do not make a line a different phrase."""

@@ -8,9 +8,11 @@ before any document is processed.
 from __future__ import annotations
 
 import json
+import sys
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 
 import yaml
 
@@ -152,18 +154,76 @@ class Source:
 def read_sources(path: Path) -> tuple[list[Source], list[str]]:
     """Every valid source, and a message for every invalid line."""
     sources: list[Source] = []
+    errors = _scan_sources(path, lambda source, offset: sources.append(source))
+    return sources, errors
+
+
+class SourceList(Sequence[Source]):
+    """The sources of a `sources.jsonl`, in id order, each parsed from its
+    line only when asked for: a corpus of any size costs a few bytes a
+    source until a chunk of them is built. Their languages are kept, for
+    the reference checks."""
+
+    def __init__(self, path: Path, offsets: array, languages: list[Optional[str]]):
+        self.path = path
+        self._offsets = offsets
+        self.languages = languages
+
+    @classmethod
+    def read(cls, path: Path) -> tuple["SourceList", list[str]]:
+        """The valid sources, and a message for every invalid line."""
+        found: list[tuple[str, int]] = []
+        languages: dict[str, Optional[str]] = {}
+
+        def keep(source: Source, offset: int) -> None:
+            found.append((source.id, offset))
+            languages[source.id] = sys.intern(source.language) if source.language else None
+
+        errors = _scan_sources(path, keep)
+        found.sort()
+        return cls(path, array("q", [offset for _, offset in found]), [languages[i] for i, _ in found]), errors
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return self._parse(self._offsets[index])
+        return self._parse([self._offsets[index]])[0]
+
+    def __iter__(self) -> Iterator[Source]:
+        for start in range(0, len(self), 1000):
+            yield from self[start : start + 1000]
+
+    def _parse(self, offsets: Iterable[int]) -> list[Source]:
+        out = []
+        with open(self.path, "rb") as fh:
+            for offset in offsets:
+                fh.seek(offset >> 24)
+                line = fh.readline().decode("utf-8-sig")
+                out.append(Source(row=offset & 0xFFFFFF, **json.loads(line)))
+        return out
+
+
+def _scan_sources(path: Path, keep: Callable[[Source, int], None]) -> list[str]:
+    """Check every line of `sources.jsonl`, hand each valid source to `keep`
+    with its place in the file (byte offset << 24 | row), and return a
+    message for every invalid line."""
     errors: list[str] = []
     seen_ids: dict[str, int] = {}
     seen_files: dict[str, int] = {}
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return [], [f"{path}:-:-: no such file: a corpus needs a sources.jsonl"]
+        return [f"{path}:-:-: no such file: a corpus needs a sources.jsonl"]
     try:
-        lines = raw.decode("utf-8-sig").split("\n")
+        raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return [], [f"{path}:-:-: not UTF-8 text"]
-    for row, line in enumerate(lines, start=1):
+        return [f"{path}:-:-: not UTF-8 text"]
+    start = 0
+    for row, raw_line in enumerate(raw.split(b"\n"), start=1):
+        offset, start = start, start + len(raw_line) + 1
+        line = raw_line.decode("utf-8-sig" if row == 1 else "utf-8")
         if not line.strip():
             continue
         try:
@@ -183,8 +243,8 @@ def read_sources(path: Path) -> tuple[list[Source], list[str]]:
         if problem:
             errors.append(f"{path}:{row}:file: {problem}")
             continue
-        sources.append(Source(row=row, **record))
-    return sources, errors
+        keep(Source(row=row, **record), (offset << 24) | row)
+    return errors
 
 
 def unsafe_relative_path(name: str) -> Optional[str]:
@@ -230,6 +290,13 @@ class Corpus:
 
     def sources(self) -> list[Source]:
         sources, errors = read_sources(self.sources_path)
+        if errors:
+            raise CorpusError(one_line(errors))
+        return sources
+
+    def source_list(self) -> SourceList:
+        """The sources in id order, parsed on demand (what a build iterates)."""
+        sources, errors = SourceList.read(self.sources_path)
         if errors:
             raise CorpusError(one_line(errors))
         return sources
@@ -284,12 +351,17 @@ def reference_errors(corpus: Corpus, sources: Optional[Sequence[Source]] = None)
     if known is not None:
         if sources is None:
             sources, _ = read_sources(corpus.sources_path)
-        for s in sources:
-            if s.language is not None and s.language not in known:
-                errors.append(
-                    f"{corpus.sources_path}:{s.row}:language: {s.language!r} is not a language of languages.yaml: "
-                    f"use its ISO 639-1 code (null where unknown) or add the language to languages.yaml"
-                )
+        if isinstance(sources, SourceList):
+            # Parse only the lines whose language is unknown, to name their rows.
+            unknown = [i for i, lang in enumerate(sources.languages) if lang is not None and lang not in known]
+            flagged: Sequence[Source] = sorted((sources[i] for i in unknown), key=lambda s: s.row)
+        else:
+            flagged = [s for s in sources if s.language is not None and s.language not in known]
+        for s in flagged:
+            errors.append(
+                f"{corpus.sources_path}:{s.row}:language: {s.language!r} is not a language of languages.yaml: "
+                f"use its ISO 639-1 code (null where unknown) or add the language to languages.yaml"
+            )
         path = corpus.path("dataset.yaml")
         try:
             dataset = load_yaml(path) if path.exists() else None

@@ -16,6 +16,7 @@ from itertools import accumulate, compress, count
 from pathlib import Path
 from typing import Any, Iterable
 
+from .caching import WORD_CACHE_SIZE
 from .config import CorpusError, load_curated
 
 __all__ = [
@@ -132,7 +133,7 @@ def _is_deva_consonant(ch: str) -> bool:
     return "\u0915" <= ch <= "\u0939" or "\u0958" <= ch <= "\u095f"
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=WORD_CACHE_SIZE)
 def key_with_origin(raw: str) -> tuple[str, tuple[int, ...]]:
     """The comparison key of `raw` and, per key character, its raw offset.
 
@@ -362,7 +363,7 @@ _Candidates = tuple[tuple[int, ...], tuple[_Stem, ...]] | tuple[()]
 
 # Distinct raw tokens remembered per language index; news vocabularies are
 # large but bounded, and forgetting only costs recomputation.
-_MAX_CACHED_TOKENS = 100_000
+_MAX_CACHED_TOKENS = WORD_CACHE_SIZE
 
 
 @dataclass

@@ -29,6 +29,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from .caching import WORD_CACHE_SIZE
+
 __all__ = ["Detector", "profiles_directory"]
 
 # langdetect's constants (langdetect.detector.Detector).
@@ -81,7 +83,7 @@ class _WordGrams(dict):
     first sight; cleared when it grows past `limit` so that memory stays
     bounded on a corpus of any vocabulary."""
 
-    def __init__(self, lookup, case: "_CharTable", limit: int = 200_000):
+    def __init__(self, lookup, case: "_CharTable", limit: int = WORD_CACHE_SIZE):
         super().__init__()
         self._lookup = lookup
         self._case = case

@@ -1,0 +1,143 @@
+"""Compact signatures (parallel_corpus.signatures) and the whole-corpus steps
+that read them: what the store keeps, what it may drop, and that dropping it
+changes no topic and no pair."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from parallel_corpus.align import assign_topics, make_pairs, pair_rows, pair_weights, plan_pairs
+from parallel_corpus.config import Corpus
+from parallel_corpus.pipeline import Stages, process_with_signature
+from parallel_corpus.signatures import SignatureStore
+from parallel_corpus.splits import assign_splits
+from parallel_corpus.synthetic import make_corpus
+
+
+def _sig(doc_id: str, language: str = "sw", entities=(), dates=(), keys=(), labels=None, published=None) -> dict:
+    return {"id": doc_id, "language": language, "published": published, "entities": list(entities), "dates": list(dates), "keys": list(keys), "labels": labels or {}}
+
+
+@pytest.fixture(scope="module")
+def synthetic_signatures(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    """Signatures of a 150-document synthetic corpus, as the build makes them."""
+    folder = tmp_path_factory.mktemp("sigs") / "corpus"
+    make_corpus(150, folder, seed=5)
+    corpus = Corpus(folder)
+    stages = Stages.load(folder, int(corpus.dataset()["seed"]))
+    return [process_with_signature(s, stages)[1] for s in sorted(corpus.sources(), key=lambda s: s.id)]
+
+
+def test_the_store_gives_back_entities_dates_published_and_labels() -> None:
+    store = SignatureStore()
+    store.add(_sig("b", "hi", ["Q2", "Q1"], ["2022-04-26"], ["w:GTRS", "n:2022"], {"Q1": "Guterres", "Q2": "Putin", "w:GTRS": "गुटेरेस"}, dt.date(2022, 4, 26)))
+    store.add(_sig("c", "ar", ["Q1"], [], ["w:GTRS"], {"Q1": "Guterres", "w:GTRS": "غوتيريش"}))
+    assert store.ids == ["b", "c"] and store.index == {"b": 0, "c": 1}
+    assert store.entities(0) == ["Q1", "Q2"] and store.dates(0) == ["2022-04-26"] and store.entities(1) == ["Q1"]
+    assert store.published_date(0) == dt.date(2022, 4, 26) and store.published_date(1) is None
+    assert dict(store.labels(0)) == {"e:Q1": "Guterres", "e:Q2": "Putin", "w:GTRS": "गुटेरेस"}
+    assert dict(store.labels(1)) == {"e:Q1": "Guterres", "w:GTRS": "غوتيريش"}
+    assert store.df[store.vocab["w:GTRS"]] == 2 and store.df[store.vocab["n:2022"]] == 1
+    # Met in Devanagari and Arabic: a transliterated name, not a word of one language.
+    assert store.multi_script[store.vocab["w:GTRS"]] == 1
+    with pytest.raises(ValueError, match="duplicate document id"):
+        store.add(_sig("b"))
+
+
+def test_a_key_past_max_df_is_counted_but_no_longer_stored() -> None:
+    store = SignatureStore(max_df=2)
+    for i in range(4):
+        store.add(_sig(f"d{i}", entities=["Q1"], keys=["w:KMN", f"n:{i}"]))
+    common = store.vocab["w:KMN"]
+    assert store.df[common] == 4
+    assert [common in store.doc_keys(d) for d in range(4)] == [True, True, False, False]
+    # Entities are kept whatever their frequency: the catalog matches on them.
+    assert all(store.entities(d) == ["Q1"] for d in range(4))
+
+
+def test_an_entity_label_that_differs_from_the_first_is_kept_for_its_document() -> None:
+    store = SignatureStore()
+    store.add(_sig("a", entities=["Q1"], labels={"Q1": "Guterres"}))
+    store.add(_sig("b", entities=["Q1"], labels={"Q1": "António Guterres"}))
+    assert dict(store.labels(0))["e:Q1"] == "Guterres"
+    assert dict(store.labels(1))["e:Q1"] == "António Guterres"
+
+
+def test_dropping_keys_past_max_df_changes_no_topic_and_no_pair(synthetic_signatures: list[dict]) -> None:
+    """The store drops what can never weigh; keeping everything must give the
+    same topics, titles, scores and pair similarities."""
+    pruned = SignatureStore.of(synthetic_signatures, max_df=200)
+    kept = SignatureStore.of(synthetic_signatures, max_df=10**9)
+    assert len(pruned.key_ids) <= len(kept.key_ids)
+    small = SignatureStore.of(synthetic_signatures, max_df=3)
+    assert len(small.key_ids) < len(kept.key_ids)
+    topics = assign_topics(kept, None)
+    assert assign_topics(pruned, None) == topics
+    split_of_topic = assign_splits({a.topic_id for a in topics.values()}, {"train": 0.8, "validation": 0.1, "test": 0.1}, 1)
+    assert make_pairs(topics, pruned, split_of_topic, k=4, cross_k=2, seed=9) == make_pairs(topics, kept, split_of_topic, k=4, cross_k=2, seed=9)
+
+
+def test_topics_do_not_depend_on_the_order_signatures_come_in(synthetic_signatures: list[dict]) -> None:
+    shuffled = list(synthetic_signatures)
+    random.Random(3).shuffle(shuffled)
+    assert assign_topics(shuffled, None) == assign_topics(synthetic_signatures, None)
+
+
+def test_pairs_come_in_row_groups_of_any_size_with_the_same_rows(synthetic_signatures: list[dict]) -> None:
+    store = SignatureStore.of(synthetic_signatures)
+    topics = assign_topics(store, None)
+    split_of_topic = assign_splits({a.topic_id for a in topics.values()}, {"train": 0.8, "validation": 0.1, "test": 0.1}, 1)
+    plan = plan_pairs(topics, store, split_of_topic, k=6, cross_k=2, seed=4)
+    weighted = pair_weights(store)
+    for split, planned in plan.items():
+        whole = [r for rows in pair_rows(planned, store, weighted, topics, split) for r in rows]
+        in_threes = [list(rows) for rows in pair_rows(planned, store, weighted, topics, split, rows_at_once=3)]
+        assert all(len(rows) <= 3 for rows in in_threes)
+        assert [r for rows in in_threes for r in rows] == whole
+        assert [r["pair_id"] for r in whole] == sorted(r["pair_id"] for r in whole)
+        assert all(r["split"] == split and 0.0 <= r["similarity"] <= 1.0 for r in whole)
+        # Documents of one story are more alike than documents of two.
+        same = [r["similarity"] for r in whole if r["same_topic"]]
+        other = [r["similarity"] for r in whole if not r["same_topic"]]
+        if same and other:
+            assert sum(same) / len(same) > sum(other) / len(other)
+
+
+def test_parallel_made_bucket_by_bucket_equals_parallel_made_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tiny text budget makes one bucket of topics after another; the rows
+    of `parallel` (not their row groups) must be the same."""
+    import parallel_corpus.build as build_module
+
+    folder = tmp_path / "corpus"
+    make_corpus(80, folder, seed=2)
+    build_module.build(folder, tmp_path / "whole", annotations_dir=None, log=lambda m: None)
+    monkeypatch.setattr(build_module, "PARALLEL_TEXT_BUDGET", 20_000)
+    build_module.build(folder, tmp_path / "buckets", annotations_dir=None, log=lambda m: None)
+    for path in sorted((tmp_path / "whole" / "data" / "parallel").glob("*.parquet")):
+        whole = pq.read_table(path)
+        bucketed = pq.ParquetFile(tmp_path / "buckets" / "data" / "parallel" / path.name)
+        assert bucketed.read().to_pylist() == whole.to_pylist()
+        if path.name.startswith("train"):
+            assert bucketed.metadata.num_row_groups > 1
+
+
+def test_documents_are_written_in_row_groups_of_exactly_a_thousand(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from parallel_corpus.build import _SplitWriter
+
+    arrow_schema = pa.schema([("id", pa.string()), ("n", pa.int64())])
+    writer = _SplitWriter(tmp_path, arrow_schema)
+    n = 0
+    for size in (7, 993, 250, 1, 749, 500):
+        writer.add("train", pa.RecordBatch.from_pylist([{"id": f"d{n + i}", "n": n + i} for i in range(size)], schema=arrow_schema))
+        n += size
+    writer.close()
+    file = pq.ParquetFile(tmp_path / "train-00000-of-00001.parquet")
+    assert [file.metadata.row_group(i).num_rows for i in range(file.metadata.num_row_groups)] == [1000, 1000, 500]
+    assert file.read().column("n").to_pylist() == list(range(2500))
