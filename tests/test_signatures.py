@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from parallel_corpus.align import assign_topics, make_pairs, pair_rows, pair_weights, plan_pairs
+from parallel_corpus.align import ClusterParams, assign_topics, make_pairs, pair_rows, plan_pairs, weighted_keys
 from parallel_corpus.config import Corpus
 from parallel_corpus.pipeline import Stages, process_with_signature
 from parallel_corpus.signatures import SignatureStore
@@ -78,6 +78,9 @@ def test_dropping_keys_past_max_df_changes_no_topic_and_no_pair(synthetic_signat
     assert len(small.key_ids) < len(kept.key_ids)
     topics = assign_topics(kept, None)
     assert assign_topics(pruned, None) == topics
+    with pytest.raises(ValueError, match="make the store with max_df >= 200"):
+        assign_topics(small, None)
+    assert assign_topics(small, None, ClusterParams(max_df=3)) == assign_topics(synthetic_signatures, None, ClusterParams(max_df=3))
     split_of_topic = assign_splits({a.topic_id for a in topics.values()}, {"train": 0.8, "validation": 0.1, "test": 0.1}, 1)
     assert make_pairs(topics, pruned, split_of_topic, k=4, cross_k=2, seed=9) == make_pairs(topics, kept, split_of_topic, k=4, cross_k=2, seed=9)
 
@@ -93,7 +96,7 @@ def test_pairs_come_in_row_groups_of_any_size_with_the_same_rows(synthetic_signa
     topics = assign_topics(store, None)
     split_of_topic = assign_splits({a.topic_id for a in topics.values()}, {"train": 0.8, "validation": 0.1, "test": 0.1}, 1)
     plan = plan_pairs(topics, store, split_of_topic, k=6, cross_k=2, seed=4)
-    weighted = pair_weights(store)
+    weighted = weighted_keys(store)
     for split, planned in plan.items():
         whole = [r for rows in pair_rows(planned, store, weighted, topics, split) for r in rows]
         in_threes = [list(rows) for rows in pair_rows(planned, store, weighted, topics, split, rows_at_once=3)]
@@ -109,8 +112,8 @@ def test_pairs_come_in_row_groups_of_any_size_with_the_same_rows(synthetic_signa
 
 
 def test_parallel_made_bucket_by_bucket_equals_parallel_made_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A tiny text budget makes one bucket of topics after another; the rows
-    of `parallel` (not their row groups) must be the same."""
+    """A tiny text budget makes one bucket of topics after another; `parallel`
+    must be the same, and row groups of any size hold the same rows."""
     import parallel_corpus.build as build_module
 
     folder = tmp_path / "corpus"
@@ -118,12 +121,16 @@ def test_parallel_made_bucket_by_bucket_equals_parallel_made_at_once(tmp_path: P
     build_module.build(folder, tmp_path / "whole", annotations_dir=None, log=lambda m: None)
     monkeypatch.setattr(build_module, "PARALLEL_TEXT_BUDGET", 20_000)
     build_module.build(folder, tmp_path / "buckets", annotations_dir=None, log=lambda m: None)
-    for path in sorted((tmp_path / "whole" / "data" / "parallel").glob("*.parquet")):
-        whole = pq.read_table(path)
-        bucketed = pq.ParquetFile(tmp_path / "buckets" / "data" / "parallel" / path.name)
-        assert bucketed.read().to_pylist() == whole.to_pylist()
-        if path.name.startswith("train"):
-            assert bucketed.metadata.num_row_groups > 1
+    whole_files = sorted((tmp_path / "whole" / "data" / "parallel").glob("*.parquet"))
+    assert whole_files
+    for path in whole_files:
+        # Row groups hold a fixed number of topics, so even the bytes agree.
+        assert (tmp_path / "buckets" / "data" / "parallel" / path.name).read_bytes() == path.read_bytes()
+    monkeypatch.setattr(build_module, "PARALLEL_ROWS", 3)
+    build_module.build(folder, tmp_path / "small-groups", annotations_dir=None, log=lambda m: None)
+    train = pq.ParquetFile(tmp_path / "small-groups" / "data" / "parallel" / "train-00000-of-00001.parquet")
+    assert train.metadata.num_row_groups > 1 and train.metadata.row_group(0).num_rows == 3
+    assert train.read().to_pylist() == pq.read_table(tmp_path / "whole" / "data" / "parallel" / "train-00000-of-00001.parquet").to_pylist()
 
 
 def test_documents_are_written_in_row_groups_of_exactly_a_thousand(tmp_path: Path) -> None:

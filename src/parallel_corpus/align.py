@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .caching import WORD_CACHE_SIZE
+from .caching import WORD_CACHE_SIZE, CharTable
 from .config import CorpusError, check_curated, load_yaml
 from .entities import split_tokens
 from .signatures import SignatureStore, as_date
@@ -46,6 +46,7 @@ __all__ = [
     "plan_pairs",
     "pair_rows",
     "similarities",
+    "weighted_keys",
 ]
 
 # ---------------------------------------------------------------------------
@@ -86,7 +87,7 @@ def skeleton(word: str) -> str:
     Repeated classes collapse ("Harrison" = "Harison"); words of other scripts
     give "". Deterministic and table-driven, so a new script is a new table.
     Per character the work is `str.translate` over the tables (see
-    `_Translation`); only a Devanagari nukta, which changes the letter before
+    `caching.CharTable`); only a Devanagari nukta, which changes the letter before
     it, is read character by character.
     """
     w = unicodedata.normalize("NFD", word)
@@ -115,21 +116,9 @@ def skeleton(word: str) -> str:
     return _REPEATED.sub(r"\1", classes)
 
 
-class _Translation(dict):  # type: ignore[type-arg]
-    """A `str.translate` table computed per character on first sight from `rule`."""
-
-    def __init__(self, rule: Callable[[str], str]) -> None:
-        super().__init__()
-        self.rule = rule
-
-    def __missing__(self, cp: int) -> str:
-        value = self[cp] = self.rule(chr(cp))
-        return value
-
-
-_WITHOUT_MARKS = _Translation(lambda c: "" if unicodedata.combining(c) else c)
-_LATIN_CLASSES = _Translation(lambda c: c if c.isupper() else _LATIN.get(c, ""))
-_ARABIC_DEVANAGARI_CLASSES = _Translation(lambda c: _ARABIC.get(c) or _DEVANAGARI.get(c) or "")
+_WITHOUT_MARKS = CharTable(lambda c: "" if unicodedata.combining(c) else c)
+_LATIN_CLASSES = CharTable(lambda c: c if c.isupper() else _LATIN.get(c, ""))
+_ARABIC_DEVANAGARI_CLASSES = CharTable(lambda c: _ARABIC.get(c) or _DEVANAGARI.get(c) or "")
 _REPEATED = re.compile(r"(.)\1+", re.DOTALL)
 
 
@@ -278,7 +267,8 @@ def signature(
     entities: Iterable[Mapping[str, Any]],
     dates: Iterable[Mapping[str, Any]],
 ) -> dict[str, Any]:
-    """The compact record alignment works on (the build keeps only these in memory).
+    """The record alignment works on, made where the document is (a worker
+    sends it back; the build keeps it in a `SignatureStore`).
 
     `doc_row` needs `id`, `language`, `text` and may have `published`
     (date, ISO string or None); `entities` and `dates` are what
@@ -561,6 +551,7 @@ class _WeightedKeys:
         keep = weights[ids] > 0
         # Stored order is entities, dates, rest; sort each document's keys by id.
         order = np.lexsort((ids[keep], doc_of[keep]))
+        self.weights = weights
         self.keys = ids[keep][order].astype(np.int64)
         self.docs = doc_of[keep][order]
         self.start = np.searchsorted(self.docs, np.arange(len(store) + 1))
@@ -715,8 +706,11 @@ def _clusters(n: int, edges: _Edges, threshold: float) -> list[tuple[list[int], 
     # its dicts are filled as the whole graph's would be.
     order = np.flatnonzero(inside)[np.argsort(part[edges.i[inside]], kind="stable")]
     parts, starts = np.unique(part[edges.i[order]], return_index=True)
+    # Each part's nodes, ascending, from one sort of all nodes by part.
+    by_part = np.argsort(part, kind="stable")
+    node_start = np.searchsorted(part[by_part], np.arange(n + 1))
     for p, lo, hi in zip(parts.tolist(), starts.tolist(), [*starts[1:].tolist(), len(order)]):
-        nodes = np.flatnonzero(part == p).tolist()
+        nodes = by_part[node_start[p] : node_start[p + 1]].tolist()
         local = {node: k for k, node in enumerate(nodes)}
         graph: dict[int, dict[int, float]] = defaultdict(dict)
         sel = order[lo:hi]
@@ -824,6 +818,8 @@ def assign_topics(
     """
     params = params or ClusterParams()
     store = signatures if isinstance(signatures, SignatureStore) else SignatureStore.of(signatures, params.max_df)
+    if store.max_df < params.max_df:
+        raise ValueError(f"the signature store dropped keys past {store.max_df} documents, but max_df is {params.max_df}: make the store with max_df >= {params.max_df}")
     result: dict[str, Assignment] = {}
     rest: list[int] = []
     for doc in range(len(store)):
@@ -837,8 +833,9 @@ def assign_topics(
             rest.append(doc)
     if rest:
         # Weights come from the whole corpus: a key's rarity is a corpus fact.
-        weights = _key_weights(store, params)
-        edges = _candidate_graph(store, rest, _WeightedKeys(store, weights), params)
+        weighted = weighted_keys(store, params)
+        weights = weighted.weights
+        edges = _candidate_graph(store, rest, weighted, params)
         clusters = _clusters(len(rest), edges, params.threshold)
         del edges
         for group, scores in clusters:
@@ -993,9 +990,14 @@ def pair_rows(
         yield rows
 
 
-def pair_weights(store: SignatureStore, params: ClusterParams | None = None) -> _WeightedKeys:
-    """The weighted keys pair similarities use (the clustering's weights)."""
-    return _WeightedKeys(store, _key_weights(store, params or ClusterParams()))
+def weighted_keys(store: SignatureStore, params: ClusterParams | None = None) -> _WeightedKeys:
+    """The weighted keys of the store's documents (clustering and pair
+    similarities use the same), made once per store and parameters."""
+    params = params or ClusterParams()
+    made = store.derived.get(("weighted", params))
+    if made is None:
+        made = store.derived[("weighted", params)] = _WeightedKeys(store, _key_weights(store, params))
+    return made
 
 
 def make_pairs(
@@ -1009,7 +1011,7 @@ def make_pairs(
     """Rows of the `pairs` config, every split together, sorted by pair_id
     (see `plan_pairs`; a build writes them split by split with `pair_rows`)."""
     store = signatures if isinstance(signatures, SignatureStore) else SignatureStore.of(signatures)
-    weighted = pair_weights(store)
+    weighted = weighted_keys(store)
     rows = []
     for split, plan in plan_pairs(assignments, store, split_of_topic, k, cross_k, seed).items():
         for chunk in pair_rows(plan, store, weighted, assignments, split):

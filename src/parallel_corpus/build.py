@@ -18,7 +18,7 @@ import sys
 import tempfile
 from array import array
 from collections import Counter, defaultdict
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -43,6 +43,8 @@ CHUNK_SOURCES = 32
 # Bytes of text gathered at once to make `parallel` rows: documents are
 # bucketed by topic so that each bucket fits, whatever the corpus size.
 PARALLEL_TEXT_BUDGET = 32 * 1024 * 1024
+# Topics per row group of `parallel` (a topic's row holds all its texts).
+PARALLEL_ROWS = 100
 CONFIGS = ("documents", "parallel", "pairs", "annotations")
 
 
@@ -69,26 +71,6 @@ def write_parquet(table_or_batches: Any, path: Path, arrow_schema: pa.Schema) ->
         else:
             for batch in table_or_batches:
                 writer.write_table(batch, row_group_size=BATCH_ROWS * 10)
-
-
-class _StreamedList(list):
-    """A list that `json.dump` (with `indent`, which takes the pure-Python
-    encoder) reads item by item from `items()`: the report's per-document
-    entries go from a spill file to report.json without all being in memory."""
-
-    def __init__(self, length: int, items: Callable[[], Iterator[Any]]):
-        super().__init__()
-        self._length = length
-        self._items = items
-
-    def __len__(self) -> int:
-        return self._length
-
-    def __bool__(self) -> bool:
-        return self._length > 0
-
-    def __iter__(self) -> Iterator[Any]:
-        return self._items()
 
 
 @dataclass
@@ -133,30 +115,40 @@ class BuildReport:
         if self._entries is not None:
             self._entries.close()
 
-    def write(self, path: Path, placement: Callable[[str], dict[str, Any]]) -> None:
+    def write(self, path: Path, placement: Callable[[str], dict[str, Any]], on_entry: Optional[Callable[[dict[str, Any]], Any]] = None) -> None:
         """report.json: the summary, every document's entry with its topic,
-        event and split (`placement` of its id), and what was left out."""
+        event and split (`placement` of its id), and what was left out. The
+        entries are streamed from their spill, one at a time, in the layout
+        `json.dump(..., indent=2)` gives the whole; `on_entry` sees each."""
         self.close()
-
-        def entries() -> Iterator[dict[str, Any]]:
-            if self.entries_path is None or not self.entries_path.exists():
-                return
-            with open(self.entries_path, encoding="utf-8") as fh:
-                for line in fh:
-                    entry = json.loads(line)
-                    entry.update(placement(entry["id"]))
-                    yield entry
-
-        report = self.summary() | {
-            "documents": _StreamedList(self.num_documents, entries),
-            "skipped": self.skipped,
-            "unlisted_files": self.unlisted_files,
-            "annotations": self.annotations,
-            "gazetteer": self.gazetteer,
-        }
+        members = list(self.summary().items()) + [("documents", None)] + [
+            ("skipped", self.skipped), ("unlisted_files", self.unlisted_files), ("annotations", self.annotations), ("gazetteer", self.gazetteer),
+        ]
         with open(path, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, ensure_ascii=False, indent=2, sort_keys=False)
-            fh.write("\n")
+            fh.write("{")
+            for n, (key, value) in enumerate(members):
+                fh.write(("," if n else "") + "\n  " + json.dumps(key) + ": ")
+                if key != "documents":
+                    fh.write(_indented(value, "  "))
+                    continue
+                if not self.num_documents:
+                    fh.write("[]")
+                    continue
+                fh.write("[")
+                with open(self.entries_path, encoding="utf-8") as entries:  # type: ignore[arg-type]
+                    for i, line in enumerate(entries):
+                        entry = json.loads(line)
+                        entry.update(placement(entry["id"]))
+                        if on_entry is not None:
+                            on_entry(entry)
+                        fh.write(("," if i else "") + "\n    " + _indented(entry, "    "))
+                fh.write("\n  ]")
+            fh.write("\n}\n")
+
+
+def _indented(value: Any, indent: str) -> str:
+    """`value` as `json.dumps(indent=2)` writes it nested at `indent`."""
+    return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + indent)
 
 
 # -- pass one: per-document stages -------------------------------------------
@@ -230,11 +222,13 @@ def build(
     progress: Optional[Callable[[int], Any]] = None,
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
     total: Optional[Callable[[int], Any]] = None,
+    on_entry: Optional[Callable[[dict[str, Any]], Any]] = None,
 ) -> BuildReport:
     """Build every config into `out_dir`, replacing it only once all is written.
 
-    `total`, if given, is told the number of sources once they are read, and
-    `progress` the number of sources done as they finish."""
+    `total`, if given, is told the number of sources once they are read,
+    `progress` the number of sources done as they finish, and `on_entry`
+    each document's report entry as report.json is written."""
     corpus = Corpus(Path(corpus_dir))
     dataset = corpus.dataset()
     sources = corpus.source_list()
@@ -251,10 +245,10 @@ def build(
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     with exclusive(out_dir, "build"):
-        return _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages)
+        return _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages, on_entry)
 
 
-def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages) -> BuildReport:
+def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages, on_entry=None) -> BuildReport:
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         spill = staging / "spill" / "documents.arrow"
@@ -276,7 +270,7 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
         _write_pairs(staging, signatures, assignments, split_of_topic, dataset, overrides)
         if overrides is not None:
             _write_annotations(staging, overrides, {d: split_of_topic[a.topic_id] for d, a in assignments.items()})
-        report.write(staging / "report.json", partial(_placement, assignments, split_of_topic))
+        report.write(staging / "report.json", partial(_placement, assignments, split_of_topic), on_entry)
         shutil.rmtree(staging / "spill")
         _replace_dir(staging, out_dir)
     except BaseException:
@@ -362,8 +356,11 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
     # takes a third of the memory of the hex string).
     seen_text: dict[int, str] = {}
     text_bytes = array("q")
-    with pa.ipc.new_file(str(spill), arrow_schema, options=pa.ipc.IpcWriteOptions(compression="lz4")) as writer:
-        for chunk in run_documents(corpus.root, sources, seed, workers, engine, ray_address, stages):
+    results = run_documents(corpus.root, sources, seed, workers, engine, ray_address, stages)
+    # closing(): an error here ends the pool's workers now, not when the
+    # traceback is collected.
+    with closing(results), pa.ipc.new_file(str(spill), arrow_schema, options=pa.ipc.IpcWriteOptions(compression="lz4")) as writer:
+        for chunk in results:
             if progress:
                 progress(len(chunk.outcomes))
             keep: list[bool] = []
@@ -511,9 +508,10 @@ class _SplitWriter:
         self.writers[split].write_table(head.combine_chunks(), row_group_size=BATCH_ROWS * 10)
         self.pending[split] = rest.combine_chunks().to_batches() if rest.num_rows else []
 
-    def close(self) -> None:
+    def close(self, flush: bool = True) -> None:
+        """Write what is pending (unless the build failed) and close the files."""
         try:
-            for split in SPLIT_ORDER:
+            for split in SPLIT_ORDER if flush else ():
                 left = sum(b.num_rows for b in self.pending[split])
                 if left:
                     self._flush(split, left)
@@ -563,8 +561,12 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
                 if b not in bucket_writers:
                     bucket_writers[b] = pa.ipc.new_file(str(bucket_paths[b]), bucket_schema)
                 bucket_writers[b].write_batch(part.filter(pa.array(bucket == b)))
-    finally:
+    except BaseException:
+        documents.close(flush=False)
+        raise
+    else:
         documents.close()
+    finally:
         for w in bucket_writers.values():
             w.close()
         pa.default_memory_pool().release_unused()
@@ -591,7 +593,9 @@ def _write_parallel(buckets: list[Path], staging: Path, assignments, split_of_to
     arrow_schema = schema.arrow_schema("parallel")
     struct_type = arrow_schema.field("documents").type.value_type
     rank = {t: i for i, t in enumerate(_topic_order(assignments, split_of_topic))}
-    writers: dict[str, pq.ParquetWriter] = {}
+    # Row groups of a fixed number of topics: the bytes do not depend on
+    # how the buckets happened to be cut.
+    writer = _SplitWriter(staging / "data" / "parallel", arrow_schema, rows=PARALLEL_ROWS)
     try:
         for path in buckets:
             with pa.OSFile(str(path), "rb") as source:
@@ -633,31 +637,28 @@ def _write_parallel(buckets: list[Path], staging: Path, assignments, split_of_to
             ]
             grouped = pa.Table.from_arrays(columns, schema=arrow_schema)
             for split in SPLIT_ORDER:
-                part = grouped.filter(pc.equal(grouped.column("split"), split))
-                if not part.num_rows:
-                    continue
-                if split not in writers:
-                    writers[split] = parquet_writer(staging / "data" / "parallel" / parquet_name(split), arrow_schema)
-                writers[split].write_table(part.combine_chunks())
+                for batch in grouped.filter(pc.equal(grouped.column("split"), split)).combine_chunks().to_batches():
+                    writer.add(split, batch)
             del table, docs, grouped
             # Arrow's allocator keeps freed pages for reuse; a bucket's copies
             # are not needed again, so they go back to the system.
             pa.default_memory_pool().release_unused()
-    finally:
-        for w in writers.values():
-            w.close()
+    except BaseException:
+        writer.close(flush=False)
+        raise
+    writer.close()
 
 
 def _write_pairs(staging: Path, signatures: SignatureStore, assignments, split_of_topic, dataset, overrides) -> None:
     """`pairs` per split, planned as integers and written BATCH_ROWS * 10 rows
     at a time (one row group each), so that no split is ever held as rows."""
-    from .align import pair_rows, pair_weights, plan_pairs
+    from .align import pair_rows, plan_pairs, weighted_keys
 
     plan = plan_pairs(
         assignments, signatures, split_of_topic,
         k=int(dataset.get("pairs_per_document", 8)), cross_k=int(dataset.get("cross_topic_pairs_per_document", 2)), seed=int(dataset["seed"]),
     )
-    weighted = pair_weights(signatures)
+    weighted = weighted_keys(signatures)
     arrow_schema = schema.arrow_schema("pairs")
     for split in SPLIT_ORDER:
         if split not in plan or not len(plan[split][0]):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import click
 
@@ -34,6 +34,13 @@ def main() -> None:
       parallel-corpus publish          # build/ -> dist/vX.Y.Z/ (Hugging Face folder)
       parallel-corpus validate         # check corpus, annotations and releases
     """
+
+
+def _echo_entry(d: dict[str, Any]) -> None:
+    """One line per document, as report.json gets its entry."""
+    removed = ", ".join(f"{k} {v}" for k, v in d["removed_by_reason"].items()) or "none"
+    flags = f"  flags: {', '.join(d['flags'])}" if d["flags"] else ""
+    click.echo(f"{d['id']}  {d['language_flores']} p={d['probability']:.3f}  blocks {d['blocks_kept']}  removed: {removed}  topic {d.get('topic_id')}/{d.get('event_id')}  {d.get('split')}{flags}")
 
 
 @main.command()
@@ -66,16 +73,11 @@ def build(corpus_dir: Path, annotations_dir: Path, out_dir: Path, workers: int, 
             report = run_build(
                 corpus_dir, out_dir, annotations_dir, workers, engine, ray_address, strict,
                 progress=bar.update, log=lambda m: tqdm.write(m, file=sys.stderr), total=set_total,
+                on_entry=None if quiet else _echo_entry,
             )
         except (BuildError, CorpusError) as exc:
             _fail(str(exc))
     summary = report.summary()
-    if not quiet:
-        documents = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))["documents"]
-        for d in documents:
-            removed = ", ".join(f"{k} {v}" for k, v in d["removed_by_reason"].items()) or "none"
-            flags = f"  flags: {', '.join(d['flags'])}" if d["flags"] else ""
-            click.echo(f"{d['id']}  {d['language_flores']} p={d['probability']:.3f}  blocks {d['blocks_kept']}  removed: {removed}  topic {d.get('topic_id')}/{d.get('event_id')}  {d.get('split')}{flags}")
     click.echo(
         f"built {summary['num_documents']} documents ({', '.join(f'{k} {v}' for k, v in summary['languages'].items())}), "
         f"{len(summary['topics'])} topics, skipped {summary['num_skipped']}; report: {out_dir / 'report.json'}"

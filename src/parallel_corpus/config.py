@@ -155,95 +155,115 @@ def read_sources(path: Path) -> tuple[list[Source], list[str]]:
     """Every valid source, and a message for every invalid line."""
     sources: list[Source] = []
     errors = _scan_sources(path, lambda source, offset: sources.append(source))
+    if errors == [_not_utf8(path)]:
+        return [], errors
     return sources, errors
+
+
+def _not_utf8(path: Path) -> str:
+    return f"{path}:-:-: not UTF-8 text"
 
 
 class SourceList(Sequence[Source]):
     """The sources of a `sources.jsonl`, in id order, each parsed from its
     line only when asked for: a corpus of any size costs a few bytes a
     source until a chunk of them is built. Their languages are kept, for
-    the reference checks."""
+    the reference checks. The file must not change while the list is in
+    use: its size and modification time are checked at every read."""
 
-    def __init__(self, path: Path, offsets: array, languages: list[Optional[str]]):
+    def __init__(self, path: Path, offsets: array, rows: array, languages: list[Optional[str]], stamp: tuple[int, int]):
         self.path = path
         self._offsets = offsets
+        self._rows = rows
         self.languages = languages
+        self._stamp = stamp
 
     @classmethod
     def read(cls, path: Path) -> tuple["SourceList", list[str]]:
         """The valid sources, and a message for every invalid line."""
-        found: list[tuple[str, int]] = []
-        languages: dict[str, Optional[str]] = {}
+        found: list[tuple[str, int, int, Optional[str]]] = []
 
         def keep(source: Source, offset: int) -> None:
-            found.append((source.id, offset))
-            languages[source.id] = sys.intern(source.language) if source.language else None
+            found.append((source.id, offset, source.row, sys.intern(source.language) if source.language else None))
 
+        stamp = _stamp(path)
         errors = _scan_sources(path, keep)
         found.sort()
-        return cls(path, array("q", [offset for _, offset in found]), [languages[i] for i, _ in found]), errors
+        offsets = array("q", [f[1] for f in found])
+        rows = array("q", [f[2] for f in found])
+        return cls(path, offsets, rows, [f[3] for f in found], stamp), errors
 
     def __len__(self) -> int:
         return len(self._offsets)
 
     def __getitem__(self, index):  # type: ignore[override]
         if isinstance(index, slice):
-            return self._parse(self._offsets[index])
-        return self._parse([self._offsets[index]])[0]
+            return self._parse(self._offsets[index], self._rows[index])
+        return self._parse([self._offsets[index]], [self._rows[index]])[0]
 
     def __iter__(self) -> Iterator[Source]:
         for start in range(0, len(self), 1000):
             yield from self[start : start + 1000]
 
-    def _parse(self, offsets: Iterable[int]) -> list[Source]:
+    def _parse(self, offsets: Iterable[int], rows: Iterable[int]) -> list[Source]:
+        if _stamp(self.path) != self._stamp:
+            raise CorpusError(f"{self.path}: changed while the build was reading it: run the build again once it is saved")
         out = []
         with open(self.path, "rb") as fh:
-            for offset in offsets:
-                fh.seek(offset >> 24)
+            for offset, row in zip(offsets, rows):
+                fh.seek(offset)
                 line = fh.readline().decode("utf-8-sig")
-                out.append(Source(row=offset & 0xFFFFFF, **json.loads(line)))
+                out.append(Source(row=row, **json.loads(line)))
         return out
 
 
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return (-1, -1)
+    return (st.st_size, st.st_mtime_ns)
+
+
 def _scan_sources(path: Path, keep: Callable[[Source, int], None]) -> list[str]:
-    """Check every line of `sources.jsonl`, hand each valid source to `keep`
-    with its place in the file (byte offset << 24 | row), and return a
-    message for every invalid line."""
+    """Check every line of `sources.jsonl`, line by line, hand each valid
+    source to `keep` with the byte offset of its line, and return a message
+    for every invalid line."""
     errors: list[str] = []
     seen_ids: dict[str, int] = {}
     seen_files: dict[str, int] = {}
     try:
-        raw = path.read_bytes()
+        fh = open(path, "rb")
     except FileNotFoundError:
         return [f"{path}:-:-: no such file: a corpus needs a sources.jsonl"]
-    try:
-        raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return [f"{path}:-:-: not UTF-8 text"]
-    start = 0
-    for row, raw_line in enumerate(raw.split(b"\n"), start=1):
-        offset, start = start, start + len(raw_line) + 1
-        line = raw_line.decode("utf-8-sig" if row == 1 else "utf-8")
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.append(f"{path}:{row}:-: not valid JSON: {exc.msg}")
-            continue
-        problems = check_record("sources", record, f"{path}:{row}")
-        if problems:
-            errors.extend(problems)
-            continue
-        for key, seen in (("id", seen_ids), ("file", seen_files)):
-            if record[key] in seen:
-                errors.append(f"{path}:{row}:{key}: duplicate {key} {record[key]!r} (first on line {seen[record[key]]})")
-            seen[record[key]] = row
-        problem = unsafe_relative_path(record["file"])
-        if problem:
-            errors.append(f"{path}:{row}:file: {problem}")
-            continue
-        keep(Source(row=row, **record), (offset << 24) | row)
+    with fh:
+        offset = 0
+        for row, raw_line in enumerate(fh, start=1):
+            line_offset, offset = offset, offset + len(raw_line)
+            try:
+                line = raw_line.decode("utf-8-sig" if row == 1 else "utf-8")
+            except UnicodeDecodeError:
+                return [_not_utf8(path)]
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                errors.append(f"{path}:{row}:-: not valid JSON: {exc.msg}")
+                continue
+            problems = check_record("sources", record, f"{path}:{row}")
+            if problems:
+                errors.extend(problems)
+                continue
+            for key, seen in (("id", seen_ids), ("file", seen_files)):
+                if record[key] in seen:
+                    errors.append(f"{path}:{row}:{key}: duplicate {key} {record[key]!r} (first on line {seen[record[key]]})")
+                seen[record[key]] = row
+            problem = unsafe_relative_path(record["file"])
+            if problem:
+                errors.append(f"{path}:{row}:file: {problem}")
+                continue
+            keep(Source(row=row, **record), line_offset)
     return errors
 
 

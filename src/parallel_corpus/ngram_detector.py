@@ -29,7 +29,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .caching import WORD_CACHE_SIZE
+from .caching import WORD_CACHE_SIZE, CharTable
 
 __all__ = ["Detector", "profiles_directory"]
 
@@ -60,20 +60,6 @@ def profiles_directory() -> Path:
     return Path(PROFILES_DIRECTORY)
 
 
-class _CharTable(dict):
-    """A `str.translate` table filled on first sight of each character: the
-    per-character rule runs once per distinct character, not once per
-    occurrence."""
-
-    def __init__(self, rule):
-        super().__init__()
-        self._rule = rule
-
-    def __missing__(self, codepoint: int) -> str:
-        value = self[codepoint] = self._rule(chr(codepoint))
-        return value
-
-
 def _case_mark(ch: str) -> str:
     return "U" if ch.isupper() else "l"
 
@@ -83,7 +69,7 @@ class _WordGrams(dict):
     first sight; cleared when it grows past `limit` so that memory stays
     bounded on a corpus of any vocabulary."""
 
-    def __init__(self, lookup, case: "_CharTable", limit: int = WORD_CACHE_SIZE):
+    def __init__(self, lookup, case: CharTable, limit: int = WORD_CACHE_SIZE):
         super().__init__()
         self._lookup = lookup
         self._case = case
@@ -163,8 +149,8 @@ class Detector:
         for gram in [g for g in index if g == " " or (len(g) == 3 and g[1] == " ")]:
             del index[gram]
         self.index = index
-        self._normalize = _CharTable(NGram.normalize)
-        self._word_grams = _WordGrams(index.get, _CharTable(_case_mark))
+        self._normalize = CharTable(NGram.normalize)
+        self._word_grams = _WordGrams(index.get, CharTable(_case_mark))
         self._normalize_vi = NGram.normalize_vi
         from langdetect.detector import Detector
 

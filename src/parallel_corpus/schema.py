@@ -134,7 +134,6 @@ def _to_json_value(value: Any) -> Any:
 
 
 @lru_cache(maxsize=None)
-@lru_cache(maxsize=None)
 def validator(name: str):
     """A JSON Schema validator with format checks (dates) turned on; made
     once per schema (checking the schema itself costs more than a record)."""

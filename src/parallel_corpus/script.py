@@ -11,6 +11,8 @@ from collections import Counter
 from functools import lru_cache
 from typing import Optional
 
+from .caching import CharTable
+
 # (first, last, ISO 15924) for the scripts langdetect can name; anything else
 # is "Zyyy" (common/unknown).
 _RANGES = (
@@ -35,20 +37,6 @@ def _script_of_char(c: str) -> Optional[str]:
     return None
 
 
-class _CharTable(dict):
-    """A `str.translate` table filled on first sight of each character, so
-    that a per-character rule runs once per distinct character and the
-    counting itself runs in C."""
-
-    def __init__(self, rule):
-        super().__init__()
-        self._rule = rule
-
-    def __missing__(self, codepoint: int) -> Optional[str]:
-        value = self[codepoint] = self._rule(chr(codepoint))
-        return value
-
-
 # One character stands for each script in the translated text.
 _SCRIPT_NAMES = sorted({name for _, _, name in _RANGES})
 _SCRIPT_MARK = {name: chr(0xE000 + i) for i, name in enumerate(_SCRIPT_NAMES)}
@@ -60,8 +48,8 @@ def _letter_mark(c: str) -> Optional[str]:
     return _SCRIPT_MARK[name] if name else None
 
 
-_LETTER_MARKS = _CharTable(_letter_mark)
-_LETTERS_ONLY = _CharTable(lambda c: c if c.isalpha() else None)
+_LETTER_MARKS = CharTable(_letter_mark)
+_LETTERS_ONLY = CharTable(lambda c: c if c.isalpha() else None)
 
 
 def letter_scripts(text: str) -> Counter:

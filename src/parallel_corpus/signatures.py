@@ -63,6 +63,9 @@ class SignatureStore:
         self.label_names: list[str] = []
         self.entity_labels: dict[int, str] = {}
         self.entity_label_exceptions: dict[int, dict[int, str]] = {}
+        # What the whole-corpus steps derive from the store once (see
+        # `align.weighted_keys`), kept with it.
+        self.derived: dict[Any, Any] = {}
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -101,6 +104,9 @@ class SignatureStore:
         doc_id = str(sig["id"])
         if doc_id in self.index:
             raise ValueError(f"duplicate document id in signatures: {doc_id}")
+        if self.ids and doc_id < self.ids[-1]:
+            # Pairs and clusters read store order as id order.
+            raise ValueError(f"signatures must come in id order: {doc_id} after {self.ids[-1]}")
         self.index[doc_id] = doc
         self.ids.append(doc_id)
         language = sig.get("language")
@@ -169,11 +175,6 @@ class SignatureStore:
                 yield self.keys[k], label
         for i in range(self.label_start[doc], self.label_start[doc + 1]):
             yield self.keys[self.label_keys[i]], self.label_names[self.label_values[i]]
-
-    def nbytes(self) -> int:
-        """Bytes of the per-document arrays (what grows with the corpus)."""
-        arrays = (self.published, self.key_start, self.key_ids, self.entity_count, self.date_count, self.label_start, self.label_keys, self.label_values)
-        return sum(a.itemsize * len(a) for a in arrays)
 
 
 def as_date(value: Any) -> Optional[dt.date]:
