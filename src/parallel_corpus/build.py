@@ -40,8 +40,6 @@ BATCH_ROWS = 1000
 # Sources per task of a worker: enough to amortize a task's overhead (one
 # pickled Arrow batch back), few enough to keep two workers evenly busy.
 CHUNK_SOURCES = 32
-# Chunks a worker process builds before a fresh one takes over.
-RECYCLE_CHUNKS = 200
 # Bytes of text gathered at once to make `parallel` rows: documents are
 # bucketed by topic so that each bucket fits, whatever the corpus size.
 PARALLEL_TEXT_BUDGET = 32 * 1024 * 1024
@@ -183,28 +181,29 @@ def run_documents(
 ) -> Iterator[ChunkResult]:
     """Results of the per-document stages, chunk by chunk, in the order of `sources`.
 
-    `stages`, when the caller has loaded them already, are inherited by
-    forked workers instead of being loaded again."""
+    `stages`, when the caller has loaded them already, serve the in-process
+    run and are inherited by forked workers instead of being loaded again."""
     if engine == "ray":
         from .engine_ray import run_ray
 
         yield from run_ray(corpus_dir, list(chunks(sources, workers)), seed, workers, ray_address)
         return
     global _WORKER_STAGES
+    if workers <= 1:
+        _WORKER_STAGES = stages or Stages.load(Path(corpus_dir), seed)
+        for chunk in chunks(sources, 1):
+            yield _run_chunk(chunk)
+        return
     import multiprocessing as mp
 
-    # Even one worker is a process of its own: the driver, which holds the
-    # corpus-wide state, then never carries the per-document stages' memory,
-    # and a worker is replaced by a fresh one every RECYCLE_CHUNKS chunks,
-    # so what it accumulates cannot grow with the corpus.
     ctx = mp.get_context("spawn" if sys.platform == "darwin" else "fork")
     if ctx.get_start_method() == "fork" and stages is not None:
         # Forked workers share the loaded stages' pages instead of each
         # parsing the curated files and the language profiles again.
         _WORKER_STAGES = stages
-        pool = ctx.Pool(max(1, workers), maxtasksperchild=RECYCLE_CHUNKS)
+        pool = ctx.Pool(workers)
     else:
-        pool = ctx.Pool(max(1, workers), initializer=_init_worker, initargs=(str(corpus_dir), seed), maxtasksperchild=RECYCLE_CHUNKS)
+        pool = ctx.Pool(workers, initializer=_init_worker, initargs=(str(corpus_dir), seed))
     with pool:
         yield from pool.imap(_run_chunk, chunks(sources, workers))
 
