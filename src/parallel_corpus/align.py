@@ -547,17 +547,20 @@ class _WeightedKeys:
     def __init__(self, store: SignatureStore, weights: np.ndarray):
         ids = np.frombuffer(store.key_ids, dtype=np.int32) if len(store.key_ids) else np.zeros(0, dtype=np.int32)
         starts = np.frombuffer(store.key_start, dtype=np.int64)
-        doc_of = np.repeat(np.arange(len(store), dtype=np.int64), np.diff(starts))
+        doc_of = np.repeat(np.arange(len(store), dtype=np.int32), np.diff(starts))
         keep = weights[ids] > 0
         # Stored order is entities, dates, rest; sort each document's keys by id.
         order = np.lexsort((ids[keep], doc_of[keep]))
         self.weights = weights
-        self.keys = ids[keep][order].astype(np.int64)
+        # Squared weights by key: looked up where needed rather than stored
+        # per occurrence (int32 ids keep the arrays at 8 bytes a key).
+        self.w2_of_key = weights**2
+        self.keys = ids[keep][order]
         self.docs = doc_of[keep][order]
+        del ids, doc_of, keep, order
         self.start = np.searchsorted(self.docs, np.arange(len(store) + 1))
-        self.w2 = weights[self.keys] ** 2
         sums = np.zeros(len(store))
-        np.add.at(sums, self.docs, self.w2)  # unbuffered: in order, one addition at a time
+        np.add.at(sums, self.docs, self.w2_of_key[self.keys])  # unbuffered: in order, one addition at a time
         self.norm = np.sqrt(sums)
         self.norm[self.norm == 0] = 1.0
         self.vocabulary = len(weights)
@@ -579,12 +582,12 @@ def similarities(weighted: _WeightedKeys, a: np.ndarray, b: np.ndarray) -> np.nd
         # met twice is a key the two share.
         rows = np.concatenate([_ranges(weighted.start[pa], la), _ranges(weighted.start[pb], lb)])
         owner = np.concatenate([np.repeat(pair, la), np.repeat(pair, lb)])
-        codes = owner * weighted.vocabulary + weighted.keys[rows]
+        codes = owner * weighted.vocabulary + weighted.keys[rows].astype(np.int64)
         order = np.argsort(codes, kind="stable")
         codes, rows, owner = codes[order], rows[order], owner[order]
         twice = np.flatnonzero(codes[1:] == codes[:-1])
         dots = np.zeros(len(pa))
-        np.add.at(dots, owner[twice], weighted.w2[rows[twice]])
+        np.add.at(dots, owner[twice], weighted.w2_of_key[weighted.keys[rows[twice]]])
         sims = dots / (weighted.norm[pa] * weighted.norm[pb])
         out[lo : lo + len(pa)] = np.minimum(1.0, sims)
     return out
@@ -625,11 +628,14 @@ def _candidate_graph(store: SignatureStore, docs: Sequence[int], weighted: _Weig
     them come from one vector sum, and only its `neighbours` best are kept,
     so memory stays at `neighbours` links a document.
     """
-    local = np.full(len(store), -1, dtype=np.int64)
-    local[np.asarray(docs, dtype=np.int64)] = np.arange(len(docs))
-    member = local[weighted.docs] >= 0
-    keys, owners = weighted.keys[member], local[weighted.docs[member]]
-    w2 = weighted.w2[member]
+    if len(docs) == len(store):
+        # Every document (no catalog): the store's arrays as they are.
+        keys, owners = weighted.keys, weighted.docs
+    else:
+        local = np.full(len(store), -1, dtype=np.int32)
+        local[np.asarray(docs, dtype=np.int64)] = np.arange(len(docs), dtype=np.int32)
+        member = local[weighted.docs] >= 0
+        keys, owners = weighted.keys[member], local[weighted.docs[member]]
     norm = weighted.norm[np.asarray(docs, dtype=np.int64)]
     # Postings: for each key, its documents in ascending local order.
     order = np.lexsort((owners, keys))
@@ -648,9 +654,9 @@ def _candidate_graph(store: SignatureStore, docs: Sequence[int], weighted: _Weig
         if not len(my_keys):
             continue
         lengths = posting_start[my_keys + 1] - posting_start[my_keys]
-        candidates = posting_docs[_ranges(posting_start[my_keys], lengths)]
-        contributions = np.repeat(w2[mine], lengths)
-        who = np.repeat(owners[mine], lengths)
+        candidates = posting_docs[_ranges(posting_start[my_keys], lengths)].astype(np.int64)
+        contributions = np.repeat(weighted.w2_of_key[my_keys], lengths)
+        who = np.repeat(owners[mine].astype(np.int64), lengths)
         others = candidates != who
         codes = who[others] * n + candidates[others]
         if not len(codes):
@@ -668,11 +674,11 @@ def _candidate_graph(store: SignatureStore, docs: Sequence[int], weighted: _Weig
         first, second, sims = first[order], second[order], sims[order]
         rank = np.arange(len(first)) - np.searchsorted(first, first, side="left")
         best = rank < params.neighbours
-        links_i.append(first[best])
-        links_j.append(second[best])
+        links_i.append(first[best].astype(np.int32))
+        links_j.append(second[best].astype(np.int32))
         links_s.append(sims[best])
     if not links_i:
-        empty = np.zeros(0, dtype=np.int64)
+        empty = np.zeros(0, dtype=np.int32)
         return _Edges(empty, empty, np.zeros(0))
     return _Edges(np.concatenate(links_i), np.concatenate(links_j), np.concatenate(links_s))
 
