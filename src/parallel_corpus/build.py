@@ -351,7 +351,10 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
     batch, it costs the driver far less than Parquet's encoding would."""
     arrow_schema = schema.arrow_schema("documents")
     spill.parent.mkdir(parents=True)
-    signatures = SignatureStore()
+    from .align import ClusterParams
+
+    # The store drops what the clustering's max_df makes weightless.
+    signatures = SignatureStore(ClusterParams().max_df)
     # Texts already built, by the first 128 bits of their sha256 (an int
     # takes a third of the memory of the hex string).
     seen_text: dict[int, str] = {}
