@@ -565,9 +565,6 @@ class _WeightedKeys:
         self.norm[self.norm == 0] = 1.0
         self.vocabulary = len(weights)
 
-    def of(self, doc: int) -> slice:
-        return slice(self.start[doc], self.start[doc + 1])
-
 
 def similarities(weighted: _WeightedKeys, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cosine similarity of the weighted key sets of documents a[i] and b[i],

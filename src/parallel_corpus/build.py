@@ -368,13 +368,14 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
                 progress(len(chunk.outcomes))
             keep: list[bool] = []
             built = 0
+            digests = chunk.batch.column("text_sha256").to_pylist() if chunk.batch is not None else []
             for outcome in chunk.outcomes:
                 if outcome is not None:
                     report.skipped.append(outcome)
                     log(f"skipped: {outcome['message']}")
                     continue
                 entry = chunk.entries[built]
-                digest = chunk.text_sha256[built]
+                digest = digests[built]
                 sig = chunk.signatures[built]
                 built += 1
                 digest = int(digest[:32], 16)

@@ -188,7 +188,6 @@ class ChunkResult:
     batch: Any = None  # pyarrow.RecordBatch of the built rows, or None
     entries: list[dict[str, Any]] = field(default_factory=list)
     signatures: list[dict[str, Any]] = field(default_factory=list)
-    text_sha256: list[str] = field(default_factory=list)
 
 
 def process_chunk(sources: Sequence[Source], stages: Stages) -> ChunkResult:
@@ -209,7 +208,6 @@ def process_chunk(sources: Sequence[Source], stages: Stages) -> ChunkResult:
         rows.append(row)
         result.signatures.append(sig)
         result.entries.append(report_entry(row))
-        result.text_sha256.append(row["text_sha256"])
     if rows:
         result.batch = pa.RecordBatch.from_pylist(rows, schema=schema.arrow_schema("documents"))
     return result
