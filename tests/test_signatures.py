@@ -148,3 +148,31 @@ def test_documents_are_written_in_row_groups_of_exactly_a_thousand(tmp_path: Pat
     file = pq.ParquetFile(tmp_path / "train-00000-of-00001.parquet")
     assert [file.metadata.row_group(i).num_rows for i in range(file.metadata.num_row_groups)] == [1000, 1000, 500]
     assert file.read().column("n").to_pylist() == list(range(2500))
+
+
+def test_each_document_keeps_exactly_its_best_links_ties_to_the_lower_index() -> None:
+    """The candidate graph picks each document's `neighbours` best links
+    without sorting all of them: it must keep the same links, in the same
+    order, as sorting every shared-key neighbour would. Few keys shared by
+    many documents give rows far longer than `neighbours` and many ties."""
+    from parallel_corpus.align import _candidate_graph, similarities
+
+    rng = random.Random(3)
+    store = SignatureStore()
+    for d in range(300):
+        store.add(_sig(f"d{d:03}", "sw", entities=[f"Q{rng.randrange(12)}" for _ in range(rng.randrange(1, 4))], keys=[f"n:{rng.randrange(6)}"]))
+    params = ClusterParams(neighbours=4)
+    weighted = weighted_keys(store, params)
+    edges = _candidate_graph(store, range(len(store)), weighted, params)
+    import numpy as np
+
+    expected_i, expected_j = [], []
+    keys_of = [set(weighted.keys[weighted.start[d] : weighted.start[d + 1]].tolist()) for d in range(len(store))]
+    for a in range(len(store)):
+        shared = [b for b in range(len(store)) if b != a and keys_of[a] & keys_of[b]]
+        sims = similarities(weighted, np.full(len(shared), a), np.array(shared, dtype=np.int64))
+        best = sorted(zip(-sims, shared))[: params.neighbours]
+        expected_i += [a] * len(best)
+        expected_j += [b for _, b in best]
+    assert edges.i.tolist() == expected_i and edges.j.tolist() == expected_j
+    assert len(set(np.round(edges.s, 12).tolist())) < len(edges.s) // 2, "the fixture should be full of ties"

@@ -665,6 +665,7 @@ def _candidate_graph(store: SignatureStore, docs: Sequence[int], weighted: _Weig
         dots = np.bincount(inverse.ravel(), weights=contributions[others], minlength=len(found))
         first, second = found // n, found % n
         sims = dots / (norm[first] * norm[second])
+        first, second, sims = _contenders(first, second, sims, lo, hi, params.neighbours)
         # Each document's links, best first (ties: the lower index first),
         # and only its `neighbours` best.
         order = np.lexsort((second, -sims, first))
@@ -678,6 +679,28 @@ def _candidate_graph(store: SignatureStore, docs: Sequence[int], weighted: _Weig
         empty = np.zeros(0, dtype=np.int32)
         return _Edges(empty, empty, np.zeros(0))
     return _Edges(np.concatenate(links_i), np.concatenate(links_j), np.concatenate(links_s))
+
+
+def _contenders(first: np.ndarray, second: np.ndarray, sims: np.ndarray, lo: int, hi: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The links of documents lo..hi-1 (grouped by `first`, ascending) that
+    can be among each one's `k` best: those at least as similar as its k-th
+    best, ties included.
+
+    In a large corpus a document shares some key with a thousand others and
+    keeps 30: sorting all of them by similarity cost most of the alignment.
+    One selection per row of a padded matrix finds each k-th best first, and
+    only the few links that reach it are sorted."""
+    row_start = np.searchsorted(first, np.arange(lo, hi + 1))
+    longest = int(np.diff(row_start).max())
+    if longest <= k:
+        return first, second, sims
+    row = first - lo
+    # Similarities are >= 0: the padding (-1) never reaches a k-th best.
+    padded = np.full((hi - lo, longest), -1.0)
+    padded[row, np.arange(len(first)) - row_start[row]] = sims
+    kth = np.partition(padded, longest - k, axis=1)[:, longest - k]
+    keep = np.flatnonzero(sims >= kth[row])
+    return first[keep], second[keep], sims[keep]
 
 
 def _components(n: int, edges: _Edges, threshold: float) -> np.ndarray:
