@@ -81,14 +81,18 @@ class SignatureStore:
     def _key(self, name: str, script: int) -> int:
         k = self.vocab.get(name)
         if k is None:
-            k = self.vocab[name] = len(self.keys)
-            self.keys.append(sys.intern(name))
-            self.df.append(0)
-            self._first_script.append(script)
-            self.multi_script.append(0)
+            k = self._new_key(name, script)
         elif not self.multi_script[k] and self._first_script[k] != script:
             self.multi_script[k] = 1
         self.df[k] += 1
+        return k
+
+    def _new_key(self, name: str, script: int) -> int:
+        k = self.vocab[name] = len(self.keys)
+        self.keys.append(sys.intern(name))
+        self.df.append(0)
+        self._first_script.append(script)
+        self.multi_script.append(0)
         return k
 
     def _label(self, text: str) -> int:
@@ -117,11 +121,20 @@ class SignatureStore:
         script = self._scripts.setdefault(script_name, len(self._scripts))
         entities = sorted({self._key(ENTITY + str(q), script) for q in sig.get("entities") or []})
         dates = sorted({self._key(DATE + str(d), script) for d in sig.get("dates") or []})
+        # `_key` inlined: a document has a hundred name and number keys, and
+        # the driver of a parallel build adds every document's.
         rest = []
-        for name in sig.get("keys") or []:
-            k = self._key(str(name), script)
+        vocab, df, first_script, multi_script, max_df = self.vocab, self.df, self._first_script, self.multi_script, self.max_df
+        for name in map(str, sig.get("keys") or ()):
+            k = vocab.get(name)
+            if k is None:
+                k = self._new_key(name, script)
+            elif first_script[k] != script and not multi_script[k]:
+                multi_script[k] = 1
+            count = df[k] + 1
+            df[k] = count
             # The count includes this document: past max_df it never weighs.
-            if self.df[k] <= self.max_df:
+            if count <= max_df:
                 rest.append(k)
         self.key_ids.extend(entities)
         self.key_ids.extend(dates)
