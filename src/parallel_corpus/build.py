@@ -573,7 +573,6 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
     finally:
         for w in bucket_writers.values():
             w.close()
-        pa.default_memory_pool().release_unused()
     report.splits["documents"] = {s: documents.counts[s] for s in SPLIT_ORDER if documents.counts[s]}
     report.topics = [dict(t, languages=dict(sorted(t["languages"].items()))) for _, t in sorted(by_topic.items())]
     return [p for p in bucket_paths if p.exists()]
@@ -593,23 +592,30 @@ def _buckets(topics: list[str], size_of_topic: Counter) -> dict[str, int]:
 
 def _write_parallel(buckets: list[Path], staging: Path, assignments, split_of_topic) -> None:
     """One row per topic with its documents of every language, bucket by
-    bucket: each bucket holds whole topics, so it is sorted and grouped alone."""
+    bucket: each bucket holds whole topics, so it is sorted and grouped alone.
+
+    A bucket is read once; its order comes from its small key columns, and
+    its rows are copied in that order PARALLEL_ROWS topics at a time, so the
+    texts are held once, not once per step."""
     arrow_schema = schema.arrow_schema("parallel")
     struct_type = arrow_schema.field("documents").type.value_type
     rank = {t: i for i, t in enumerate(_topic_order(assignments, split_of_topic))}
     # Row groups of a fixed number of topics: the bytes do not depend on
-    # how the buckets happened to be cut.
+    # how the buckets happened to be cut, nor on the slices below.
     writer = _SplitWriter(staging / "data" / "parallel", arrow_schema, rows=PARALLEL_ROWS)
     try:
         for path in buckets:
             with pa.OSFile(str(path), "rb") as source:
                 table = pa.ipc.open_file(source).read_all()
-            ids = table.column("id").to_pylist()
-            topic_of_row = [assignments[i].topic_id for i in ids]
-            table = table.append_column("_rank", pa.array([rank[t] for t in topic_of_row], type=pa.int64()))
-            table = table.sort_by([("_rank", "ascending"), ("language", "ascending"), ("id", "ascending")])
-            ids = table.column("id").to_pylist()
-            languages = table.column("language").to_pylist()
+            keys = pa.table({
+                "_rank": pa.array([rank[assignments[i].topic_id] for i in table.column("id").to_pylist()], type=pa.int64()),
+                "language": table.column("language"),
+                "id": table.column("id"),
+            })
+            order = pc.sort_indices(keys, sort_keys=[("_rank", "ascending"), ("language", "ascending"), ("id", "ascending")])
+            ids = keys.column("id").take(order).to_pylist()
+            languages = keys.column("language").take(order).to_pylist()
+            del keys
             topic_ids: list[str] = []
             offsets = [0]
             for i, doc_id in enumerate(ids):
@@ -619,34 +625,27 @@ def _write_parallel(buckets: list[Path], staging: Path, assignments, split_of_to
                         offsets.append(i)
                     topic_ids.append(t)
             offsets.append(len(ids))
-            docs = pa.StructArray.from_arrays([table.column(f.name).combine_chunks() for f in struct_type], fields=list(struct_type))
-            rows = {
-                "topic_id": topic_ids,
-                "title": [],
-                "topic_source": [],
-                "languages": [],
-                "num_documents": [],
-                "split": [],
-            }
-            for k, t in enumerate(topic_ids):
-                first = assignments[ids[offsets[k]]]
-                rows["title"].append(first.topic_title)
-                rows["topic_source"].append(first.topic_source)
-                rows["languages"].append(sorted(set(languages[offsets[k] : offsets[k + 1]])))
-                rows["num_documents"].append(offsets[k + 1] - offsets[k])
-                rows["split"].append(split_of_topic[t])
-            columns = [
-                pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), docs) if f.name == "documents" else pa.array(rows[f.name], type=f.type)
-                for f in arrow_schema
-            ]
-            grouped = pa.Table.from_arrays(columns, schema=arrow_schema)
-            for split in SPLIT_ORDER:
-                for batch in grouped.filter(pc.equal(grouped.column("split"), split)).combine_chunks().to_batches():
-                    writer.add(split, batch)
-            del table, docs, grouped
-            # Arrow's allocator keeps freed pages for reuse; a bucket's copies
-            # are not needed again, so they go back to the system.
-            pa.default_memory_pool().release_unused()
+            for k0 in range(0, len(topic_ids), PARALLEL_ROWS):
+                k1 = min(len(topic_ids), k0 + PARALLEL_ROWS)
+                lo, hi = offsets[k0], offsets[k1]
+                part = table.take(order.slice(lo, hi - lo))
+                docs = pa.StructArray.from_arrays([part.column(f.name).combine_chunks() for f in struct_type], fields=list(struct_type))
+                rows: dict[str, list[Any]] = {"topic_id": topic_ids[k0:k1], "title": [], "topic_source": [], "languages": [], "num_documents": [], "split": []}
+                for k in range(k0, k1):
+                    first = assignments[ids[offsets[k]]]
+                    rows["title"].append(first.topic_title)
+                    rows["topic_source"].append(first.topic_source)
+                    rows["languages"].append(sorted(set(languages[offsets[k] : offsets[k + 1]])))
+                    rows["num_documents"].append(offsets[k + 1] - offsets[k])
+                    rows["split"].append(split_of_topic[topic_ids[k]])
+                columns = [
+                    pa.ListArray.from_arrays(pa.array([o - lo for o in offsets[k0 : k1 + 1]], type=pa.int32()), docs) if f.name == "documents" else pa.array(rows[f.name], type=f.type)
+                    for f in arrow_schema
+                ]
+                grouped = pa.RecordBatch.from_arrays(columns, schema=arrow_schema)
+                for split in SPLIT_ORDER:
+                    writer.add(split, grouped.filter(pc.equal(grouped.column("split"), split)))
+            del table
     except BaseException:
         writer.close(flush=False)
         raise

@@ -7,11 +7,19 @@ exceptions into one readable line and a non-zero exit. No logic lives here.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Optional
 
-import click
+# Arrow's default allocator (mimalloc or jemalloc) keeps freed pages for
+# reuse: over a build's stages they add up, and the peak memory followed the
+# corpus size. The system allocator gives them back. Arrow reads this once,
+# when pyarrow loads, so it is set before anything imports pyarrow; a value
+# the user set wins.
+os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+
+import click  # noqa: E402
 
 from . import __version__
 
