@@ -641,7 +641,13 @@ def _candidate_graph(store: SignatureStore, docs: Sequence[int], weighted: _Weig
     # Weighted keys come grouped by document, in document order.
     doc_start = np.searchsorted(owners, np.arange(len(docs) + 1))
     n = len(docs)
-    links_i, links_j, links_s = [], [], []
+    # At most `neighbours` links a document: the arrays are made once, at
+    # their largest, and filled in order (a list of pieces joined at the end
+    # would hold every link twice at the peak).
+    links_i = np.empty(n * params.neighbours, dtype=np.int32)
+    links_j = np.empty(n * params.neighbours, dtype=np.int32)
+    links_s = np.empty(n * params.neighbours)
+    made = 0
     # Documents go a block at a time through the same vector steps, so the
     # per-call cost of NumPy is paid per block, not per document.
     for lo in range(0, n, _GRAPH_BLOCK):
@@ -672,13 +678,12 @@ def _candidate_graph(store: SignatureStore, docs: Sequence[int], weighted: _Weig
         first, second, sims = first[order], second[order], sims[order]
         rank = np.arange(len(first)) - np.searchsorted(first, first, side="left")
         best = rank < params.neighbours
-        links_i.append(first[best].astype(np.int32))
-        links_j.append(second[best].astype(np.int32))
-        links_s.append(sims[best])
-    if not links_i:
-        empty = np.zeros(0, dtype=np.int32)
-        return _Edges(empty, empty, np.zeros(0))
-    return _Edges(np.concatenate(links_i), np.concatenate(links_j), np.concatenate(links_s))
+        kept = int(best.sum())
+        links_i[made : made + kept] = first[best]
+        links_j[made : made + kept] = second[best]
+        links_s[made : made + kept] = sims[best]
+        made += kept
+    return _Edges(links_i[:made], links_j[:made], links_s[:made])
 
 
 def _contenders(first: np.ndarray, second: np.ndarray, sims: np.ndarray, lo: int, hi: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -724,14 +729,19 @@ def _clusters(n: int, edges: _Edges, threshold: float) -> list[tuple[list[int], 
     """Average-linkage clusters over the candidate graph, part by part, each
     with its members' scores (mean similarity to the other members), ordered
     by first member. Only one part's graph is ever held as dicts."""
-    part = _components(n, edges, threshold)
+    # int32 labels: the per-link arrays below are the step's largest.
+    part = _components(n, edges, threshold).astype(np.int32)
     sizes = np.bincount(part, minlength=n)
     clusters: list[tuple[list[int], list[float]]] = [([i], [0.0]) for i in np.flatnonzero(sizes[part] == 1).tolist()]
-    inside = (part[edges.i] == part[edges.j]) & (sizes[part[edges.i]] > 1)
+    part_of_link = part[edges.i]
+    inside = np.flatnonzero((part_of_link == part[edges.j]) & (sizes[part_of_link] > 1))
+    part_of_link = part_of_link[inside]
     # A stable sort keeps each part's links in the order they were made, so
     # its dicts are filled as the whole graph's would be.
-    order = np.flatnonzero(inside)[np.argsort(part[edges.i[inside]], kind="stable")]
-    parts, starts = np.unique(part[edges.i[order]], return_index=True)
+    by_part_order = np.argsort(part_of_link, kind="stable")
+    order = inside[by_part_order]
+    parts, starts = np.unique(part_of_link[by_part_order], return_index=True)
+    del part_of_link, inside, by_part_order
     # Each part's nodes, ascending, from one sort of all nodes by part.
     by_part = np.argsort(part, kind="stable")
     node_start = np.searchsorted(part[by_part], np.arange(n + 1))

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from . import schema
 from .config import Corpus, Source
+from .memory import give_back
 from .pipeline import ChunkResult, Stages, process_chunk
 from .signatures import SignatureStore
 from .splits import SPLIT_ORDER, assign_splits
@@ -254,6 +255,7 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
         spill = staging / "spill" / "documents.arrow"
         report.entries_path = staging / "spill" / "report-documents.jsonl"
         signatures, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages)
+        give_back()
         if strict and report.skipped:
             raise BuildError(f"{len(report.skipped)} raw file(s) skipped and --strict is set: nothing written (first: {report.skipped[0]['message']})")
         if not len(signatures):
@@ -261,12 +263,15 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
 
         overrides = _human_overrides(stages, annotations_dir, partial(_text_hashes, spill), report, log)
         assignments = _align(corpus, signatures, overrides)
+        give_back()
         split_of_topic = assign_splits({a.topic_id for a in assignments.values()}, dataset["splits"], seed)
         size_of_topic: Counter = Counter()
         for doc_id, n in zip(signatures.ids, text_bytes):
             size_of_topic[assignments[doc_id].topic_id] += n
         buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, size_of_topic)
+        give_back()
         _write_parallel(buckets, staging, assignments, split_of_topic)
+        give_back()
         _write_pairs(staging, signatures, assignments, split_of_topic, dataset, overrides)
         if overrides is not None:
             _write_annotations(staging, overrides, {d: split_of_topic[a.topic_id] for d, a in assignments.items()})
@@ -646,6 +651,7 @@ def _write_parallel(buckets: list[Path], staging: Path, assignments, split_of_to
                 for split in SPLIT_ORDER:
                     writer.add(split, grouped.filter(pc.equal(grouped.column("split"), split)))
             del table
+            give_back()
     except BaseException:
         writer.close(flush=False)
         raise
