@@ -611,7 +611,9 @@ def _write_parallel(buckets: list[Path], staging: Path, assignments, split_of_to
     try:
         for path in buckets:
             with pa.OSFile(str(path), "rb") as source:
-                table = pa.ipc.open_file(source).read_all()
+                # One chunk per column: `take` on a column of many chunks
+                # joins them all again for every slice.
+                table = pa.ipc.open_file(source).read_all().combine_chunks()
             keys = pa.table({
                 "_rank": pa.array([rank[assignments[i].topic_id] for i in table.column("id").to_pylist()], type=pa.int64()),
                 "language": table.column("language"),

@@ -7,21 +7,18 @@ exceptions into one readable line and a non-zero exit. No logic lives here.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any, Optional
 
-# Arrow's default allocator (mimalloc or jemalloc) keeps freed pages for
-# reuse: over a build's stages they add up, and the peak memory followed the
-# corpus size. The system allocator gives them back. Arrow reads this once,
-# when pyarrow loads, so it is set before anything imports pyarrow; a value
-# the user set wins.
-os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+from .memory import choose_arrow_allocator
+
+# Before anything imports pyarrow: Arrow reads its allocator choice once.
+choose_arrow_allocator()
 
 import click  # noqa: E402
 
-from . import __version__
+from . import __version__  # noqa: E402
 
 EXIT_INVALID = 1
 
@@ -71,6 +68,9 @@ def build(corpus_dir: Path, annotations_dir: Path, out_dir: Path, workers: int, 
 
     from .build import BuildError, build as run_build
     from .config import CorpusError
+    from .memory import arrow_returns_pages
+
+    arrow_returns_pages()
 
     def set_total(n: int) -> None:
         bar.total = n

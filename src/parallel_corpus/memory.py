@@ -1,22 +1,40 @@
-"""Giving freed memory back to the system between the build's stages.
+"""Giving freed memory back to the system, so that a build's peak follows
+its largest batch and not the corpus size.
 
-Arrow runs on the system allocator in the CLI (see `cli`). On Linux that is
-glibc's malloc, which keeps the pages of freed blocks in its heaps for later
-use; a build that frees a stage's batches and starts another then holds both
-stages' pages, and its peak memory grows with the corpus although its live
-data does not. `malloc_trim` returns whole free pages to the system.
-Elsewhere (macOS, musl) this module does nothing.
+Two allocators hold on to freed pages. Arrow's default (mimalloc) keeps
+them for reuse, and across the build's stages they add up: the CLI runs
+Arrow on jemalloc told to return pages at once (on Linux; elsewhere on the
+system allocator). glibc's malloc, which Python objects and the system
+allocator use, keeps the pages of freed blocks in its heaps: `give_back`
+returns whole free pages after each stage and each large batch.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import sys
 from functools import lru_cache
 from typing import Any, Optional
 
-__all__ = ["give_back"]
+__all__ = ["choose_arrow_allocator", "arrow_returns_pages", "give_back"]
+
+
+def choose_arrow_allocator() -> None:
+    """Pick Arrow's allocator; Arrow reads the choice once, when pyarrow
+    loads, so this runs before anything imports pyarrow. A value the user
+    set in ARROW_DEFAULT_MEMORY_POOL wins."""
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc" if sys.platform.startswith("linux") else "system")
+
+
+def arrow_returns_pages() -> None:
+    """jemalloc returns freed pages at once instead of after a delay (forked
+    workers inherit the setting); other allocators are left as they are."""
+    import pyarrow as pa
+
+    if pa.default_memory_pool().backend_name == "jemalloc":
+        pa.jemalloc_set_decay_ms(0)
 
 
 @lru_cache(maxsize=1)
@@ -31,8 +49,9 @@ def _malloc_trim() -> Optional[Any]:
 
 
 def give_back() -> None:
-    """Return free heap pages to the system; cheap (milliseconds), so it is
-    called after each stage and each large batch."""
+    """Return glibc's free heap pages to the system (Linux; elsewhere
+    nothing). Cheap, a few milliseconds, so it runs after each stage and
+    each large batch."""
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
