@@ -268,11 +268,14 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
         size_of_topic: Counter = Counter()
         for doc_id, n in zip(signatures.ids, text_bytes):
             size_of_topic[assignments[doc_id].topic_id] += n
+        # `pairs` is the last step that reads the signatures: written first,
+        # it lets them go before the documents stream through pass two.
+        _write_pairs(staging, signatures, assignments, split_of_topic, dataset, overrides)
+        del signatures, text_bytes
+        give_back()
         buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, size_of_topic)
         give_back()
         _write_parallel(buckets, staging, assignments, split_of_topic)
-        give_back()
-        _write_pairs(staging, signatures, assignments, split_of_topic, dataset, overrides)
         if overrides is not None:
             _write_annotations(staging, overrides, {d: split_of_topic[a.topic_id] for d, a in assignments.items()})
         report.write(staging / "report.json", partial(_placement, assignments, split_of_topic), on_entry)
