@@ -405,7 +405,7 @@ def _plain(value: Any) -> Any:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Assignment:
     topic_id: str
     topic_title: str
