@@ -960,15 +960,19 @@ def plan_pairs(
             i, j = sorted((index[a], index[b]))
             codes.append(i * n + j)
     if cross_k:
+        place = {t: i for topics in topics_of_split.values() for i, t in enumerate(topics)}
         for topic_id in sorted(members):
-            others_topics = [t for t in topics_of_split[split_of_topic[topic_id]] if t != topic_id]
-            if not others_topics:
+            split_topics = topics_of_split[split_of_topic[topic_id]]
+            if len(split_topics) < 2:
                 continue
+            mine = place[topic_id]
             for doc_id in members[topic_id]:
                 rng = _seeded(seed, "cross", doc_id)
                 # Draw a topic, then a document in it: O(cross_k), not O(split size).
                 for _ in range(cross_k):
-                    t = others_topics[rng.randrange(len(others_topics))]
+                    # The r-th of the split's other topics, without listing them.
+                    r = rng.randrange(len(split_topics) - 1)
+                    t = split_topics[r if r < mine else r + 1]
                     other = members[t][rng.randrange(len(members[t]))]
                     i, j = sorted((index[doc_id], index[other]))
                     codes.append(i * n + j)
