@@ -697,7 +697,9 @@ def _contenders(first: np.ndarray, second: np.ndarray, sims: np.ndarray, lo: int
     only the few links that reach it are sorted."""
     row_start = np.searchsorted(first, np.arange(lo, hi + 1))
     longest = int(np.diff(row_start).max())
-    if longest <= k:
+    # Padding must not outgrow the links themselves (one document with far
+    # more candidates than its block's others): those blocks sort them all.
+    if longest <= k or (hi - lo) * longest > 8 * len(first):
         return first, second, sims
     row = first - lo
     # Similarities are >= 0: the padding (-1) never reaches a k-th best.

@@ -607,7 +607,8 @@ def _write_parallel(buckets: list[Path], staging: Path, assignments, split_of_to
     texts are held once, not once per step."""
     arrow_schema = schema.arrow_schema("parallel")
     struct_type = arrow_schema.field("documents").type.value_type
-    rank = {t: i for i, t in enumerate(_topic_order(assignments, split_of_topic))}
+    topics = _topic_order(assignments, split_of_topic)
+    rank = {t: i for i, t in enumerate(topics)}
     # Row groups of a fixed number of topics: the bytes do not depend on
     # how the buckets happened to be cut, nor on the slices below.
     writer = _SplitWriter(staging / "data" / "parallel", arrow_schema, rows=PARALLEL_ROWS)
@@ -617,24 +618,16 @@ def _write_parallel(buckets: list[Path], staging: Path, assignments, split_of_to
                 # One chunk per column: `take` on a column of many chunks
                 # joins them all again for every slice.
                 table = pa.ipc.open_file(source).read_all().combine_chunks()
-            keys = pa.table({
-                "_rank": pa.array([rank[assignments[i].topic_id] for i in table.column("id").to_pylist()], type=pa.int64()),
-                "language": table.column("language"),
-                "id": table.column("id"),
-            })
+            ranks = np.array([rank[assignments[i].topic_id] for i in table.column("id").to_pylist()], dtype=np.int64)
+            keys = pa.table({"_rank": ranks, "language": table.column("language"), "id": table.column("id")})
             order = pc.sort_indices(keys, sort_keys=[("_rank", "ascending"), ("language", "ascending"), ("id", "ascending")])
             ids = keys.column("id").take(order).to_pylist()
             languages = keys.column("language").take(order).to_pylist()
             del keys
-            topic_ids: list[str] = []
-            offsets = [0]
-            for i, doc_id in enumerate(ids):
-                t = assignments[doc_id].topic_id
-                if not topic_ids or topic_ids[-1] != t:
-                    if topic_ids:
-                        offsets.append(i)
-                    topic_ids.append(t)
-            offsets.append(len(ids))
+            # Sorted by rank, a topic's documents are a run of one rank.
+            ranks = ranks[order.to_numpy()]
+            offsets = [0, *(np.flatnonzero(np.diff(ranks)) + 1).tolist(), len(ids)]
+            topic_ids = [topics[r] for r in ranks[offsets[:-1]].tolist()]
             for k0 in range(0, len(topic_ids), PARALLEL_ROWS):
                 k1 = min(len(topic_ids), k0 + PARALLEL_ROWS)
                 lo, hi = offsets[k0], offsets[k1]

@@ -5,8 +5,8 @@ Two allocators hold on to freed pages. Arrow's default (mimalloc) keeps
 them for reuse, and across the build's stages they add up: the CLI runs
 Arrow on jemalloc told to return pages at once (on Linux; elsewhere on the
 system allocator). glibc's malloc, which Python objects and the system
-allocator use, keeps the pages of freed blocks in its heaps: `give_back`
-returns whole free pages after each stage and each large batch.
+allocator use, keeps the pages of freed blocks in its heaps. `give_back`
+asks both for their free pages after each stage and each large batch.
 """
 
 from __future__ import annotations
@@ -49,9 +49,13 @@ def _malloc_trim() -> Optional[Any]:
 
 
 def give_back() -> None:
-    """Return glibc's free heap pages to the system (Linux; elsewhere
-    nothing). Cheap, a few milliseconds, so it runs after each stage and
-    each large batch."""
+    """Return the free pages Arrow's pool and glibc's heap hold to the
+    system (glibc's on Linux only). Cheap, a few milliseconds, so it runs
+    after each stage and each large batch, whichever allocator Arrow runs
+    on (a program calling `build()` keeps its own)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
