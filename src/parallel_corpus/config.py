@@ -62,8 +62,10 @@ def check_curated(data: Any, path: Path, schema_name: str) -> None:
     one line; `parallel-corpus validate` lists them all)."""
     import jsonschema
 
-    from .schema import load_schema
+    from .schema import load_schema, quick_check
 
+    if quick_check(schema_name, formats=False)(data):
+        return
     validator = jsonschema.Draft202012Validator(load_schema(schema_name))
     if validator.is_valid(data):
         return

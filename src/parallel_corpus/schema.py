@@ -14,7 +14,7 @@ import json
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pyarrow as pa
 
@@ -145,10 +145,32 @@ def validator(name: str):
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
+@lru_cache(maxsize=None)
+def quick_check(name: str, formats: bool = True) -> Callable[[Any], bool]:
+    """A fast predicate for "valid under schema `name`" (see `quickcheck`):
+    True is jsonschema's verdict, False (or a value it cannot judge) sends
+    the record to jsonschema."""
+    from .quickcheck import Unsure, compile_check
+
+    compiled = compile_check(load_schema(name), validator(name).format_checker if formats else None)
+    if compiled is None:
+        return lambda record: False
+
+    def check(record: Any) -> bool:
+        try:
+            return compiled(record)
+        except Unsure:
+            return False
+
+    return check
+
+
 def record_errors(name: str, record: dict[str, Any]) -> list[tuple[str, str]]:
     """(field path, message) for every way `record` breaks schema `name`."""
-    errors = []
+    errors: list[tuple[str, str]] = []
     record = _to_json_value(record)
+    if quick_check(name)(record):
+        return errors
     check = validator(name)
     if check.is_valid(record):
         return errors
