@@ -35,6 +35,7 @@ from .memory import give_back
 from .pipeline import ChunkResult, Stages, process_chunk
 from .signatures import SignatureStore
 from .splits import SPLIT_ORDER, assign_splits
+from .writebehind import WriteBehind
 
 # Rows per Parquet write in the published files.
 BATCH_ROWS = 1000
@@ -42,8 +43,11 @@ BATCH_ROWS = 1000
 # pickled Arrow batch back), few enough to keep two workers evenly busy.
 CHUNK_SOURCES = 32
 # Bytes of text gathered at once to make `parallel` rows: documents are
-# bucketed by topic so that each bucket fits, whatever the corpus size.
-PARALLEL_TEXT_BUDGET = 32 * 1024 * 1024
+# bucketed by topic so that each bucket fits, whatever the corpus size. A
+# bucket is held more than once while it is read, sorted and copied; small
+# enough that a 10,000-document corpus already needs several, it makes this
+# step's peak the same for any corpus instead of growing up to the budget.
+PARALLEL_TEXT_BUDGET = 8 * 1024 * 1024
 # Topics per row group of `parallel` (a topic's row holds all its texts).
 PARALLEL_ROWS = 100
 CONFIGS = ("documents", "parallel", "pairs", "annotations")
@@ -496,9 +500,10 @@ class _SplitWriter:
     in tables of exactly `rows` rows (the last one shorter): the same rows
     give the same row groups, and so the same bytes, however they arrive."""
 
-    def __init__(self, directory: Path, arrow_schema: pa.Schema, rows: int = BATCH_ROWS):
+    def __init__(self, directory: Path, arrow_schema: pa.Schema, sink: WriteBehind, rows: int = BATCH_ROWS):
         self.directory = directory
         self.arrow_schema = arrow_schema
+        self.sink = sink
         self.rows = rows
         self.pending: dict[str, list[pa.RecordBatch]] = defaultdict(list)
         self.counts: Counter = Counter()
@@ -517,7 +522,7 @@ class _SplitWriter:
         head, rest = table.slice(0, n), table.slice(n)
         if split not in self.writers:
             self.writers[split] = parquet_writer(self.directory / parquet_name(split), self.arrow_schema)
-        self.writers[split].write_table(head.combine_chunks(), row_group_size=BATCH_ROWS * 10)
+        self.sink.submit(self.writers[split].write_table, head.combine_chunks(), BATCH_ROWS * 10)
         self.pending[split] = rest.combine_chunks().to_batches() if rest.num_rows else []
 
     def close(self, flush: bool = True) -> None:
@@ -529,7 +534,7 @@ class _SplitWriter:
                     self._flush(split, left)
         finally:
             for w in self.writers.values():
-                w.close()
+                self.sink.submit(w.close)
 
 
 def _topic_order(assignments, split_of_topic) -> list[str]:
@@ -550,37 +555,39 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
     bucket_schema = pa.schema([arrow_schema.field(c) for c in parallel_columns])
     bucket_paths = [staging / "spill" / f"parallel-{b:05d}.arrow" for b in range(max(bucket_of_topic.values(), default=-1) + 1)]
     bucket_writers: dict[int, Any] = {}
-    documents = _SplitWriter(staging / "data" / "documents", arrow_schema)
     by_topic: dict[str, dict[str, Any]] = {}
-    try:
-        for raw in _spill_batches(spill):
-            for doc_id, language in zip(raw.column("id").to_pylist(), raw.column("language").to_pylist()):
-                # The report counts the pipeline's languages, as its entries do.
-                a = assignments[doc_id]
-                t = by_topic.get(a.topic_id)
-                if t is None:
-                    t = by_topic[a.topic_id] = {"topic_id": a.topic_id, "title": a.topic_title, "topic_source": a.topic_source, "split": split_of_topic[a.topic_id], "languages": Counter(), "documents": []}
-                t["languages"][language] += 1
-                t["documents"].append(doc_id)
-            batch = _with_topics(raw, assignments, split_of_topic, overrides, arrow_schema)
-            splits = batch.column("split")
-            for split in SPLIT_ORDER:
-                documents.add(split, batch.filter(pc.equal(splits, split)))
-            ids = batch.column("id").to_pylist()
-            bucket = np.array([bucket_of_topic[assignments[i].topic_id] for i in ids])
-            part = batch.select(parallel_columns)
-            for b in np.unique(bucket).tolist():
-                if b not in bucket_writers:
-                    bucket_writers[b] = pa.ipc.new_file(str(bucket_paths[b]), bucket_schema)
-                bucket_writers[b].write_batch(part.filter(pa.array(bucket == b)))
-    except BaseException:
-        documents.close(flush=False)
-        raise
-    else:
-        documents.close()
-    finally:
-        for w in bucket_writers.values():
-            w.close()
+    # Leaving the block waits for the last writes (or, on an error, stops them).
+    with WriteBehind() as sink:
+        documents = _SplitWriter(staging / "data" / "documents", arrow_schema, sink)
+        try:
+            for raw in _spill_batches(spill):
+                for doc_id, language in zip(raw.column("id").to_pylist(), raw.column("language").to_pylist()):
+                    # The report counts the pipeline's languages, as its entries do.
+                    a = assignments[doc_id]
+                    t = by_topic.get(a.topic_id)
+                    if t is None:
+                        t = by_topic[a.topic_id] = {"topic_id": a.topic_id, "title": a.topic_title, "topic_source": a.topic_source, "split": split_of_topic[a.topic_id], "languages": Counter(), "documents": []}
+                    t["languages"][language] += 1
+                    t["documents"].append(doc_id)
+                batch = _with_topics(raw, assignments, split_of_topic, overrides, arrow_schema)
+                splits = batch.column("split")
+                for split in SPLIT_ORDER:
+                    documents.add(split, batch.filter(pc.equal(splits, split)))
+                ids = batch.column("id").to_pylist()
+                bucket = np.array([bucket_of_topic[assignments[i].topic_id] for i in ids])
+                part = batch.select(parallel_columns)
+                for b in np.unique(bucket).tolist():
+                    if b not in bucket_writers:
+                        bucket_writers[b] = pa.ipc.new_file(str(bucket_paths[b]), bucket_schema)
+                    bucket_writers[b].write_batch(part.filter(pa.array(bucket == b)))
+        except BaseException:
+            documents.close(flush=False)
+            raise
+        else:
+            documents.close()
+        finally:
+            for w in bucket_writers.values():
+                w.close()
     report.splits["documents"] = {s: documents.counts[s] for s in SPLIT_ORDER if documents.counts[s]}
     report.topics = [dict(t, languages=dict(sorted(t["languages"].items()))) for _, t in sorted(by_topic.items())]
     return [p for p in bucket_paths if p.exists()]
@@ -611,49 +618,50 @@ def _write_parallel(buckets: list[Path], staging: Path, assignments, split_of_to
     rank = {t: i for i, t in enumerate(topics)}
     # Row groups of a fixed number of topics: the bytes do not depend on
     # how the buckets happened to be cut, nor on the slices below.
-    writer = _SplitWriter(staging / "data" / "parallel", arrow_schema, rows=PARALLEL_ROWS)
-    try:
-        for path in buckets:
-            with pa.OSFile(str(path), "rb") as source:
-                # One chunk per column: `take` on a column of many chunks
-                # joins them all again for every slice.
-                table = pa.ipc.open_file(source).read_all().combine_chunks()
-            ranks = np.array([rank[assignments[i].topic_id] for i in table.column("id").to_pylist()], dtype=np.int64)
-            keys = pa.table({"_rank": ranks, "language": table.column("language"), "id": table.column("id")})
-            order = pc.sort_indices(keys, sort_keys=[("_rank", "ascending"), ("language", "ascending"), ("id", "ascending")])
-            ids = keys.column("id").take(order).to_pylist()
-            languages = keys.column("language").take(order).to_pylist()
-            del keys
-            # Sorted by rank, a topic's documents are a run of one rank.
-            ranks = ranks[order.to_numpy()]
-            offsets = [0, *(np.flatnonzero(np.diff(ranks)) + 1).tolist(), len(ids)]
-            topic_ids = [topics[r] for r in ranks[offsets[:-1]].tolist()]
-            for k0 in range(0, len(topic_ids), PARALLEL_ROWS):
-                k1 = min(len(topic_ids), k0 + PARALLEL_ROWS)
-                lo, hi = offsets[k0], offsets[k1]
-                part = table.take(order.slice(lo, hi - lo))
-                docs = pa.StructArray.from_arrays([part.column(f.name).combine_chunks() for f in struct_type], fields=list(struct_type))
-                rows: dict[str, list[Any]] = {"topic_id": topic_ids[k0:k1], "title": [], "topic_source": [], "languages": [], "num_documents": [], "split": []}
-                for k in range(k0, k1):
-                    first = assignments[ids[offsets[k]]]
-                    rows["title"].append(first.topic_title)
-                    rows["topic_source"].append(first.topic_source)
-                    rows["languages"].append(sorted(set(languages[offsets[k] : offsets[k + 1]])))
-                    rows["num_documents"].append(offsets[k + 1] - offsets[k])
-                    rows["split"].append(split_of_topic[topic_ids[k]])
-                columns = [
-                    pa.ListArray.from_arrays(pa.array([o - lo for o in offsets[k0 : k1 + 1]], type=pa.int32()), docs) if f.name == "documents" else pa.array(rows[f.name], type=f.type)
-                    for f in arrow_schema
-                ]
-                grouped = pa.RecordBatch.from_arrays(columns, schema=arrow_schema)
-                for split in SPLIT_ORDER:
-                    writer.add(split, grouped.filter(pc.equal(grouped.column("split"), split)))
-            del table
-            give_back()
-    except BaseException:
-        writer.close(flush=False)
-        raise
-    writer.close()
+    with WriteBehind() as sink:
+        writer = _SplitWriter(staging / "data" / "parallel", arrow_schema, sink, rows=PARALLEL_ROWS)
+        try:
+            for path in buckets:
+                with pa.OSFile(str(path), "rb") as source:
+                    # One chunk per column: `take` on a column of many chunks
+                    # joins them all again for every slice.
+                    table = pa.ipc.open_file(source).read_all().combine_chunks()
+                ranks = np.array([rank[assignments[i].topic_id] for i in table.column("id").to_pylist()], dtype=np.int64)
+                keys = pa.table({"_rank": ranks, "language": table.column("language"), "id": table.column("id")})
+                order = pc.sort_indices(keys, sort_keys=[("_rank", "ascending"), ("language", "ascending"), ("id", "ascending")])
+                ids = keys.column("id").take(order).to_pylist()
+                languages = keys.column("language").take(order).to_pylist()
+                del keys
+                # Sorted by rank, a topic's documents are a run of one rank.
+                ranks = ranks[order.to_numpy()]
+                offsets = [0, *(np.flatnonzero(np.diff(ranks)) + 1).tolist(), len(ids)]
+                topic_ids = [topics[r] for r in ranks[offsets[:-1]].tolist()]
+                for k0 in range(0, len(topic_ids), PARALLEL_ROWS):
+                    k1 = min(len(topic_ids), k0 + PARALLEL_ROWS)
+                    lo, hi = offsets[k0], offsets[k1]
+                    part = table.take(order.slice(lo, hi - lo))
+                    docs = pa.StructArray.from_arrays([part.column(f.name).combine_chunks() for f in struct_type], fields=list(struct_type))
+                    rows: dict[str, list[Any]] = {"topic_id": topic_ids[k0:k1], "title": [], "topic_source": [], "languages": [], "num_documents": [], "split": []}
+                    for k in range(k0, k1):
+                        first = assignments[ids[offsets[k]]]
+                        rows["title"].append(first.topic_title)
+                        rows["topic_source"].append(first.topic_source)
+                        rows["languages"].append(sorted(set(languages[offsets[k] : offsets[k + 1]])))
+                        rows["num_documents"].append(offsets[k + 1] - offsets[k])
+                        rows["split"].append(split_of_topic[topic_ids[k]])
+                    columns = [
+                        pa.ListArray.from_arrays(pa.array([o - lo for o in offsets[k0 : k1 + 1]], type=pa.int32()), docs) if f.name == "documents" else pa.array(rows[f.name], type=f.type)
+                        for f in arrow_schema
+                    ]
+                    grouped = pa.RecordBatch.from_arrays(columns, schema=arrow_schema)
+                    for split in SPLIT_ORDER:
+                        writer.add(split, grouped.filter(pc.equal(grouped.column("split"), split)))
+                del table
+                give_back()
+        except BaseException:
+            writer.close(flush=False)
+            raise
+        writer.close()
 
 
 def _write_pairs(staging: Path, signatures: SignatureStore, assignments, split_of_topic, dataset, overrides) -> None:
@@ -667,14 +675,18 @@ def _write_pairs(staging: Path, signatures: SignatureStore, assignments, split_o
     )
     weighted = weighted_keys(signatures)
     arrow_schema = schema.arrow_schema("pairs")
-    for split in SPLIT_ORDER:
-        if split not in plan or not len(plan[split][0]):
-            continue
-        with parquet_writer(staging / "data" / "pairs" / parquet_name(split), arrow_schema) as writer:
-            for rows in pair_rows(plan[split], signatures, weighted, assignments, split, rows_at_once=BATCH_ROWS * 10):
-                if overrides is not None:
-                    overrides.apply_to_pairs(rows)
-                writer.write_table(pa.Table.from_pylist(rows, schema=arrow_schema), row_group_size=BATCH_ROWS * 10)
+    with WriteBehind() as sink:
+        for split in SPLIT_ORDER:
+            if split not in plan or not len(plan[split][0]):
+                continue
+            writer = parquet_writer(staging / "data" / "pairs" / parquet_name(split), arrow_schema)
+            try:
+                for rows in pair_rows(plan[split], signatures, weighted, assignments, split, rows_at_once=BATCH_ROWS * 10):
+                    if overrides is not None:
+                        overrides.apply_to_pairs(rows)
+                    sink.submit(writer.write_table, pa.Table.from_pylist(rows, schema=arrow_schema), BATCH_ROWS * 10)
+            finally:
+                sink.submit(writer.close)
 
 
 def _replace_dir(new: Path, target: Path) -> None:
