@@ -17,20 +17,19 @@ from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 import yaml
 
 from . import schema
+from .yamlfast import SafeLoader, safe_load
 
 
 class CorpusError(ValueError):
     """Curated corpus data that cannot be used; the message names file, row and field."""
 
 
-# libyaml's loader where it is installed: the gazetteer of a large corpus is
-# read by every worker, and the pure-Python parser is ten times slower.
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def parse_yaml(text: str) -> Any:
-    """YAML with the safe constructors (the same types as yaml.safe_load)."""
-    return yaml.load(text, Loader=SafeLoader)
+    """YAML with the safe constructors (the same types as yaml.safe_load),
+    built from libyaml's events where the document allows (`yamlfast`):
+    the gazetteer of a large corpus is read by every build and every worker
+    that loads the stages itself."""
+    return safe_load(text)
 
 
 def load_yaml(path: Path) -> Any:
