@@ -123,6 +123,9 @@ def test_verdicts_match_jsonschema_on_valid_and_broken_records(stages):
         {"enum": [1, 2]},
         {"$ref": "https://example.invalid/other.json"},
         {"type": "array", "prefixItems": [{"type": "string"}]},
+        {"if": {"dollar_ref": "#/$defs/no"}, "then": False, "$defs": {"no": False}},
+        {"properties": {"a": {"$id": "https://example.invalid/a", "type": "string"}}},
+        {"$ref": "#/$defs/a~1b", "$defs": {"a/b": {"type": "string"}}},
     ],
 )
 def test_a_keyword_it_does_not_know_leaves_the_schema_to_jsonschema(fragment):

@@ -58,6 +58,36 @@ def test_a_failed_write_is_raised_in_the_driver_and_stops_the_writes_after_it():
     assert done == [0, 1, 2]
 
 
+def test_after_a_failed_write_only_cleanups_run_and_they_never_raise_in_a_finally():
+    done: list[str] = []
+
+    def fail() -> None:
+        raise OSError("disk full")
+
+    sink = WriteBehind(depth=4)
+    sink.submit(fail)
+    sink.submit(done.append, "write after the failure")
+    sink.submit(done.append, "close", cleanup=True)
+    with pytest.raises(OSError, match="disk full"):
+        sink.close()
+    assert done == ["close"]
+    with pytest.raises(RuntimeError, match="after close"):
+        sink.submit(done.append, "late")
+
+
+@pytest.mark.skipif(not hasattr(BaseException, "add_note"), reason="exception notes need Python 3.11")
+def test_a_write_that_fails_while_the_driver_fails_is_noted_on_the_drivers_error():
+    def fail() -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(KeyError) as caught:
+        with WriteBehind() as sink:
+            sink.submit(fail)
+            time.sleep(0.05)
+            raise KeyError("made in the driver")
+    assert any("disk full" in note for note in getattr(caught.value, "__notes__", []))
+
+
 def test_an_error_in_the_driver_stops_the_writes_and_keeps_the_drivers_error():
     done: list[int] = []
     with pytest.raises(KeyError):

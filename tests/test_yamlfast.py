@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from parallel_corpus.yamlfast import SafeLoader, _from_events, _NotPlain, safe_load
+from parallel_corpus.yamlfast import _SCALAR_TAGS, SafeLoader, _from_events, _NotPlain, safe_load
 
 from conftest import CORPUS, EXTERNAL
 
@@ -36,14 +36,14 @@ SNIPPETS = [
     "a: >\n  folded\n  line\n", "- a\n- b\n-\n- ''", "a: [1, 'x', {b: c}, [], {}]", "{a: 1, a: 2, b: 3}", "1: one\ntrue: yes\n2022-01-01: d\n~: n",
     "a:\n  - b: 1\n    c: [x, y]\n  - !!str 2", "'quoted key': v", "a: &x 1\nb: *x", "a: !!str 1", "a: !!binary aGVsbG8=",
     "<<: {a: 1}\nb: 2", "--- 1\n--- 2", "---\na: 1\n...\n", "a: [", "? [a, b]\n: c", "a: !foo x", "a: !!set {x, y}",
-    "a: 'it''s'", 'a: "\\u00e9\\t"', "ar: منظمة تولا\nhi: तुला संगठन", "a: -", "a: =", "a: 12:30:00", "a: 1e3", "a: +12", "a: 0.",
+    "a: 2022-13-45", "a: 2022-13-45\nb: [", "a: 2022-13-45\n--- 2", "a: 'it''s'", 'a: "\\u00e9\\t"', "ar: منظمة تولا\nhi: तुला संगठन", "a: -", "a: =", "a: 12:30:00", "a: 1e3", "a: +12", "a: 0.",
 ]
 
 
 def load_or_error(fn, text: str) -> tuple[str, Any]:
     try:
         return "value", fn(text)
-    except yaml.YAMLError as exc:
+    except Exception as exc:  # a YAMLError, or a constructor's ValueError
         return "error", f"{type(exc).__name__}: {exc}"
 
 
@@ -54,10 +54,11 @@ def test_every_shape_reads_as_yaml_load_reads_it(text):
 
 
 def test_plain_documents_take_the_event_path_and_the_rest_do_not():
-    assert same(_from_events("a: [1, yes, '2', 2022-04-26]"), {"a": [1, True, "2", dt.date(2022, 4, 26)]})
+    constructors = {tag: SafeLoader.yaml_constructors[tag] for tag in _SCALAR_TAGS}
+    assert same(_from_events("a: [1, yes, '2', 2022-04-26]", constructors), {"a": [1, True, "2", dt.date(2022, 4, 26)]})
     for text in ("a: &x 1\nb: *x", "a: !!str 1", "<<: {a: 1}", "--- 1\n--- 2"):
         with pytest.raises(_NotPlain):
-            _from_events(text)
+            _from_events(text, constructors)
 
 
 def _yaml_files() -> list[Path]:

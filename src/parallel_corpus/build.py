@@ -534,7 +534,7 @@ class _SplitWriter:
                     self._flush(split, left)
         finally:
             for w in self.writers.values():
-                self.sink.submit(w.close)
+                self.sink.submit(w.close, cleanup=True)
 
 
 def _topic_order(assignments, split_of_topic) -> list[str]:
@@ -686,7 +686,7 @@ def _write_pairs(staging: Path, signatures: SignatureStore, assignments, split_o
                         overrides.apply_to_pairs(rows)
                     sink.submit(writer.write_table, pa.Table.from_pylist(rows, schema=arrow_schema), BATCH_ROWS * 10)
             finally:
-                sink.submit(writer.close)
+                sink.submit(writer.close, cleanup=True)
 
 
 def _replace_dir(new: Path, target: Path) -> None:

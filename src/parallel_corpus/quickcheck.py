@@ -26,10 +26,19 @@ __all__ = ["Unsure", "compile_check"]
 
 Check = Callable[[Any], bool]
 
-# Keywords that never change a verdict: annotations and containers that are
-# only reached through `$ref`. Unknown `x-` keywords are ignored by
-# jsonschema too.
-_ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "$defs", "title", "description", "examples", "default", "then", "else"})
+# Keywords that never change a verdict: annotations, and containers only
+# reached through `$ref` or `if`. `x-` keywords are ignored by jsonschema
+# too; any other keyword, known to jsonschema or not, is not compiled.
+_ANNOTATIONS = frozenset({"$schema", "$comment", "$defs", "title", "description", "examples", "default", "then", "else"})
+# The keywords compiled, and the method that compiles each.
+_KEYWORDS = {
+    name: "_" + name
+    for name in (
+        "type", "properties", "required", "additionalProperties", "propertyNames", "minProperties", "items", "minItems",
+        "uniqueItems", "minLength", "pattern", "minimum", "maximum", "format", "enum", "const", "if",
+    )
+}
+_KEYWORDS["$ref"] = "_ref"
 
 
 class Unsure(Exception):
@@ -97,12 +106,12 @@ class _Compiler:
             raise _Unsupported(repr(schema))
         checks: list[Check] = []
         for key, value in schema.items():
-            if key in _ANNOTATIONS or key.startswith("x-"):
+            if key in _ANNOTATIONS or key.startswith("x-") or (key == "$id" and schema is self.root):
                 continue
-            make = getattr(self, "_" + key.replace("$", "dollar_"), None)
-            if make is None:
+            if key not in _KEYWORDS:
+                # Includes a nested `$id`, which would move where `$ref` points.
                 raise _Unsupported(key)
-            made = make(value, schema)
+            made = getattr(self, _KEYWORDS[key])(value, schema)
             if made is not None:
                 checks.append(made)
         if not checks:
@@ -208,8 +217,9 @@ class _Compiler:
         otherwise = self.compile(schema["else"]) if "else" in schema else _always
         return lambda x: then(x) if condition(x) else otherwise(x)
 
-    def _dollar_ref(self, value: str, schema: Any) -> Check:
-        if not value.startswith("#/$defs/") or "/" in value[len("#/$defs/"):]:
+    def _ref(self, value: str, schema: Any) -> Check:
+        # Plain names only: no JSON-pointer escapes (~0, ~1) or percent-encoding.
+        if not value.startswith("#/$defs/") or any(c in value[len("#/$defs/"):] for c in "/~%"):
             raise _Unsupported(f"$ref {value!r}")
         name = value[len("#/$defs/"):]
         if name not in self.refs:

@@ -22,13 +22,20 @@ __all__ = ["WriteBehind"]
 class WriteBehind:
     """`submit(fn, *args)` runs `fn(*args)` on the writing thread, in order.
 
-    Use as a context manager: leaving it waits for every write; an error in
-    a write stops the writes after it and is raised in the driver (at the
-    next `submit` or on leaving), never lost."""
+    Use as a context manager: leaving it waits for every write. Once a write
+    fails, or the driver fails, no later write runs (a half-written file is
+    never appended to), but every `cleanup` job still does, so files are
+    closed. A failed write is raised in the driver, at its next `submit` or
+    on leaving; if the driver is failing already, it is noted on the
+    driver's error instead of replacing it."""
 
     def __init__(self, depth: int = 2):
         self._jobs: queue.Queue = queue.Queue(maxsize=depth)
         self._error: Optional[BaseException] = None
+        # Set for good at the first failure: `_error` is handed over once,
+        # but the writes after a failure must never run.
+        self._stopped = False
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name="parquet-writes", daemon=True)
         self._thread.start()
 
@@ -37,26 +44,39 @@ class WriteBehind:
             job = self._jobs.get()
             if job is None:
                 return
-            if self._error is None:
-                try:
-                    job[0](*job[1])
-                except BaseException as exc:  # handed to the driver
+            fn, args, cleanup = job
+            if self._stopped and not cleanup:
+                continue
+            try:
+                fn(*args)
+            except BaseException as exc:  # handed to the driver
+                self._stopped = True
+                if self._error is None:
                     self._error = exc
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
-        self._raise()
-        self._jobs.put((fn, args))
+    def submit(self, fn: Callable[..., Any], *args: Any, cleanup: bool = False) -> None:
+        """Queue `fn(*args)`. A `cleanup` job (closing a file) runs even after
+        a failure and never raises here, so it is safe in a `finally`."""
+        if self._closed:
+            raise RuntimeError("WriteBehind: submit after close")
+        if not cleanup:
+            self._raise()
+        self._jobs.put((fn, args, cleanup))
 
     def _raise(self) -> None:
         if self._error is not None:
             error, self._error = self._error, None
             raise error
 
-    def close(self) -> None:
-        """Wait for every write submitted; raise the first that failed."""
-        if self._thread.is_alive():
+    def _finish(self) -> None:
+        if not self._closed:
+            self._closed = True
             self._jobs.put(None)
             self._thread.join()
+
+    def close(self) -> None:
+        """Wait for every job submitted; raise the first write that failed."""
+        self._finish()
         self._raise()
 
     def __enter__(self) -> "WriteBehind":
@@ -66,8 +86,10 @@ class WriteBehind:
         if kind is None:
             self.close()
             return
-        # The driver is failing already: let the writes stop, keep its error.
-        self._error = self._error or value
-        if self._thread.is_alive():
-            self._jobs.put(None)
-            self._thread.join()
+        # The driver is failing already: skip the writes still queued, run
+        # the cleanups, and keep the driver's error as the one raised.
+        self._stopped = True
+        self._finish()
+        if self._error is not None and hasattr(value, "add_note"):
+            value.add_note(f"a Parquet write had failed too: {self._error!r}")
+        self._error = None

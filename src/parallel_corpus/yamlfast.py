@@ -4,13 +4,14 @@ Even with libyaml, PyYAML builds a node object for every scalar and then
 walks the nodes in Python: 2.0 s for a gazetteer of 7,000 entities, paid by
 every build and by every worker that loads the stages itself (Ray, or a
 spawned pool); built from the events, it takes 0.3 s. libyaml's event
-stream alone takes a tenth of PyYAML's time, so this
-module builds the same Python values straight from the events, resolving
-each plain scalar with PyYAML's own resolver and constructors.
+stream alone takes a tenth of PyYAML's time, so this module builds the
+same Python values straight from the events, resolving each plain scalar
+with PyYAML's own resolver and constructors.
 
 It takes the common shape only: no anchors, aliases, explicit tags or merge
-keys, one document. Anything else (and any syntax error) goes to
-`yaml.load`, which gives its usual result or its usual error.
+keys, one document. Anything else, and any error at all (a syntax error,
+a date that does not exist), goes to `yaml.load`, which gives its usual
+result or its usual error: the fast path never decides what fails.
 """
 
 from __future__ import annotations
@@ -34,17 +35,11 @@ __all__ = ["safe_load"]
 
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
-# The loader's own tables, so that a resolver or constructor registered on it
-# applies here too.
 _resolver = yaml.resolver.Resolver()
-_resolver.yaml_implicit_resolvers = SafeLoader.yaml_implicit_resolvers
 _constructor = yaml.constructor.SafeConstructor()
 # Scalars only: a merge key "<<" or the "=" value key needs its mapping, and
 # is left to yaml.load.
-_SCALAR_TAGS = {
-    f"tag:yaml.org,2002:{name}": SafeLoader.yaml_constructors[f"tag:yaml.org,2002:{name}"]
-    for name in ("null", "bool", "int", "float", "timestamp")
-}
+_SCALAR_TAGS = tuple(f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "timestamp"))
 
 
 class _NotPlain(Exception):
@@ -54,14 +49,18 @@ class _NotPlain(Exception):
 def safe_load(text: str) -> Any:
     """What `yaml.load(text, Loader=CSafeLoader)` returns, or raises."""
     if not SafeLoader.yaml_path_resolvers:
+        # The loader's tables as they are now: a resolver or constructor
+        # registered on it since applies here too.
+        _resolver.yaml_implicit_resolvers = SafeLoader.yaml_implicit_resolvers
+        constructors = {tag: SafeLoader.yaml_constructors.get(tag) for tag in _SCALAR_TAGS}
         try:
-            return _from_events(text)
-        except (_NotPlain, yaml.YAMLError):
+            return _from_events(text, constructors)
+        except Exception:
             pass
     return yaml.load(text, Loader=SafeLoader)
 
 
-def _scalar(event: ScalarEvent) -> Any:
+def _scalar(event: ScalarEvent, constructors: dict[str, Any]) -> Any:
     if event.anchor is not None or event.tag not in (None, "!"):
         raise _NotPlain("anchor or tag")
     if not event.implicit[0]:
@@ -70,13 +69,13 @@ def _scalar(event: ScalarEvent) -> Any:
     tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
     if tag == _STR:
         return event.value
-    make = _SCALAR_TAGS.get(tag)
+    make = constructors.get(tag)
     if make is None:
         raise _NotPlain(tag)
     return make(_constructor, yaml.ScalarNode(tag, event.value, style=event.style))
 
 
-def _from_events(text: str) -> Any:
+def _from_events(text: str, constructors: dict[str, Any]) -> Any:
     # Each open container with, for a mapping, the key waiting for its value.
     stack: list[list[Any]] = []
     documents = 0
@@ -102,7 +101,7 @@ def _from_events(text: str) -> Any:
     for event in yaml.parse(text, Loader=SafeLoader):
         kind = type(event)
         if kind is ScalarEvent:
-            add(_scalar(event))
+            add(_scalar(event, constructors))
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
             if event.anchor is not None or event.tag not in (None, "!"):
                 raise _NotPlain("anchor or tag")
