@@ -137,16 +137,13 @@ def test_documents_are_written_in_row_groups_of_exactly_a_thousand(tmp_path: Pat
     import pyarrow as pa
 
     from parallel_corpus.build import _SplitWriter
-    from parallel_corpus.writebehind import WriteBehind
 
     arrow_schema = pa.schema([("id", pa.string()), ("n", pa.int64())])
-    with WriteBehind() as sink:
-        writer = _SplitWriter(tmp_path, arrow_schema, sink)
+    with _SplitWriter(tmp_path, arrow_schema) as writer:
         n = 0
         for size in (7, 993, 250, 1, 749, 500):
             writer.add("train", pa.RecordBatch.from_pylist([{"id": f"d{n + i}", "n": n + i} for i in range(size)], schema=arrow_schema))
             n += size
-        writer.close()
     file = pq.ParquetFile(tmp_path / "train-00000-of-00001.parquet")
     assert [file.metadata.row_group(i).num_rows for i in range(file.metadata.num_row_groups)] == [1000, 1000, 500]
     assert file.read().column("n").to_pylist() == list(range(2500))

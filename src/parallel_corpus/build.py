@@ -498,12 +498,15 @@ def _with_topics(batch: pa.RecordBatch, assignments, split_of_topic, overrides, 
 class _SplitWriter:
     """Rows of one config, per split, in the order given, written to Parquet
     in tables of exactly `rows` rows (the last one shorter): the same rows
-    give the same row groups, and so the same bytes, however they arrive."""
+    give the same row groups, and so the same bytes, however they arrive.
 
-    def __init__(self, directory: Path, arrow_schema: pa.Schema, sink: WriteBehind, rows: int = BATCH_ROWS):
+    A context manager: leaving it writes what is pending (unless the block
+    failed), closes the files and waits for its writing thread."""
+
+    def __init__(self, directory: Path, arrow_schema: pa.Schema, rows: int = BATCH_ROWS):
         self.directory = directory
         self.arrow_schema = arrow_schema
-        self.sink = sink
+        self.sink = WriteBehind()
         self.rows = rows
         self.pending: dict[str, list[pa.RecordBatch]] = defaultdict(list)
         self.counts: Counter = Counter()
@@ -525,16 +528,25 @@ class _SplitWriter:
         self.sink.submit(self.writers[split].write_table, head.combine_chunks(), BATCH_ROWS * 10)
         self.pending[split] = rest.combine_chunks().to_batches() if rest.num_rows else []
 
-    def close(self, flush: bool = True) -> None:
-        """Write what is pending (unless the build failed) and close the files."""
+    def __enter__(self) -> "_SplitWriter":
+        return self
+
+    def __exit__(self, kind, value, tb) -> None:
         try:
-            for split in SPLIT_ORDER if flush else ():
+            for split in SPLIT_ORDER if kind is None else ():
                 left = sum(b.num_rows for b in self.pending[split])
                 if left:
                     self._flush(split, left)
-        finally:
-            for w in self.writers.values():
-                self.sink.submit(w.close, cleanup=True)
+        except BaseException as exc:
+            self._close_files()
+            self.sink.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        self._close_files()
+        self.sink.__exit__(kind, value, tb)
+
+    def _close_files(self) -> None:
+        for w in self.writers.values():
+            self.sink.submit(w.close, cleanup=True)
 
 
 def _topic_order(assignments, split_of_topic) -> list[str]:
@@ -556,9 +568,7 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
     bucket_paths = [staging / "spill" / f"parallel-{b:05d}.arrow" for b in range(max(bucket_of_topic.values(), default=-1) + 1)]
     bucket_writers: dict[int, Any] = {}
     by_topic: dict[str, dict[str, Any]] = {}
-    # Leaving the block waits for the last writes (or, on an error, stops them).
-    with WriteBehind() as sink:
-        documents = _SplitWriter(staging / "data" / "documents", arrow_schema, sink)
+    with _SplitWriter(staging / "data" / "documents", arrow_schema) as documents:
         try:
             for raw in _spill_batches(spill):
                 for doc_id, language in zip(raw.column("id").to_pylist(), raw.column("language").to_pylist()):
@@ -580,11 +590,6 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
                     if b not in bucket_writers:
                         bucket_writers[b] = pa.ipc.new_file(str(bucket_paths[b]), bucket_schema)
                     bucket_writers[b].write_batch(part.filter(pa.array(bucket == b)))
-        except BaseException:
-            documents.close(flush=False)
-            raise
-        else:
-            documents.close()
         finally:
             for w in bucket_writers.values():
                 w.close()
@@ -618,50 +623,44 @@ def _write_parallel(buckets: list[Path], staging: Path, assignments, split_of_to
     rank = {t: i for i, t in enumerate(topics)}
     # Row groups of a fixed number of topics: the bytes do not depend on
     # how the buckets happened to be cut, nor on the slices below.
-    with WriteBehind() as sink:
-        writer = _SplitWriter(staging / "data" / "parallel", arrow_schema, sink, rows=PARALLEL_ROWS)
-        try:
-            for path in buckets:
-                with pa.OSFile(str(path), "rb") as source:
-                    # One chunk per column: `take` on a column of many chunks
-                    # joins them all again for every slice.
-                    table = pa.ipc.open_file(source).read_all().combine_chunks()
-                ranks = np.array([rank[assignments[i].topic_id] for i in table.column("id").to_pylist()], dtype=np.int64)
-                keys = pa.table({"_rank": ranks, "language": table.column("language"), "id": table.column("id")})
-                order = pc.sort_indices(keys, sort_keys=[("_rank", "ascending"), ("language", "ascending"), ("id", "ascending")])
-                ids = keys.column("id").take(order).to_pylist()
-                languages = keys.column("language").take(order).to_pylist()
-                del keys
-                # Sorted by rank, a topic's documents are a run of one rank.
-                ranks = ranks[order.to_numpy()]
-                offsets = [0, *(np.flatnonzero(np.diff(ranks)) + 1).tolist(), len(ids)]
-                topic_ids = [topics[r] for r in ranks[offsets[:-1]].tolist()]
-                for k0 in range(0, len(topic_ids), PARALLEL_ROWS):
-                    k1 = min(len(topic_ids), k0 + PARALLEL_ROWS)
-                    lo, hi = offsets[k0], offsets[k1]
-                    part = table.take(order.slice(lo, hi - lo))
-                    docs = pa.StructArray.from_arrays([part.column(f.name).combine_chunks() for f in struct_type], fields=list(struct_type))
-                    rows: dict[str, list[Any]] = {"topic_id": topic_ids[k0:k1], "title": [], "topic_source": [], "languages": [], "num_documents": [], "split": []}
-                    for k in range(k0, k1):
-                        first = assignments[ids[offsets[k]]]
-                        rows["title"].append(first.topic_title)
-                        rows["topic_source"].append(first.topic_source)
-                        rows["languages"].append(sorted(set(languages[offsets[k] : offsets[k + 1]])))
-                        rows["num_documents"].append(offsets[k + 1] - offsets[k])
-                        rows["split"].append(split_of_topic[topic_ids[k]])
-                    columns = [
-                        pa.ListArray.from_arrays(pa.array([o - lo for o in offsets[k0 : k1 + 1]], type=pa.int32()), docs) if f.name == "documents" else pa.array(rows[f.name], type=f.type)
-                        for f in arrow_schema
-                    ]
-                    grouped = pa.RecordBatch.from_arrays(columns, schema=arrow_schema)
-                    for split in SPLIT_ORDER:
-                        writer.add(split, grouped.filter(pc.equal(grouped.column("split"), split)))
-                del table
-                give_back()
-        except BaseException:
-            writer.close(flush=False)
-            raise
-        writer.close()
+    with _SplitWriter(staging / "data" / "parallel", arrow_schema, rows=PARALLEL_ROWS) as writer:
+        for path in buckets:
+            with pa.OSFile(str(path), "rb") as source:
+                # One chunk per column: `take` on a column of many chunks
+                # joins them all again for every slice.
+                table = pa.ipc.open_file(source).read_all().combine_chunks()
+            ranks = np.array([rank[assignments[i].topic_id] for i in table.column("id").to_pylist()], dtype=np.int64)
+            keys = pa.table({"_rank": ranks, "language": table.column("language"), "id": table.column("id")})
+            order = pc.sort_indices(keys, sort_keys=[("_rank", "ascending"), ("language", "ascending"), ("id", "ascending")])
+            ids = keys.column("id").take(order).to_pylist()
+            languages = keys.column("language").take(order).to_pylist()
+            del keys
+            # Sorted by rank, a topic's documents are a run of one rank.
+            ranks = ranks[order.to_numpy()]
+            offsets = [0, *(np.flatnonzero(np.diff(ranks)) + 1).tolist(), len(ids)]
+            topic_ids = [topics[r] for r in ranks[offsets[:-1]].tolist()]
+            for k0 in range(0, len(topic_ids), PARALLEL_ROWS):
+                k1 = min(len(topic_ids), k0 + PARALLEL_ROWS)
+                lo, hi = offsets[k0], offsets[k1]
+                part = table.take(order.slice(lo, hi - lo))
+                docs = pa.StructArray.from_arrays([part.column(f.name).combine_chunks() for f in struct_type], fields=list(struct_type))
+                rows: dict[str, list[Any]] = {"topic_id": topic_ids[k0:k1], "title": [], "topic_source": [], "languages": [], "num_documents": [], "split": []}
+                for k in range(k0, k1):
+                    first = assignments[ids[offsets[k]]]
+                    rows["title"].append(first.topic_title)
+                    rows["topic_source"].append(first.topic_source)
+                    rows["languages"].append(sorted(set(languages[offsets[k] : offsets[k + 1]])))
+                    rows["num_documents"].append(offsets[k + 1] - offsets[k])
+                    rows["split"].append(split_of_topic[topic_ids[k]])
+                columns = [
+                    pa.ListArray.from_arrays(pa.array([o - lo for o in offsets[k0 : k1 + 1]], type=pa.int32()), docs) if f.name == "documents" else pa.array(rows[f.name], type=f.type)
+                    for f in arrow_schema
+                ]
+                grouped = pa.RecordBatch.from_arrays(columns, schema=arrow_schema)
+                for split in SPLIT_ORDER:
+                    writer.add(split, grouped.filter(pc.equal(grouped.column("split"), split)))
+            del table
+            give_back()
 
 
 def _write_pairs(staging: Path, signatures: SignatureStore, assignments, split_of_topic, dataset, overrides) -> None:
