@@ -42,6 +42,11 @@ BATCH_ROWS = 1000
 # Sources per task of a worker: enough to amortize a task's overhead (one
 # pickled Arrow batch back), few enough to keep two workers evenly busy.
 CHUNK_SOURCES = 32
+# Rows per batch of pass one's spill: chunks' batches are joined up to this
+# many before they are written. Pass two pays per batch it reads (filters,
+# topic columns, bucket writes): on 100,000 documents it took 15.5 s from
+# 32-row batches and 11.4 s from 256-row ones, at a lower peak.
+SPILL_ROWS = 256
 # Bytes of text gathered at once to make `parallel` rows: documents are
 # bucketed by topic so that each bucket fits, whatever the corpus size. A
 # bucket is held more than once while it is read, sorted and copied: at 8 MB
@@ -374,6 +379,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
     results = run_documents(corpus.root, sources, seed, workers, engine, ray_address, stages)
     # closing(): an error here ends the pool's workers now, not when the
     # traceback is collected.
+    pending: list[pa.RecordBatch] = []
     with closing(results), pa.ipc.new_file(str(spill), arrow_schema, options=pa.ipc.IpcWriteOptions(compression="lz4")) as writer:
         for chunk in results:
             if progress:
@@ -407,8 +413,18 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
             batch = chunk.batch if all(keep) else chunk.batch.filter(pa.array(keep))
             if batch.num_rows:
                 text_bytes.extend(pc.binary_length(batch.column("text")).to_pylist())
-                writer.write_batch(batch)
+                pending.append(batch)
+                if sum(b.num_rows for b in pending) >= SPILL_ROWS:
+                    writer.write_batch(_joined(pending))
+                    pending = []
+        if pending:
+            writer.write_batch(_joined(pending))
     return signatures, text_bytes
+
+
+def _joined(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    """One record batch of consecutive batches' rows (pa.concat_batches needs pyarrow 19)."""
+    return batches[0] if len(batches) == 1 else pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
 
 
 def _spill_batches(spill: Path, columns: Optional[list[str]] = None) -> Iterator[pa.RecordBatch]:
