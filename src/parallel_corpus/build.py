@@ -682,7 +682,7 @@ def _write_parallel(buckets: list[Path], staging: Path, assignments, split_of_to
 def _write_pairs(staging: Path, signatures: SignatureStore, assignments, split_of_topic, dataset, overrides) -> None:
     """`pairs` per split, planned as integers and written BATCH_ROWS * 10 rows
     at a time (one row group each), so that no split is ever held as rows."""
-    from .align import pair_rows, plan_pairs, weighted_keys
+    from .align import pair_columns, plan_pairs, weighted_keys
 
     plan = plan_pairs(
         assignments, signatures, split_of_topic,
@@ -696,10 +696,10 @@ def _write_pairs(staging: Path, signatures: SignatureStore, assignments, split_o
                 continue
             writer = parquet_writer(staging / "data" / "pairs" / parquet_name(split), arrow_schema)
             try:
-                for rows in pair_rows(plan[split], signatures, weighted, assignments, split, rows_at_once=BATCH_ROWS * 10):
+                for columns in pair_columns(plan[split], signatures, weighted, assignments, split, rows_at_once=BATCH_ROWS * 10):
                     if overrides is not None:
-                        overrides.apply_to_pairs(rows)
-                    sink.submit(writer.write_table, pa.Table.from_pylist(rows, schema=arrow_schema), BATCH_ROWS * 10)
+                        overrides.apply_to_pairs(columns)
+                    sink.submit(writer.write_table, pa.Table.from_pydict(columns, schema=arrow_schema), BATCH_ROWS * 10)
             finally:
                 sink.submit(writer.close, cleanup=True)
 

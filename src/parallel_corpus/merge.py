@@ -91,11 +91,16 @@ class Overrides:
 
     # -- pair ratings -------------------------------------------------------
 
-    def apply_to_pairs(self, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            ratings = self.pairs.get(row["pair_id"])
+    def apply_to_pairs(self, columns: dict[str, list[Any]]) -> None:
+        """Human ratings (and their rater count) over the empty ones, in a
+        batch of `pairs` columns as `align.pair_columns` makes them."""
+        if not self.pairs:
+            return
+        for row, pair_id in enumerate(columns["pair_id"]):
+            ratings = self.pairs.get(pair_id)
             if ratings:
-                row.update(ratings)
+                for name, value in ratings.items():
+                    columns[name][row] = value
 
     # -- the `annotations` config -------------------------------------------
 
