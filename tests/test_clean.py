@@ -9,7 +9,7 @@ import unicodedata
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from parallel_corpus.clean import clean, fold, normalize_lines
+from parallel_corpus.stages.clean import clean, fold, normalize_lines
 
 from conftest import CORPUS
 
@@ -230,7 +230,7 @@ def test_a_title_printed_twice_above_the_article_is_not_a_caption(rules):
 
 
 def test_explain_names_a_reason_for_every_removed_line(rules):
-    from parallel_corpus.clean import explain
+    from parallel_corpus.stages.clean import explain
 
     text = f"Talks end without a deal\n.\n{PROSE} Read also: Both sides will meet again.\nJoin the conversation"
     assert [(d.line, d.kept, d.reason, d.block_type) for d in explain(text, rules)] == [
@@ -255,7 +255,7 @@ lines = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(lines)
 def test_cleaning_never_raises_and_is_idempotent(rules, lines):
-    from parallel_corpus.clean import EmptyDocument
+    from parallel_corpus.stages.clean import EmptyDocument
 
     text = "\n".join(lines)
     try:

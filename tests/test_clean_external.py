@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from parallel_corpus.clean import clean, explain, normalize_lines
+from parallel_corpus.stages.clean import clean, explain, normalize_lines
 
 from conftest import REPO, external
 

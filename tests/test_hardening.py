@@ -630,7 +630,7 @@ def test_two_annotators_disagreeing_are_both_kept_and_both_published(labelstudio
 
 @pytest.fixture(scope="module")
 def cleaning_rules():
-    from parallel_corpus.clean import CleaningRules
+    from parallel_corpus.stages.clean import CleaningRules
     from parallel_corpus.dates import load_calendar
 
     return CleaningRules.load(CORPUS / "cleaning.yaml", load_calendar(CORPUS).match_leading_date)
@@ -642,7 +642,7 @@ def test_fuzz_cleaner_any_text_any_language(cleaning_rules, text, language):
     """test_clean.py fuzzes lists of lines without a language; here any text (with
     \\r, \\x0b, \\u2028 and other line breaks) and a declared language. Only our
     own EmptyDocument may escape, and every block's span is exact."""
-    from parallel_corpus.clean import EmptyDocument, clean
+    from parallel_corpus.stages.clean import EmptyDocument, clean
 
     try:
         cleaned = clean(text, cleaning_rules, language)

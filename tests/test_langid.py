@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from parallel_corpus.clean import clean
+from parallel_corpus.stages.clean import clean
 from parallel_corpus.langid import tag
 
 from conftest import CORPUS

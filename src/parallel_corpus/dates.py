@@ -207,6 +207,10 @@ class Calendar:
             )
         return self._compiled[lang]
 
+    def weekday_names(self) -> list[str]:
+        """Every weekday name of every language, as written in dates.yaml."""
+        return [str(n) for table in self.tables.values() for names in (table.get("weekdays") or {}).values() for n in names or []]
+
     def find_dates(
         self, text: str, language: str | None, reference: dt.date | None = None
     ) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from .clean import CleaningRules, EmptyDocument, clean
+from .stages.clean import CleaningRules, EmptyDocument, clean
 from .config import Corpus, CorpusError, Source
 from .ingest import IngestError, read_source
 from .langid import Detector, LanguageTable, prepare, tag
@@ -50,7 +50,7 @@ class Stages:
         prepare(detector, languages, [str(c) for c in corpus.dataset().get("languages") or []])
         return cls(
             corpus=corpus,
-            rules=CleaningRules.load(corpus.path("cleaning.yaml"), leading_date),
+            rules=CleaningRules.load(corpus.path("cleaning.yaml"), leading_date, calendar.weekday_names() if calendar is not None else ()),
             languages=languages,
             detector=detector,
             gazetteer=gazetteer,

@@ -185,7 +185,7 @@ def load_seed_text(seed_corpus: Path) -> SeedText:
     """Cut the seed articles into slot-bearing sentences with the package's own
     cleaner, gazetteer and date finder, so chrome never enters the pool and
     every mention the pipeline would find is replaced."""
-    from .clean import CleaningRules, clean
+    from .stages.clean import CleaningRules, clean
     from .config import Corpus, load_yaml
     from .dates import load_calendar
     from .entities import TOKEN_RE, load_gazetteer, normalize_key

@@ -23,8 +23,11 @@ from typing import Callable, Iterable, Optional
 
 import datetime as dt
 
-from .caching import WORD_CACHE_SIZE
-from .config import load_yaml
+from ...caching import WORD_CACHE_SIZE
+from ...config import load_yaml
+from . import pieces
+from .boilerplate import Boilerplate
+from .pieces import ShapeRules
 
 BLOCK_TYPES = ("title", "subtitle", "heading", "dateline", "paragraph", "caption")
 BLOCK_SEPARATOR = "\n\n"
@@ -56,6 +59,9 @@ class RemovedLine:
     line: int
     text: str
     reason: str
+    # The rule's score where it has one (the word overlap of a headline
+    # with its neighbours, the documents a recurring segment is in).
+    score: Optional[float] = None
 
 
 @dataclass
@@ -199,10 +205,14 @@ class CleaningRules:
     heading_max_chars: int = 100
     title_max_chars: int = 200
     section_label_max_words: int = 4
+    shapes: ShapeRules = field(default_factory=ShapeRules)
+    # Folded weekday names of every language (from dates.yaml): a lead of
+    # another story names its own day.
+    weekdays: frozenset[str] = frozenset()
     leading_date: Optional[LeadingDate] = field(default=None, repr=False)
 
     @classmethod
-    def from_mapping(cls, data: dict, leading_date: Optional[LeadingDate] = None) -> "CleaningRules":
+    def from_mapping(cls, data: dict, leading_date: Optional[LeadingDate] = None, weekdays: Iterable[str] = ()) -> "CleaningRules":
         def per_language(key: str) -> list[str]:
             return [fold(p) for items in (data.get(key) or {}).values() for p in items or []]
 
@@ -237,12 +247,14 @@ class CleaningRules:
             related_link_min_words=int(data.get("related_link_min_words", 3)),
             related_link_max_words=int(data.get("related_link_max_words", 14)),
             prefix_line_max_words=int(data.get("prefix_line_max_words", 14)),
+            shapes=ShapeRules.from_mapping(data, fold),
+            weekdays=frozenset(fold(w) for w in weekdays if fold(w)),
             leading_date=leading_date,
         )
 
     @classmethod
-    def load(cls, path: Path, leading_date: Optional[LeadingDate] = None) -> "CleaningRules":
-        return cls.from_mapping(load_yaml(path) or {}, leading_date)
+    def load(cls, path: Path, leading_date: Optional[LeadingDate] = None, weekdays: Iterable[str] = ()) -> "CleaningRules":
+        return cls.from_mapping(load_yaml(path) or {}, leading_date, weekdays)
 
     # -- line tests -------------------------------------------------------
     #
@@ -499,13 +511,15 @@ def normalize_lines(text: str) -> list[str]:
     return [line.strip() for line in text.split("\n")]
 
 
-def clean(text: str, rules: CleaningRules, language: Optional[str] = None) -> Cleaned:
+def clean(text: str, rules: CleaningRules, language: Optional[str] = None, boilerplate: Optional[Boilerplate] = None) -> Cleaned:
     """Split a decoded article into typed blocks and an audit of removed lines.
 
     `language` (the declared one, if any) only helps the date parser; chrome
-    rules of every language apply to every document.
+    rules of every language apply to every document. `boilerplate`, the
+    corpus's counts of recurring segments (`boilerplate.Counter`), lets the
+    segments that several documents print be removed as furniture.
     """
-    blocks, removed, dateline_date = _clean_to_fixed_point(text, rules, language)
+    blocks, removed, dateline_date = _clean_to_fixed_point(text, rules, language, boilerplate)
     if not blocks:
         raise EmptyDocument("nothing is left after cleaning")
     return Cleaned(blocks, removed, dateline_date)
@@ -520,15 +534,16 @@ class LineDecision:
     kept: bool
     reason: Optional[str]  # the reason code when removed
     block_type: Optional[str]  # the block type when kept
+    score: Optional[float] = None  # the removing rule's score, where it has one
 
 
-def explain(text: str, rules: CleaningRules, language: Optional[str] = None) -> list[LineDecision]:
+def explain(text: str, rules: CleaningRules, language: Optional[str] = None, boilerplate: Optional[Boilerplate] = None) -> list[LineDecision]:
     """A dry run: every non-blank line of `text`, in order, with its decision
     and reason, so a user can see why a line was dropped before trusting the
     rules. Never raises EmptyDocument (every line is then removed)."""
-    blocks, removed, _ = _clean_to_fixed_point(text, rules, language)
+    blocks, removed, _ = _clean_to_fixed_point(text, rules, language, boilerplate)
     decisions = [LineDecision(b.line, b.text, True, None, b.type) for b in blocks]
-    decisions += [LineDecision(r.line, r.text, False, r.reason, None) for r in removed]
+    decisions += [LineDecision(r.line, r.text, False, r.reason, None, r.score) for r in removed]
     order = {id(d): i for i, d in enumerate(decisions)}
     lines = normalize_lines(text)
 
@@ -550,12 +565,13 @@ class _LineFacts:
     out once. The memo lives for one call of `clean`, so rules changed
     between calls are always seen."""
 
-    __slots__ = ("rules", "tables", "language", "_normalized", "_folded", "_reasons", "_segments", "_captions", "_dates")
+    __slots__ = ("rules", "tables", "language", "boilerplate", "_normalized", "_folded", "_reasons", "_segments", "_captions", "_dates")
 
-    def __init__(self, rules: CleaningRules, language: Optional[str]):
+    def __init__(self, rules: CleaningRules, language: Optional[str], boilerplate: Optional[Boilerplate] = None):
         self.rules = rules
         self.tables = _tables(rules)
         self.language = language
+        self.boilerplate = boilerplate
         self._normalized: dict[str, str] = {}
         self._folded: dict[str, str] = {}
         self._reasons: dict[str, Optional[str]] = {}
@@ -617,6 +633,10 @@ class _LineFacts:
             caption = self._captions[line] = _caption_text(line, self.fold(line), self.tables)
             return caption
 
+    def recurring(self, text: str) -> int:
+        """How many documents of the corpus hold this segment."""
+        return self.boilerplate.documents(self.fold(text)) if self.boilerplate else 0
+
     def leading_date(self, text: str) -> Optional[tuple[int, dt.date]]:
         """The rules' `leading_date` of a line in the document's language."""
         if self.rules.leading_date is None:
@@ -628,8 +648,10 @@ class _LineFacts:
             return found
 
 
-def _clean_to_fixed_point(text: str, rules: CleaningRules, language: Optional[str]) -> tuple[list[Block], list[RemovedLine], Optional[dt.date]]:
-    facts = _LineFacts(rules, language)
+def _clean_to_fixed_point(
+    text: str, rules: CleaningRules, language: Optional[str], boilerplate: Optional[Boilerplate] = None
+) -> tuple[list[Block], list[RemovedLine], Optional[dt.date]]:
+    facts = _LineFacts(rules, language, boilerplate)
     blocks, removed, dateline_date = _clean(text, facts)
     if not removed and [b.text for b in blocks] == [line for line in facts.normalize_lines(text) if line]:
         return blocks, removed, dateline_date  # nothing moved: the same lines give the same result
@@ -647,7 +669,7 @@ def _clean_to_fixed_point(text: str, rules: CleaningRules, language: Optional[st
         def origin(line: int) -> Block:
             return blocks[(line - 1) // 2]
 
-        removed = removed + [RemovedLine(origin(r.line).line, r.text, r.reason) for r in again_removed]
+        removed = removed + [RemovedLine(origin(r.line).line, r.text, r.reason, r.score) for r in again_removed]
         blocks = [
             Block(origin(b.line).type if origin(b.line).text == b.text else b.type, b.text, origin(b.line).line)
             for b in again
@@ -680,15 +702,24 @@ def _clean(text: str, facts: _LineFacts) -> tuple[list[Block], list[RemovedLine]
                     reason = None
             if reason is not None:
                 removed.append(RemovedLine(number, segment, reason))
-                previous_reason = reason
+                previous_reason = "open_paren" if segment == "(" else reason
+                continue
+            # What the page glued into the line: judged piece by piece.
+            title = not kept and not _removed_words_before(removed)
+            runs, cut = pieces.judge(segment, rules.shapes, facts.fold, previous_reason == "open_paren", facts.recurring, title)
+            removed.extend(RemovedLine(number, r.text, r.reason, r.score) for r in cut)
+            if not runs:
+                previous_reason = cut[-1].reason if cut else previous_reason
                 continue
             after_link_stub = previous_reason == "chrome_prefix"
             previous_reason = None
-            caption_text = facts.caption_text(segment)
-            if caption_text is not None:
-                parts = [_Line(number, caption_text, "caption")]
-            else:
-                parts = _split_glued_dateline(_Line(number, segment, after_link_stub=after_link_stub), facts)
+            parts = []
+            for run in runs:
+                caption_text = facts.caption_text(run)
+                if caption_text is not None:
+                    parts.append(_Line(number, caption_text, "caption"))
+                else:
+                    parts.extend(_split_glued_dateline(_Line(number, run, after_link_stub=after_link_stub), facts))
             for part in parts:
                 key = facts.fold(part.text)
                 if key in seen:
@@ -713,10 +744,19 @@ def _clean(text: str, facts: _LineFacts) -> tuple[list[Block], list[RemovedLine]
                 if first_prose is None and part.kind == "body" and _is_prose(part.text, rules):
                     first_prose = len(kept) - 1
 
-    kept = _drop_related_links(kept, removed, rules)
+    kept = _drop_related_links(kept, removed, facts)
+    kept = _drop_trailing_leads(kept, removed, facts)
     blocks, dateline_date = _structure(kept, removed, facts)
     removed.sort(key=lambda r: r.line)
     return blocks, removed, dateline_date
+
+
+def segments_of(text: str) -> list[str]:
+    """The folded segments of a text that the corpus-level boilerplate count
+    keys: its lines, and the pieces of every line of several pieces."""
+    from .boilerplate import segments
+
+    return [fold(s) for s in segments(normalize_lines(text), lambda line: [line[p.start : p.end] for p in pieces.split(line)])]
 
 
 def _removed_words_before(removed: list[RemovedLine]) -> bool:
@@ -976,11 +1016,15 @@ def _is_headline(line: _Line, rules: CleaningRules) -> bool:
     )
 
 
-def _drop_related_links(kept: list[_Line], removed: list[RemovedLine], rules: CleaningRules) -> list[_Line]:
+def _drop_related_links(kept: list[_Line], removed: list[RemovedLine], facts: _LineFacts) -> list[_Line]:
     """Links to other stories printed inside an article: two or more
     headline-shaped lines in a row between paragraphs (a sub-heading is
-    followed by its paragraph, not by another heading), or one right after a
-    "Read also:" stub. Lines above the first paragraph are the header."""
+    followed by its paragraph, not by another heading), one right after a
+    "Read also:" stub, or one of a headline's length that shares few words
+    with the paragraphs after it (an article's own subheading announces
+    them). Lines above the first paragraph are the header."""
+    rules = facts.rules
+    shapes = rules.shapes
     first = next(
         (i for i, l in enumerate(kept) if l.kind != "caption" and (l.kind == "dateline" or (_is_prose(l.text, rules) and not _is_short_line_or_title(l.text, rules)))),
         None,
@@ -996,6 +1040,14 @@ def _drop_related_links(kept: list[_Line], removed: list[RemovedLine], rules: Cl
         if j - i >= 2 or (j > i and kept[i].after_link_stub):
             removed.extend(RemovedLine(l.number, l.text, "related_link") for l in kept[i:j])
             i = j
+        elif j == i + 1 and j < len(kept) and _words(kept[i].text) >= shapes.lone_headline_min_words and not shapes.continues(facts.fold(kept[i].text)):
+            after = [l.text for l in kept[j : j + shapes.lone_headline_context_lines]]
+            score = pieces.overlap(kept[i].text, after, facts.fold)
+            if score <= shapes.lone_headline_max_overlap:
+                removed.append(RemovedLine(kept[i].number, kept[i].text, "related_link", round(score, 3)))
+            else:
+                out.append(kept[i])
+            i = j
         elif j > i:
             out.extend(kept[i:j])
             i = j
@@ -1003,6 +1055,42 @@ def _drop_related_links(kept: list[_Line], removed: list[RemovedLine], rules: Cl
             out.append(kept[i])
             i += 1
     return out
+
+
+def _drop_trailing_leads(kept: list[_Line], removed: list[RemovedLine], facts: _LineFacts) -> list[_Line]:
+    """Other stories' first sentences appended after the article: a trailing
+    run of one-sentence paragraphs that share few words with the article's
+    title and first paragraph, of which several name a day of their own (a
+    news lead's "X said on Sunday ..."). The run starts at its first
+    paragraph that names a day, so the article's own last paragraphs stay."""
+    shapes = facts.rules.shapes
+    weekdays = facts.rules.weekdays
+    if not weekdays or len(kept) < shapes.leads_min_run + 2:
+        return kept
+    head = [l.text for l in kept[:2]]
+    start = len(kept)
+    dated: list[int] = []
+    scores: dict[int, float] = {}
+    while start > 2:
+        line = kept[start - 1]
+        if line.kind != "body" or not _is_prose(line.text, facts.rules) or _INNER_SENTENCE_END.search(line.text):
+            break
+        if shapes.continues(facts.fold(line.text)):
+            break
+        score = pieces.overlap(line.text, head, facts.fold)
+        if score > shapes.leads_max_overlap:
+            break
+        scores[start - 1] = score
+        if not weekdays.isdisjoint(facts.fold(line.text).split()):
+            dated.append(start - 1)
+        start -= 1
+    if len(dated) < shapes.leads_min_dated:
+        return kept
+    first = min(dated)
+    if len(kept) - first < shapes.leads_min_run:
+        return kept
+    removed.extend(RemovedLine(l.number, l.text, "other_story_lead", round(scores[k], 3)) for k, l in enumerate(kept[first:], start=first))
+    return kept[:first]
 
 
 def _is_short_line_or_title(text: str, rules: CleaningRules) -> bool:
