@@ -166,9 +166,9 @@ def _indented(value: Any, indent: str) -> str:
 _WORKER_STAGES: Optional[Stages] = None
 
 
-def _init_worker(corpus_dir: str, seed: int) -> None:
+def _init_worker(corpus_dir: str, seed: int, boilerplate: Any = None) -> None:
     global _WORKER_STAGES
-    _WORKER_STAGES = Stages.load(Path(corpus_dir), seed)
+    _WORKER_STAGES = Stages.load(Path(corpus_dir), seed, boilerplate)
 
 
 def _run_chunk(sources: list[Source]) -> ChunkResult:
@@ -196,7 +196,7 @@ def run_documents(
     if engine == "ray":
         from .engine_ray import run_ray
 
-        yield from run_ray(corpus_dir, list(chunks(sources, workers)), seed, workers, ray_address)
+        yield from run_ray(corpus_dir, list(chunks(sources, workers)), seed, workers, ray_address, stages.boilerplate if stages else None)
         return
     global _WORKER_STAGES
     if workers <= 1:
@@ -213,7 +213,7 @@ def run_documents(
         _WORKER_STAGES = stages
         pool = ctx.Pool(workers)
     else:
-        pool = ctx.Pool(workers, initializer=_init_worker, initargs=(str(corpus_dir), seed))
+        pool = ctx.Pool(workers, initializer=_init_worker, initargs=(str(corpus_dir), seed, stages.boilerplate if stages else None))
     with pool:
         yield from pool.imap(_run_chunk, chunks(sources, workers))
 
@@ -263,6 +263,9 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
     try:
         spill = staging / "spill" / "documents.arrow"
         report.entries_path = staging / "spill" / "report-documents.jsonl"
+        # Segments that recur across documents are furniture: counted over
+        # the whole corpus before any document is cleaned.
+        stages.count_boilerplate(sources)
         signatures, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages)
         give_back()
         if strict and report.skipped:

@@ -21,8 +21,8 @@ from .pipeline import ChunkResult, Stages, process_chunk
 class _ProcessChunks:
     """A Ray actor: the stages, loaded once, applied to chunks of sources."""
 
-    def __init__(self, corpus_dir: str, seed: int):
-        self.stages = Stages.load(Path(corpus_dir), seed)
+    def __init__(self, corpus_dir: str, seed: int, boilerplate: Any = None):
+        self.stages = Stages.load(Path(corpus_dir), seed, boilerplate)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         results = []
@@ -32,7 +32,9 @@ class _ProcessChunks:
         return {"result": results}
 
 
-def run_ray(corpus_dir: Path, chunks: list[list[Source]], seed: int, workers: int, address: Optional[str]) -> Iterator[ChunkResult]:
+def run_ray(
+    corpus_dir: Path, chunks: list[list[Source]], seed: int, workers: int, address: Optional[str], boilerplate: Any = None
+) -> Iterator[ChunkResult]:
     """Results of the per-document stages on Ray Data, chunk by chunk, in order."""
     try:
         import ray
@@ -50,7 +52,7 @@ def run_ray(corpus_dir: Path, chunks: list[list[Source]], seed: int, workers: in
         ds = ray.data.from_items(items, override_num_blocks=max(1, min(len(items), workers * 4)))
         ds = ds.map_batches(
             _ProcessChunks,
-            fn_constructor_args=(str(Path(corpus_dir).resolve()), seed),
+            fn_constructor_args=(str(Path(corpus_dir).resolve()), seed, boilerplate),
             batch_size=1,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=max(1, workers)),

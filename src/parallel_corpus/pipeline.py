@@ -12,9 +12,12 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Iterable, Iterator, Optional, Sequence
 
 from .stages.clean import CleaningRules, EmptyDocument, clean
+from .stages.clean.boilerplate import Boilerplate
+from .stages.clean.boilerplate import Counter as BoilerplateCounter
+from .stages.clean.lines import segments_of
 from .config import Corpus, CorpusError, Source
 from .ingest import IngestError, read_source
 from .langid import Detector, LanguageTable, prepare, tag
@@ -30,9 +33,12 @@ class Stages:
     detector: Detector
     gazetteer: Any = None
     calendar: Any = None
+    # The corpus's recurring segments (`stages.clean.boilerplate`), counted by
+    # the build before the per-document stages run; None: none counted.
+    boilerplate: Optional[Boilerplate] = None
 
     @classmethod
-    def load(cls, corpus_dir: Path, seed: int) -> "Stages":
+    def load(cls, corpus_dir: Path, seed: int, boilerplate: Optional[Boilerplate] = None) -> "Stages":
         corpus = Corpus(Path(corpus_dir))
         calendar = None
         if corpus.has("dates.yaml"):
@@ -55,7 +61,30 @@ class Stages:
             detector=detector,
             gazetteer=gazetteer,
             calendar=calendar,
+            boilerplate=boilerplate,
         )
+
+    def count_boilerplate(self, sources: Sequence[Source]) -> Boilerplate:
+        """Count, over the sources, the documents that hold each segment, and
+        keep the counts the stages will use (`boilerplate`). A source that
+        cannot be read is left out here; pass one reports it."""
+        def texts() -> Iterator[str]:
+            for source in sources:
+                declared = self.languages.get(source.language) if source.language else None
+                try:
+                    yield read_source(self.corpus, source, declared.script if declared else None).text
+                except (IngestError, CorpusError):
+                    continue
+
+        self.boilerplate = self.count_boilerplate_of(texts())
+        return self.boilerplate
+
+    def count_boilerplate_of(self, texts: Iterable[str]) -> Boilerplate:
+        """`count_boilerplate` over decoded texts."""
+        counter = BoilerplateCounter()
+        for text in texts:
+            counter.add_document(segments_of(text))
+        return counter.result(self.rules.shapes.boilerplate_min_documents)
 
 
 class DocumentSkipped(Exception):
@@ -77,7 +106,7 @@ def process(source: Source, stages: Stages) -> dict[str, Any]:
         reason = "sha256_mismatch" if "sha256" in str(exc) else "unreadable"
         raise DocumentSkipped(source, reason, str(exc)) from None
     try:
-        cleaned = clean(decoded.text, stages.rules, source.language)
+        cleaned = clean(decoded.text, stages.rules, source.language, stages.boilerplate)
     except EmptyDocument:
         raise DocumentSkipped(source, "empty_after_cleaning", f"raw/{source.file}: nothing left after cleaning") from None
 
@@ -126,7 +155,7 @@ def process(source: Source, stages: Stages) -> dict[str, Any]:
         "topic_source": None,
         "topic_score": None,
         "topic_evidence": [],
-        "removed_lines": [{"line": r.line, "text": r.text, "reason": r.reason} for r in cleaned.removed],
+        "removed_lines": [{"line": r.line, "text": r.text, "reason": r.reason, "score": r.score} for r in cleaned.removed],
         "flags": lang.flags,
         "source": {
             "file": source.file,

@@ -25,6 +25,7 @@ import datetime as dt
 
 from ...caching import WORD_CACHE_SIZE
 from ...config import load_yaml
+from ...records import REMOVAL_REASONS
 from . import pieces
 from .boilerplate import Boilerplate
 from .pieces import ShapeRules
@@ -235,7 +236,7 @@ class CleaningRules:
             metadata_labels=longest_first(per_language("metadata_labels")),
             caption_prefixes=longest_first(fold(p) for v in (captions.get("caption") or {}).values() for p in v),
             credit_prefixes=longest_first(fold(p) for v in (captions.get("credit") or {}).values() for p in v),
-            patterns=tuple((re.compile(p["regex"]), p["reason"]) for p in data.get("patterns") or []),
+            patterns=_patterns(data.get("patterns") or []),
             suffixes=longest_first(per_language("chrome_suffixes")),
             # One-word labels ("Watch:") open quotes and sentences too often
             # to be cut out of the middle of a line.
@@ -311,6 +312,18 @@ class CleaningRules:
         """`metadata_stub` for a line of labels only ("Published: Updated:"),
         `metadata_line` for labels with a short value (a date, a byline)."""
         return _metadata_kind(line, fold(line), _tables(self))
+
+
+def _patterns(entries: list) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The `patterns` of cleaning.yaml, each with a reason code of the registry."""
+    out = []
+    for n, entry in enumerate(entries, start=1):
+        reason = entry.get("reason") if isinstance(entry, dict) else None
+        if reason not in REMOVAL_REASONS:
+            known = ", ".join(sorted(REMOVAL_REASONS))
+            raise ValueError(f"cleaning.yaml: patterns[{n}]: reason {reason!r} is not a reason code (use one of: {known})")
+        out.append((re.compile(entry["regex"]), reason))
+    return tuple(out)
 
 
 def _is_phrase_sequence(tokens: list[str], rules: CleaningRules, tables: "_Tables") -> bool:
@@ -706,7 +719,14 @@ def _clean(text: str, facts: _LineFacts) -> tuple[list[Block], list[RemovedLine]
                 continue
             # What the page glued into the line: judged piece by piece.
             title = not kept and not _removed_words_before(removed)
-            runs, cut = pieces.judge(segment, rules.shapes, facts.fold, previous_reason == "open_paren", facts.recurring, title)
+            # A parenthesis the line before opened at its end ("... है.(")
+            # or on a line of its own goes on here.
+            left_open = bool(kept) and kept[-1].number < number and kept[-1].kind == "body" and kept[-1].text.endswith("(")
+            runs, cut = pieces.judge(segment, rules.shapes, facts.fold, previous_reason == "open_paren" or left_open, facts.recurring, title)
+            if left_open and cut and segment.startswith(cut[0].text):
+                # The parenthesis was removed: its "(" goes with it.
+                kept[-1].text = kept[-1].text[:-1].rstrip()
+                cut[0] = pieces.Removal("(" + cut[0].text, cut[0].reason, cut[0].score)
             removed.extend(RemovedLine(number, r.text, r.reason, r.score) for r in cut)
             if not runs:
                 previous_reason = cut[-1].reason if cut else previous_reason
@@ -1040,7 +1060,7 @@ def _drop_related_links(kept: list[_Line], removed: list[RemovedLine], facts: _L
         if j - i >= 2 or (j > i and kept[i].after_link_stub):
             removed.extend(RemovedLine(l.number, l.text, "related_link") for l in kept[i:j])
             i = j
-        elif j == i + 1 and j < len(kept) and _words(kept[i].text) >= shapes.lone_headline_min_words and not shapes.continues(facts.fold(kept[i].text)):
+        elif j == i + 1 and j < len(kept) and _is_lone_headline(kept[i].text, facts):
             after = [l.text for l in kept[j : j + shapes.lone_headline_context_lines]]
             score = pieces.overlap(kept[i].text, after, facts.fold)
             if score <= shapes.lone_headline_max_overlap:
@@ -1055,6 +1075,21 @@ def _drop_related_links(kept: list[_Line], removed: list[RemovedLine], facts: _L
             out.append(kept[i])
             i += 1
     return out
+
+
+def _is_lone_headline(text: str, facts: _LineFacts) -> bool:
+    """A headline-shaped line alone between paragraphs that could be another
+    story's: long enough to name one, closing with no mark at all (a
+    question or an exclamation is a sentence of the article, and so is a
+    line that goes on from the one before)."""
+    return (
+        _words(text) >= facts.rules.shapes.lone_headline_min_words
+        and not _CLOSES_SPEECH.search(text)
+        and not facts.rules.shapes.continues(facts.fold(text))
+    )
+
+
+_CLOSES_SPEECH = re.compile(r"[?!؟][\"'”’»)]*$")
 
 
 def _drop_trailing_leads(kept: list[_Line], removed: list[RemovedLine], facts: _LineFacts) -> list[_Line]:

@@ -210,19 +210,29 @@ def _stands_alone_after(line: str, pos: int) -> bool:
 
 
 def _cut_glued_pointers(line: str, pieces: list[Piece], is_pointer: Callable[[str], bool]) -> list[Piece]:
-    """A sentence whose last words are a capitalised pointer with no final
-    mark before it ("... zinakotoka Unaweza kusoma"): the pointer is cut into
-    a piece of its own, to be judged as one."""
+    """Pointers glued to a sentence by a lost break, in a script with case:
+    one closing a sentence with no final mark before it ("... zinakotoka
+    Unaweza kusoma") is cut off before its capital; one that opens a piece
+    and runs on into the next sentence ("Unaweza kutazama mazungumzo yake na
+    BBC Je ilikuwaje ...?") is cut before the first capitalised word after
+    it, so the pointer is judged alone and the sentence is kept."""
     out: list[Piece] = []
     for p in pieces:
-        if p.kind != "sentence" or _FINAL_MARK.search(line[p.start : p.end].rstrip()):
+        text = line[p.start : p.end].rstrip()
+        if p.kind != "sentence":
             out.append(p)
             continue
         cut = None
-        for m in _TITLECASE_WORD.finditer(line, p.start + 1, p.end):
-            if is_pointer(line[m.start() : p.end]):
-                cut = m.start()
-                break
+        if not _FINAL_MARK.search(text):
+            for m in _TITLECASE_WORD.finditer(line, p.start + 1, p.end):
+                if is_pointer(line[m.start() : p.end]):
+                    cut = m.start()
+                    break
+        elif is_pointer(text):
+            for m in _TITLECASE_WORD.finditer(line, p.start + 1, p.end):
+                if len(line[m.start() : p.end].split()) >= 3:
+                    cut = m.start()
+                    break
         if cut is not None and cut > p.start:
             out.append(Piece(p.start, cut, "sentence"))
             out.append(Piece(cut, p.end, "sentence"))
@@ -364,6 +374,9 @@ def _judge_piece(
             and not _mostly_capitalised(inner)
         ):
             return Removal(text, "related_link", None)
+        # A parenthesis that recurs is a source credit ("(Sky Sports)"), as
+        # often as not: only what stands alone is boilerplate.
+        return None
     return _boilerplate(text, shapes, recurring)
 
 
@@ -395,8 +408,13 @@ def _inside_quotation(before: str) -> bool:
     return before.count('"') % 2 == 1 or before.count("“") > before.count("”") or before.count("«") > before.count("»")
 
 
+_PARENTHESIS = re.compile(r"\([^()]*\)")
+
+
 def _boilerplate(text: str, shapes: ShapeRules, recurring: Callable[[str], int]) -> Optional[Removal]:
-    n = _words(text)
+    # Words in parentheses do not count: a recurring "(Sky Sports)." is a
+    # source credit, not furniture.
+    n = _words(_PARENTHESIS.sub(" ", text))
     if not shapes.boilerplate_min_words <= n <= shapes.boilerplate_max_words or text.rstrip().endswith((":", "：")):
         return None
     count = recurring(text)

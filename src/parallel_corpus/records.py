@@ -1,0 +1,30 @@
+"""Facts about the records every stage shares, written once.
+
+`REMOVAL_REASONS` is the closed registry of the reason codes that a removed
+line (`documents.removed_lines[].reason`) may carry, each with what it
+removes: the cleaner emits only these, a `patterns` entry of
+`corpus/cleaning.yaml` must name one of them, and the card and the README
+list them from here (a test holds the README to it).
+"""
+
+from __future__ import annotations
+
+REMOVAL_REASONS: dict[str, str] = {
+    "punctuation_only": 'a line with no letter or digit ("." or "-----")',
+    "chrome_phrase": 'a line made only of `chrome_phrases` ("Most read · Trending topics")',
+    "chrome_prefix": 'a short line opening with a link label of `chrome_prefixes` ("Read also: ...", "اقرأ أيضا: ...")',
+    "chrome_suffix": 'a short line ending in a link anchor of `chrome_suffixes` ("..., click here")',
+    "pointer_stub": 'a stub pointing elsewhere glued into a line: a short piece opening with a `chrome_prefixes` label and not closing like a statement ("Unaweza kusoma", "للمزيد:")',
+    "call_to_reader": 'a label calling on the reader (`reader_calls`, or in capitals) with the question it asks ("TELL US YOUR STORY: ...?")',
+    "promo": "an app or social promo: text naming a platform, a call and a reader address from `promo_terms`",
+    "related_link": "another story's headline: a run of headline-shaped lines, one after a link stub, one alone that shares few words with the paragraphs after it, a headline-shaped parenthesis standing between sentences, or a question glued to the next sentence that shares few words with its neighbours",
+    "other_story_lead": "a trailing run of other stories' first sentences, each sharing few words with the title and first paragraph, several naming a day of their own",
+    "boilerplate": "a line or sentence printed verbatim in several documents of the corpus (`shapes.boilerplate_min_documents`)",
+    "metadata_stub": '"Published: Updated:" labels alone',
+    "metadata_line": "a published/updated label with a short value (a date, a byline)",
+    "image_credit": '"Image source, ..." and other photo credits',
+    "repeated_line": "a line already kept (the second copy of a repeated caption)",
+    "section_label": "a short kicker above the title",
+    "social_handle": "a line of hashtags or handles only (a `patterns` rule)",
+    "bare_url": "a bare URL or e-mail address (a `patterns` rule)",
+}
