@@ -168,6 +168,45 @@ def diff(old: str, new: str, dist_dir: Path, as_json: bool) -> None:
         click.echo(f"\nneeds at least a {result.required_bump()} bump" if result.required_bump() else "")
 
 
+@main.command()
+@click.argument("targets", nargs=-1, required=True, metavar="DOC...")
+@click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("corpus"), show_default=True, help="Corpus whose rules, and whose recurring segments, clean the documents.")
+@click.option("--language", default=None, help="ISO 639-1 code to read dates with (default: the source's declared language).")
+@click.option("--removed-only", is_flag=True, help="Show removed lines only.")
+def explain(targets: tuple[str, ...], corpus_dir: Path, language: Optional[str], removed_only: bool) -> None:
+    """Show what cleaning keeps and removes in each DOC, line by line: the
+    block type of a kept line, the reason code and score of a removed one.
+
+    DOC is a source id or raw/ file of the corpus, or the path of any UTF-8
+    text file. A dry run: nothing is written.
+
+    \b
+    Example:
+      parallel-corpus explain 003_fd1355c3401903b1
+      parallel-corpus explain article.txt --language sw
+    """
+    import yaml
+
+    from .config import CorpusError
+    from .ingest import IngestError
+    from .pipeline import Stages, explain_document
+
+    try:
+        seed = int((yaml.safe_load((corpus_dir / "dataset.yaml").read_text(encoding="utf-8")) or {}).get("seed", 0))
+        stages = Stages.load(corpus_dir, seed)
+        for target in targets:
+            name, lang, decisions = explain_document(stages, target, language)
+            click.echo(f"== {name} ({lang or 'language not declared'})")
+            for d in decisions:
+                if d.kept and not removed_only:
+                    click.echo(f"{d.line:5d}  kept     {d.block_type:<16} {d.text}")
+                elif not d.kept:
+                    score = "" if d.score is None else f" {d.score:g}"
+                    click.echo(f"{d.line:5d}  removed  {d.reason + score:<16} {d.text}")
+    except (CorpusError, IngestError, OSError, ValueError) as exc:
+        _fail(str(exc))
+
+
 @main.command("evaluate-alignment")
 @click.option("--gold", type=click.Path(path_type=Path, dir_okay=False, exists=True), required=True, help="Gold grouping: JSON {doc_id: group} or TSV doc_id<TAB>group.")
 @click.option("--build", "build_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True, help="Build whose documents' topic_id is scored.")

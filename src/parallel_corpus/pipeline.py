@@ -87,6 +87,34 @@ class Stages:
         return counter.result(self.rules.shapes.boilerplate_min_documents)
 
 
+def explain_document(stages: Stages, target: str, language: Optional[str] = None) -> tuple[str, Optional[str], list[Any]]:
+    """What cleaning does to one document, line by line, as the build would:
+    `target` is a source's id or its file under raw/ (decoded and verified as
+    the build does), or else the path of a UTF-8 text file. Returns the name
+    shown, the language used and the `LineDecision`s; the corpus's recurring
+    segments are counted first, so boilerplate is judged as in a build."""
+    from .stages.clean import explain
+
+    sources = stages.corpus.source_list() if stages.corpus.has("sources.jsonl") else []
+    found = next((s for s in sources if target in (s.id, s.file, f"raw/{s.file}")), None)
+    if stages.boilerplate is None and sources:
+        stages.count_boilerplate(sources)
+    if found is not None:
+        declared = stages.languages.get(found.language) if found.language else None
+        text = read_source(stages.corpus, found, declared.script if declared else None).text
+        name, language = f"raw/{found.file}", language or found.language
+    else:
+        path = Path(target)
+        if not path.is_file():
+            raise CorpusError(f"{target}: neither a source id or file of {stages.corpus.root}/sources.jsonl nor a readable file")
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise CorpusError(f"{target}: not UTF-8; add it to the corpus with its encoding in sources.jsonl and explain it by id") from None
+        name = str(path)
+    return name, language, explain(text, stages.rules, language, stages.boilerplate)
+
+
 class DocumentSkipped(Exception):
     """A raw file that cannot become a document; the build goes on without it."""
 

@@ -73,6 +73,7 @@ class ShapeRules:
     boilerplate_min_documents: int = 3
     boilerplate_min_words: int = 2
     boilerplate_max_words: int = 25
+    boilerplate_max_sentence_words: int = 8
     lone_headline_min_words: int = 5
     lone_headline_max_overlap: float = 0.2
     lone_headline_context_lines: int = 3
@@ -295,7 +296,7 @@ def judge(
     if len(pieces) <= 1 and not opened:
         # A line of one piece is judged by the line rules; only boilerplate
         # applies to it here.
-        reason = _boilerplate(line, shapes, recurring)
+        reason = None if title else _boilerplate(line, shapes, recurring)
         if reason is not None:
             return [], [reason]
         return [line], []
@@ -305,7 +306,7 @@ def judge(
         if i in drop:
             continue
         text = line[p.start : p.end].strip()
-        found = _judge_piece(text, p, shapes, fold, recurring, pointer=not (title and i == 0))
+        found = _judge_piece(text, p, shapes, fold, recurring, pointer=not (title and i == 0), furniture=not title and (p.kind != "label" or i == len(pieces) - 1))
         if found is None and p.kind == "sentence" and i + 1 < len(pieces) and pieces[i + 1].start == p.end:
             found = _glued_headline(line, pieces, i, text, shapes, fold)
         if found is None and p.kind == "label" and _is_caps_label(text) and i + 1 < len(pieces):
@@ -350,8 +351,18 @@ def _runs(line: str, pieces: list[Piece], drop: set[int]) -> list[str]:
 
 
 def _judge_piece(
-    text: str, piece: Piece, shapes: ShapeRules, fold: Callable[[str], str], recurring: Callable[[str], int], pointer: bool = True
+    text: str,
+    piece: Piece,
+    shapes: ShapeRules,
+    fold: Callable[[str], str],
+    recurring: Callable[[str], int],
+    pointer: bool = True,
+    furniture: bool = True,
 ) -> Optional[Removal]:
+    """The first rule that removes the piece, if any. `pointer`: the pointer
+    rule applies (not to a title's opening); `furniture`: the boilerplate
+    rule applies (not to a title, nor to a label that introduces what follows
+    it, such as a recurring "He added:")."""
     tokens = fold(text).split()
     if not tokens:
         return None
@@ -377,7 +388,7 @@ def _judge_piece(
         # A parenthesis that recurs is a source credit ("(Sky Sports)"), as
         # often as not: only what stands alone is boilerplate.
         return None
-    return _boilerplate(text, shapes, recurring)
+    return _boilerplate(text, shapes, recurring) if furniture else None
 
 
 _HEADLINE_CLOSE = re.compile(r"[?!؟]$")
@@ -415,7 +426,11 @@ def _boilerplate(text: str, shapes: ShapeRules, recurring: Callable[[str], int])
     # Words in parentheses do not count: a recurring "(Sky Sports)." is a
     # source credit, not furniture.
     n = _words(_PARENTHESIS.sub(" ", text))
-    if not shapes.boilerplate_min_words <= n <= shapes.boilerplate_max_words or text.rstrip().endswith((":", "：")):
+    if not shapes.boilerplate_min_words <= n <= shapes.boilerplate_max_words:
+        return None
+    # A sentence of prose that recurs is as likely a story's background,
+    # repeated in each of its reports, as furniture: only a short one counts.
+    if n > shapes.boilerplate_max_sentence_words and _ENDS_SENTENCE.search(text.rstrip()):
         return None
     count = recurring(text)
     if count >= shapes.boilerplate_min_documents:
