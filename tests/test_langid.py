@@ -69,3 +69,59 @@ def test_tagging_is_deterministic(stages):
     first = _doc(stages, blocks)
     second = _doc(stages, blocks)
     assert [(b.language, b.probability) for b in first.blocks] == [(b.language, b.probability) for b in second.blocks]
+
+
+# -- a document's language is the language of most of its own text ---------------------
+
+QUOTES = [
+    '"We are very proud of what our farmers and workers have achieved this year, and we will keep investing in them," he said.',
+    '"The numbers speak for themselves and the future looks bright for everyone in this country," he added.',
+]
+SHORT_ARTICLES = {
+    # Short lines of the article's own (each too short to be tagged alone)
+    # around two long English quotes: langdetect reads the whole as English.
+    "hi": ["राष्ट्रपति का बयान", "सोमवार को संसद में बोले", *QUOTES, "विपक्ष ने सवाल उठाए", "कीमतें अभी भी ऊंची हैं"],
+    "sw": ["Rais azungumza", "Bunge lilikutana Jumatatu", *QUOTES, "Wapinzani walihoji", "Bei bado ziko juu sana"],
+}
+
+
+@pytest.mark.parametrize("language", sorted(SHORT_ARTICLES))
+@pytest.mark.parametrize("declared", [True, False], ids=["declared", "undeclared"])
+def test_an_article_quoting_english_stays_in_its_language(stages, language, declared):
+    result = _doc(stages, SHORT_ARTICLES[language], language if declared else None)
+    assert result.language.iso639_1 == language
+    langs = [b.language for b in result.blocks]
+    assert langs[2:4] == ["en", "en"] and all("code_switching" in b.flags for b in result.blocks[2:4])
+    assert set(langs[:2] + langs[4:]) == {language}
+    assert "language_mismatch" not in result.flags
+
+
+def test_an_english_article_with_a_quoted_line_of_swahili_stays_english(stages):
+    english = [
+        "The president spoke to parliament on Monday about the state of the economy and the price of food.",
+        '"Tunajivunia sana wakulima wetu," he said, before turning to the budget.',
+        "Opposition leaders said prices were still far too high for most families in the country.",
+    ]
+    assert _doc(stages, english, "en").language.iso639_1 == "en"
+
+
+def test_short_articles_of_ntrex_lines_quoting_english(stages):
+    """scripts/measure-langid-quotes: every article stays in its language."""
+    import importlib.machinery
+    import importlib.util
+
+    from conftest import REPO, external
+
+    folder = external("news", "parallel")
+    loader = importlib.machinery.SourceFileLoader("measure_langid_quotes", str(REPO / "scripts" / "measure-langid-quotes"))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    for language in module.LANGUAGES:
+        wrong = [
+            (declared, blocks[0][:40])
+            for blocks in module.articles(folder, language)
+            for declared in (language, None)
+            if tag(blocks, stages.languages, stages.detector, declared).language.iso639_1 != language
+        ]
+        assert wrong == [], language

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from . import schema
+from .records import REMOVAL_REASONS
 from .splits import SPLIT_ORDER
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -127,9 +128,13 @@ def _statistics(release: Path, dataset: dict[str, Any]) -> str:
 
 
 def _cleaning(report: dict[str, Any]) -> str:
+    """Every reason code of the registry, what it removes, and how many
+    lines (or pieces of lines) this release lost to it."""
     removed = report.get("removed_lines_by_reason", {})
-    rows = [[reason, n] for reason, n in sorted(removed.items(), key=lambda kv: (-kv[1], kv[0]))]
-    text = _table(["reason", "lines removed"], rows) if rows else "No line was removed."
+    known = list(REMOVAL_REASONS)
+    order = sorted(set(known) | set(removed), key=lambda r: (-removed.get(r, 0), known.index(r) if r in known else len(known), r))
+    rows = [[f"`{reason}`", REMOVAL_REASONS.get(reason, ""), removed.get(reason, 0)] for reason in order]
+    text = _table(["reason", "what it removes", "removed"], rows)
     skipped = report.get("skipped", [])
     if skipped:
         text += f"\n\n{len(skipped)} raw file(s) were not built:\n\n" + "\n".join(f"- `{s['file']}`: {s['reason']}" for s in skipped)

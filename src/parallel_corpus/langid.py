@@ -12,12 +12,15 @@ block and its document.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
 
+from .caching import CharTable
 from .config import load_yaml
 from .ngram_detector import Detector
 from .script import compatible, count_letters, dominant_script
@@ -129,10 +132,59 @@ def tag(
         doc_code, doc_prob = (declared or "und"), 0.0
     doc_lang = table.get(doc_code)
 
-    out_blocks = [
-        _block_language(b, count_letters(b), head[i] if i < len(head) else detector.ngrams(b), doc_lang, table, detector)
-        for i, b in enumerate(blocks)
-    ]
+    letters = [count_letters(b) for b in blocks]
+
+    def blocks_as(doc: Language) -> list[BlockLanguage]:
+        return [
+            _block_language(b, letters[i], head[i] if i < len(head) else detector.ngrams(b), doc, table, detector)
+            for i, b in enumerate(blocks)
+        ]
+
+    out_blocks = blocks_as(doc_lang)
+    # A document's language is the language of most of its own text.
+    # langdetect, reading a short article with two quoted English sentences
+    # as one text, may call it English. Where its answer is not the declared
+    # language, or blocks tagged on their own say most of the article's own
+    # text (outside quotation marks) is in another language, that language is
+    # tried as the document's, and taken if more than half of its own text is
+    # then in it. The quotes keep English with `code_switching`.
+    alternatives = []
+    if declared and table.get(declared).iso639_1 != doc_lang.iso639_1:
+        alternatives.append(table.get(declared))
+    if any(not b.inherited and b.language != doc_lang.iso639_1 for b in out_blocks):
+        weights = [_weight(b) for b in blocks]
+        majority = _majority(out_blocks, weights)
+        if majority is not None and majority != doc_lang.iso639_1 and all(a.iso639_1 != majority for a in alternatives):
+            alternatives.append(table.get(majority))
+    if any("script_mismatch" in b.flags for b in out_blocks):
+        # Most of the article's own text in another script than the one
+        # langdetect chose: its best-ranked language of that script.
+        own = " ".join(_QUOTATION.sub(" ", b) for b in blocks)
+        script, _ = dominant_script(own, table.script_share)
+        if script is not None and not compatible(script, doc_lang.script):
+            ranked = [table.get(code) for code, _ in whole]
+            found = next((lang for lang in ranked if compatible(script, lang.script)), None)
+            if found is None:
+                # langdetect's answer for the document named no language of
+                # that script: ask it about the article's own text alone.
+                answer = detector.probabilities_of_ngrams(detector.ngrams(own))
+                found = next((table.get(code) for code, _ in answer if compatible(script, table.get(code).script)), None)
+            if found is not None and all(a.iso639_1 != found.iso639_1 for a in alternatives):
+                alternatives.append(found)
+    if not alternatives and any('"' in b or "“" in b or "«" in b for b in blocks):
+        # An article that quotes at length in another language: langdetect
+        # is asked about its own text, outside the quotation marks.
+        own_text = " ".join(_QUOTATION.sub(" ", b) for b in blocks)
+        if 4 * _weight(own_text) < 3 * sum(_weight(b.replace('"', "")) for b in blocks):
+            answer = detector.probabilities_of_ngrams(detector.ngrams(own_text))
+            if answer and table.get(answer[0][0]).iso639_1 != doc_lang.iso639_1:
+                alternatives.append(table.get(answer[0][0]))
+    for other in alternatives:
+        tried = blocks_as(other)
+        if _majority(tried, [_weight(b) for b in blocks]) == other.iso639_1:
+            out_blocks, doc_lang = tried, other
+            doc_prob = dict(whole).get(other.code, 0.0)
+            break
     flags: list[str] = []
     if declared and table.get(declared).iso639_1 != doc_lang.iso639_1:
         flags.append("language_mismatch")
@@ -141,6 +193,36 @@ def tag(
     if any("script_mismatch" in b.flags for b in out_blocks):
         flags.append("script_mismatch")
     return DocumentLanguage(doc_lang, round(doc_prob, 6), out_blocks, flags)
+
+
+_QUOTATION = re.compile(r'"[^"]*"|“[^”]*”|«[^»]*»|„[^“”]*[“”]')
+
+
+def _weight(text: str) -> int:
+    """How much of a text is the article's own writing: its letters and
+    marks (a Devanagari vowel sign is as much of the word as a Latin vowel)
+    outside quotation marks (a quote is somebody else's words)."""
+    return len(_QUOTATION.sub(" ", text).translate(_WRITING_ONLY))
+
+
+# Drops every character but letters and marks (filled per distinct character).
+_WRITING_ONLY = CharTable(lambda c: c if unicodedata.category(c)[0] in "LM" else "")
+
+
+def _majority(blocks: Sequence[BlockLanguage], weights: Sequence[int]) -> Optional[str]:
+    """The language that more than half of the text is in, if any: a block
+    counts for the language it was tagged in, or for the one it inherited
+    where its script agrees (a short line in another script is no evidence
+    for the document's language)."""
+    by_language: dict[str, int] = {}
+    for b, n in zip(blocks, weights):
+        if not b.inherited or "script_mismatch" not in b.flags:
+            by_language[b.language] = by_language.get(b.language, 0) + n
+    total = sum(weights)
+    for language, n in sorted(by_language.items()):
+        if 2 * n > total:
+            return language
+    return None
 
 
 def _block_language(text: str, letters: int, grams: np.ndarray, doc: Language, table: LanguageTable, detector: Detector) -> BlockLanguage:

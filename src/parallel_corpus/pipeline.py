@@ -83,7 +83,7 @@ class Stages:
         """`count_boilerplate` over decoded texts."""
         counter = BoilerplateCounter()
         for text in texts:
-            counter.add_document(segments_of(text))
+            counter.add_document(segments_of(text, self.rules.shapes))
         return counter.result(self.rules.shapes.boilerplate_min_documents)
 
 

@@ -578,7 +578,7 @@ class _LineFacts:
     out once. The memo lives for one call of `clean`, so rules changed
     between calls are always seen."""
 
-    __slots__ = ("rules", "tables", "language", "boilerplate", "_normalized", "_folded", "_reasons", "_segments", "_captions", "_dates")
+    __slots__ = ("rules", "tables", "language", "boilerplate", "_normalized", "_folded", "_reasons", "_segments", "_captions", "_dates", "_judged")
 
     def __init__(self, rules: CleaningRules, language: Optional[str], boilerplate: Optional[Boilerplate] = None):
         self.rules = rules
@@ -591,6 +591,7 @@ class _LineFacts:
         self._segments: dict[tuple[str, Optional[int]], list[tuple[str, Optional[str]]]] = {}
         self._captions: dict[str, Optional[str]] = {}
         self._dates: dict[str, Optional[tuple[int, dt.date]]] = {}
+        self._judged: dict[tuple[str, bool, bool], tuple[list[str], list[pieces.Removal]]] = {}
 
     def normalize_lines(self, text: str) -> list[str]:
         """`normalize_lines(text)`, one line at a time.
@@ -645,6 +646,16 @@ class _LineFacts:
         except KeyError:
             caption = self._captions[line] = _caption_text(line, self.fold(line), self.tables)
             return caption
+
+    def judge(self, line: str, opened: bool, title: bool) -> tuple[list[str], list[pieces.Removal]]:
+        """`pieces.judge` of a line (not to be changed by the caller): every
+        pass to the fixed point sees the surviving lines again."""
+        key = (line, opened, title)
+        try:
+            return self._judged[key]
+        except KeyError:
+            found = self._judged[key] = pieces.judge(line, self.rules.shapes, self.fold, opened, self.recurring, title)
+            return found
 
     def recurring(self, text: str) -> int:
         """How many documents of the corpus hold this segment."""
@@ -722,8 +733,9 @@ def _clean(text: str, facts: _LineFacts) -> tuple[list[Block], list[RemovedLine]
             # A parenthesis the line before opened at its end ("... है.(")
             # or on a line of its own goes on here.
             left_open = bool(kept) and kept[-1].number < number and kept[-1].kind == "body" and kept[-1].text.endswith("(")
-            runs, cut = pieces.judge(segment, rules.shapes, facts.fold, previous_reason == "open_paren" or left_open, facts.recurring, title)
+            runs, cut = facts.judge(segment, previous_reason == "open_paren" or left_open, title)
             if left_open and cut and segment.startswith(cut[0].text):
+                cut = list(cut)
                 # The parenthesis was removed: its "(" goes with it.
                 kept[-1].text = kept[-1].text[:-1].rstrip()
                 cut[0] = pieces.Removal("(" + cut[0].text, cut[0].reason, cut[0].score)
@@ -771,12 +783,15 @@ def _clean(text: str, facts: _LineFacts) -> tuple[list[Block], list[RemovedLine]
     return blocks, removed, dateline_date
 
 
-def segments_of(text: str) -> list[str]:
+def segments_of(text: str, shapes: ShapeRules) -> list[str]:
     """The folded segments of a text that the corpus-level boilerplate count
-    keys: its lines, and the pieces of every line of several pieces."""
+    keys: its lines, and the pieces of every line of several pieces, of the
+    shape of furniture (`pieces.may_be_boilerplate`)."""
     from .boilerplate import segments
 
-    return [fold(s) for s in segments(normalize_lines(text), lambda line: [line[p.start : p.end] for p in pieces.split(line)])]
+    found = segments(normalize_lines(text), lambda line: [line[p.start : p.end].strip() for p in pieces.split(line)])
+    # The lines are NFC already, and so is every slice of them.
+    return [_fold_nfc(s) for s in found if pieces.may_be_boilerplate(s, shapes)]
 
 
 def _removed_words_before(removed: list[RemovedLine]) -> bool:

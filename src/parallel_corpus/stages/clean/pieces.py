@@ -102,6 +102,14 @@ class ShapeRules:
             **shapes,
         )
 
+    @property
+    def pointer_first_words(self) -> frozenset[str]:
+        first = self.__dict__.get("_pointer_first_words")
+        if first is None:
+            first = frozenset(t[0] for t in self.pointer_openers if t)
+            object.__setattr__(self, "_pointer_first_words", first)
+        return first
+
     def continues(self, folded: str) -> bool:
         """Whether a folded text opens like a sentence that goes on from the
         one before it ("And ...", "وقال ..."): an article's own sentence, never
@@ -137,6 +145,10 @@ def split(line: str, opened: bool = False, is_pointer: Optional[Callable[[str], 
     ")" is one parenthesised piece. `is_pointer(text)` tells whether a text
     opens with a pointer: a sentence with no final mark is cut before a
     capitalised word that opens one."""
+    if not opened and "(" not in line and ":" not in line and "：" not in line:
+        # The common line: sentences only, cut in one scan.
+        pieces = _sentences(line)
+        return _cut_glued_pointers(line, pieces, is_pointer) if is_pointer is not None else pieces
     pieces: list[Piece] = []
     pos = _skip_space(line, 0)
     if opened:
@@ -165,6 +177,20 @@ def split(line: str, opened: bool = False, is_pointer: Optional[Callable[[str], 
         pieces.append(Piece(pos, end, "sentence"))
         pos = _skip_space(line, end)
     return _cut_glued_pointers(line, pieces, is_pointer) if is_pointer is not None else pieces
+
+
+def _sentences(line: str) -> list[Piece]:
+    """The sentence pieces of a line with no parenthesis and no label."""
+    pieces: list[Piece] = []
+    pos = _skip_space(line, 0)
+    for found in _SENTENCE_BOUNDARY.finditer(line):
+        end = found.end()
+        if end > pos:
+            pieces.append(Piece(pos, end, "sentence"))
+        pos = _skip_space(line, end)
+    if pos < len(line):
+        pieces.append(Piece(pos, len(line.rstrip()), "sentence"))
+    return pieces
 
 
 def _skip_space(line: str, pos: int) -> int:
@@ -292,7 +318,7 @@ def judge(
     piece of that text (0 without corpus statistics). `title`: the line is
     the article's first, whose opening may look like a pointer ("Watch: the
     moment ...", a video's title)."""
-    pieces = split(line, opened, lambda text: _opens_with(fold(text).split(), shapes.pointer_openers) is not None)
+    pieces = split(line, opened, lambda text: _opens_with_pointer(text, shapes, fold))
     if len(pieces) <= 1 and not opened:
         # A line of one piece is judged by the line rules; only boilerplate
         # applies to it here.
@@ -350,6 +376,24 @@ def _runs(line: str, pieces: list[Piece], drop: set[int]) -> list[str]:
     return [r for r in runs if r]
 
 
+def _is_pointer(text: str, shapes: ShapeRules, fold: Callable[[str], str]) -> bool:
+    """Whether a piece of at most `pointer_max_words` words opens with a
+    pointer (`chrome_prefixes`)."""
+    tokens = fold(text).split()
+    return len(tokens) <= shapes.pointer_max_words and bool(tokens) and tokens[0] in shapes.pointer_first_words and _opens_with(tokens, shapes.pointer_openers) is not None
+
+
+def _opens_with_pointer(text: str, shapes: ShapeRules, fold: Callable[[str], str]) -> bool:
+    """Whether a text opens with a pointer, whatever its length: its first
+    words are enough (a pointer has at most four). Most texts are ruled out
+    by their first word alone."""
+    head = text.split(None, 1)
+    first = fold(head[0]).split() if head else []
+    if not first or first[0] not in shapes.pointer_first_words:
+        return False
+    return _opens_with(fold(text[:80]).split()[:4], shapes.pointer_openers) is not None
+
+
 def _judge_piece(
     text: str,
     piece: Piece,
@@ -363,14 +407,11 @@ def _judge_piece(
     rule applies (not to a title's opening); `furniture`: the boilerplate
     rule applies (not to a title, nor to a label that introduces what follows
     it, such as a recurring "He added:")."""
-    tokens = fold(text).split()
-    if not tokens:
-        return None
-    words = len(tokens)
+    # Cheap tests first: most pieces are sentences longer than any stub.
     quoted = bool(_QUOTES.search(text))
-    if piece.kind == "label" and not quoted and _contains(tokens, shapes.reader_calls):
+    if piece.kind == "label" and not quoted and _contains(fold(text).split(), shapes.reader_calls):
         return Removal(text, "call_to_reader", None)
-    if pointer and not quoted and words <= shapes.pointer_max_words and _opens_with(tokens, shapes.pointer_openers):
+    if pointer and not quoted and len(text.split()) <= 2 * shapes.pointer_max_words and _is_pointer(text, shapes, fold):
         # A pointer does not close like a statement: it ends in a colon,
         # with its link text, or with nothing.
         if not text.rstrip().endswith((".", "!", "।", "॥")):
@@ -422,15 +463,22 @@ def _inside_quotation(before: str) -> bool:
 _PARENTHESIS = re.compile(r"\([^()]*\)")
 
 
-def _boilerplate(text: str, shapes: ShapeRules, recurring: Callable[[str], int]) -> Optional[Removal]:
+def may_be_boilerplate(text: str, shapes: ShapeRules) -> bool:
+    """Whether a segment has the shape of furniture, were it to recur: the
+    corpus-level count keeps only such segments, and the cleaner asks only
+    of them."""
     # Words in parentheses do not count: a recurring "(Sky Sports)." is a
     # source credit, not furniture.
-    n = _words(_PARENTHESIS.sub(" ", text))
+    n = _words(_PARENTHESIS.sub(" ", text) if "(" in text else text)
     if not shapes.boilerplate_min_words <= n <= shapes.boilerplate_max_words:
-        return None
+        return False
     # A sentence of prose that recurs is as likely a story's background,
     # repeated in each of its reports, as furniture: only a short one counts.
-    if n > shapes.boilerplate_max_sentence_words and _ENDS_SENTENCE.search(text.rstrip()):
+    return not (n > shapes.boilerplate_max_sentence_words and _ENDS_SENTENCE.search(text.rstrip()))
+
+
+def _boilerplate(text: str, shapes: ShapeRules, recurring: Callable[[str], int]) -> Optional[Removal]:
+    if not may_be_boilerplate(text, shapes):
         return None
     count = recurring(text)
     if count >= shapes.boilerplate_min_documents:
