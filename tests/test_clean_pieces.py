@@ -233,6 +233,6 @@ def test_explain_command_shows_reason_and_score(tmp_path) -> None:
     article.write_text(f"Kichwa cha habari\n{PARA} Nchi hizo zimekubaliana kushirikiana zaidi Unaweza kusoma\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["explain", str(article), "--corpus", str(CORPUS), "--language", "sw"])
     assert result.exit_code == 0, result.output
-    assert "removed  pointer_stub" in result.output and "kept     title" in result.output
+    assert "removed  pointer_stub     Unaweza kusoma" in result.output and "  kept     " in result.output
     missing = CliRunner().invoke(main, ["explain", str(tmp_path / "nope.txt"), "--corpus", str(CORPUS)])
     assert missing.exit_code == 1 and "nope.txt" in missing.output
