@@ -13,7 +13,7 @@ from parallel_corpus.records import REMOVAL_REASONS
 from parallel_corpus.stages.clean import CleaningRules, clean, explain, fold
 from parallel_corpus.stages.clean import pieces
 from parallel_corpus.stages.clean.boilerplate import Counter
-from parallel_corpus.stages.clean.lines import segments_of
+from parallel_corpus.stages.clean import segments_of
 
 PARA = "Viongozi hao walikutana mjini Nairobi siku ya Jumanne kujadili mzozo wa mpakani na biashara ya kikanda."
 

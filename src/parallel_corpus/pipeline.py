@@ -17,7 +17,7 @@ from typing import Any, Iterable, Iterator, Optional, Sequence
 from .stages.clean import CleaningRules, EmptyDocument, clean
 from .stages.clean.boilerplate import Boilerplate
 from .stages.clean.boilerplate import Counter as BoilerplateCounter
-from .stages.clean.lines import segments_of
+from .stages.clean import segments_of
 from .config import Corpus, CorpusError, Source
 from .ingest import IngestError, read_source
 from .langid import Detector, LanguageTable, prepare, tag

@@ -1,27 +1,27 @@
 """Cleaning: decoded raw text in, typed blocks and an audit of removed lines out.
 
-`lines` holds the rules about lines and runs of lines and the block typing;
-`pieces` the rules about the pieces a line is cut into (sentences glued
-together, parentheses, labels); `boilerplate` the corpus-level count of
-segments that recur across documents; `rules` reads all their data from
-`corpus/cleaning.yaml`. Every removal carries a reason code of
-`parallel_corpus.records.REMOVAL_REASONS`.
+`rules` reads the data of `corpus/cleaning.yaml` (phrase lists, patterns,
+thresholds) and tests one line against it; `pieces` judges the pieces a line
+is cut into (sentences glued together, parentheses, labels); `runs` the runs
+of lines (promos over lines, linked headlines, other stories' leads);
+`boilerplate` counts the segments that recur across the corpus's documents;
+`blocks` types the kept lines; `lines` runs them all over a document to a
+fixed point; `cleaned` holds what comes out. Every removal carries a reason
+code of `parallel_corpus.records.REMOVAL_REASONS`.
 """
 
-from .lines import (
+from .cleaned import (
     BLOCK_SEPARATOR,
     BLOCK_TYPES,
     Block,
     Cleaned,
-    CleaningRules,
     EmptyDocument,
     LineDecision,
     RemovedLine,
-    clean,
-    explain,
-    fold,
-    normalize_lines,
 )
+from .facts import normalize_lines
+from .lines import clean, explain, segments_of
+from .rules import CleaningRules, fold
 
 __all__ = [
     "BLOCK_SEPARATOR",
@@ -36,4 +36,5 @@ __all__ = [
     "explain",
     "fold",
     "normalize_lines",
+    "segments_of",
 ]
