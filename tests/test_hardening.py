@@ -25,6 +25,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -510,12 +511,13 @@ def test_two_builds_at_once_do_not_corrupt_each_other(synthetic, tmp_path):
 
 def test_a_publish_while_another_publishes_is_refused(tmp_path):
     build(CORPUS, tmp_path / "build", annotations_dir=None, log=lambda m: None)
-    target = tmp_path / "dist" / "v0.1.0"
+    version = yaml.safe_load((CORPUS / "dataset.yaml").read_text(encoding="utf-8"))["version"]
+    target = tmp_path / "dist" / f"v{version}"
     target.parent.mkdir()
     with exclusive(target, "publish"):
         out = invoke("publish", "--corpus", CORPUS, "--build", tmp_path / "build", "--dist", tmp_path / "dist", "--registry", tmp_path / "r.jsonl")
     assert out.exit_code == 1
-    assert error_lines(out) == [f"error: another publish is writing {target} (it holds {target.parent / '.v0.1.0.lock'}): wait for it to finish"]
+    assert error_lines(out) == [f"error: another publish is writing {target} (it holds {target.parent / f'.v{version}.lock'}): wait for it to finish"]
     assert not target.exists()
 
 

@@ -50,6 +50,7 @@ def two_releases(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("releases")
     corpus = tmp / "corpus"
     shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns("releases.jsonl"))
+    set_version(corpus, "0.1.0")  # whatever version the repository is at
     first = build_and_publish(corpus, tmp)
     before = release_files(first.path)
     add_document(corpus)
