@@ -174,3 +174,18 @@ def test_ray_writes_the_same_bytes(corpus: Path, build_one_worker: Path, tmp_pat
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert parquet_files(tmp_path / "ray") == parquet_files(build_one_worker)
+
+
+def test_recurring_segments_counted_by_workers_as_by_the_driver(tmp_path: Path) -> None:
+    from parallel_corpus.build import _segment_keys
+    from parallel_corpus.pipeline import Stages
+
+    corpus = tmp_path / "corpus"
+    make_corpus(200, corpus, seed=5)
+    stages = Stages.load(corpus, 0)
+    sources = stages.corpus.source_list()
+    alone = dict(stages.count_boilerplate(sources).counts)
+    keys = _segment_keys(corpus, sources, 0, 2, "local", stages)
+    assert keys is not None, "200 sources are shared between two workers"
+    assert dict(stages.count_boilerplate(sources, keys).counts) == alone
+    assert alone, "the synthetic corpus prints some segments in several documents"

@@ -171,6 +171,34 @@ def _init_worker(corpus_dir: str, seed: int, boilerplate: Any = None) -> None:
     _WORKER_STAGES = Stages.load(Path(corpus_dir), seed, boilerplate)
 
 
+def _segment_keys_of_chunk(sources: list[Source]) -> list[int]:
+    assert _WORKER_STAGES is not None
+    return _WORKER_STAGES.segment_keys(sources)
+
+
+def _segment_keys(corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int, engine: str, stages: Stages) -> Optional[Iterator[list[int]]]:
+    """The sources' segment keys counted by a pool of workers, chunk by
+    chunk (None: the driver counts them itself, with one worker or on Ray).
+    Any split of the work gives the same counts."""
+    global _WORKER_STAGES
+    if workers <= 1 or engine != "local" or len(sources) < 2 * CHUNK_SOURCES:
+        return None
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn" if sys.platform == "darwin" else "fork")
+    if ctx.get_start_method() == "fork":
+        _WORKER_STAGES = stages
+        pool = ctx.Pool(workers)
+    else:
+        pool = ctx.Pool(workers, initializer=_init_worker, initargs=(str(corpus_dir), seed))
+
+    def results() -> Iterator[list[int]]:
+        with pool:
+            yield from pool.imap_unordered(_segment_keys_of_chunk, chunks(sources, workers))
+
+    return results()
+
+
 def _run_chunk(sources: list[Source]) -> ChunkResult:
     assert _WORKER_STAGES is not None
     return process_chunk(sources, _WORKER_STAGES)
@@ -265,7 +293,7 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
         report.entries_path = staging / "spill" / "report-documents.jsonl"
         # Segments that recur across documents are furniture: counted over
         # the whole corpus before any document is cleaned.
-        stages.count_boilerplate(sources)
+        stages.count_boilerplate(sources, _segment_keys(corpus.root, sources, seed, workers, engine, stages))
         signatures, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages)
         give_back()
         if strict and report.skipped:

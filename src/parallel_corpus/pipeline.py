@@ -12,11 +12,12 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 from .stages.clean import CleaningRules, EmptyDocument, clean
 from .stages.clean.boilerplate import Boilerplate
 from .stages.clean.boilerplate import Counter as BoilerplateCounter
+from .stages.clean.boilerplate import document_keys
 from .stages.clean import segments_of
 from .config import Corpus, CorpusError, Source
 from .ingest import IngestError, read_source
@@ -64,20 +65,29 @@ class Stages:
             boilerplate=boilerplate,
         )
 
-    def count_boilerplate(self, sources: Sequence[Source]) -> Boilerplate:
+    def count_boilerplate(self, sources: Sequence[Source], keys: Optional[Iterable[Iterable[int]]] = None) -> Boilerplate:
         """Count, over the sources, the documents that hold each segment, and
-        keep the counts the stages will use (`boilerplate`). A source that
-        cannot be read is left out here; pass one reports it."""
-        def texts() -> Iterator[str]:
-            for source in sources:
-                declared = self.languages.get(source.language) if source.language else None
-                try:
-                    yield read_source(self.corpus, source, declared.script if declared else None).text
-                except (IngestError, CorpusError):
-                    continue
-
-        self.boilerplate = self.count_boilerplate_of(texts())
+        keep the counts the stages will use (`boilerplate`). `keys`, if
+        given, are the sources' `segment_keys` already worked out (by a pool
+        of workers, chunk by chunk). A source that cannot be read is left out
+        here; pass one reports it."""
+        counter = BoilerplateCounter()
+        for chunk in keys if keys is not None else (self.segment_keys(sources),):
+            counter.add_keys(chunk)
+        self.boilerplate = counter.result(self.rules.shapes.boilerplate_min_documents)
         return self.boilerplate
+
+    def segment_keys(self, sources: Sequence[Source]) -> list[int]:
+        """The distinct segment keys of each source, one after the other."""
+        out: list[int] = []
+        for source in sources:
+            declared = self.languages.get(source.language) if source.language else None
+            try:
+                text = read_source(self.corpus, source, declared.script if declared else None).text
+            except (IngestError, CorpusError):
+                continue
+            out.extend(document_keys(segments_of(text, self.rules.shapes)))
+        return out
 
     def count_boilerplate_of(self, texts: Iterable[str]) -> Boilerplate:
         """`count_boilerplate` over decoded texts."""

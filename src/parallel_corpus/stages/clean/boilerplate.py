@@ -63,6 +63,12 @@ class Boilerplate:
         return (Boilerplate, (self.counts,))
 
 
+def document_keys(folded_segments: Iterable[str]) -> list[int]:
+    """The distinct keys of one document's segments: a document counts a
+    segment once, however often it prints it."""
+    return sorted({segment_key(s) for s in folded_segments if s})
+
+
 class Counter:
     """Counts segment keys per document, exactly, in bounded blocks."""
 
@@ -72,7 +78,12 @@ class Counter:
         self._block: list[int] = []
 
     def add_document(self, folded_segments: Iterable[str]) -> None:
-        self._block.extend({segment_key(s) for s in folded_segments if s})
+        self.add_keys(document_keys(folded_segments))
+
+    def add_keys(self, keys: Iterable[int]) -> None:
+        """Keys of documents counted elsewhere (`document_keys` of each, as a
+        worker sends them): the sum does not depend on who counted what."""
+        self._block.extend(keys)
         if len(self._block) >= _BLOCK_KEYS:
             self._merge()
 

@@ -48,12 +48,16 @@ _ANY_QUOTE = re.compile("[\"'“”‘’«»„]")
 _QUOTES = re.compile("[\"“”«»„]")
 # A capitalised word in Latin script: where a pointer glued to the end of a
 # sentence ("... zinakotoka Unaweza kusoma") begins.
+_PAREN = re.compile(r"[()]")
 _TITLECASE_WORD = re.compile(r"(?<=\s)[A-ZÀ-Þ][a-zß-ÿ]+(?=\s|$)")
 
 
 @dataclass(frozen=True)
 class ShapeRules:
-    """The data of the piece rules, from `cleaning.yaml`."""
+    """The data of the shape rules, from `cleaning.yaml` (its `shapes`,
+    `chrome_prefixes`, `reader_calls` and `continuations`). The defaults here
+    are those of the repository's cleaning.yaml, for a corpus whose file
+    leaves a threshold out."""
 
     pointer_openers: frozenset[tuple[str, ...]] = frozenset()
     reader_calls: frozenset[tuple[str, ...]] = frozenset()
@@ -61,7 +65,6 @@ class ShapeRules:
     # ("and", "but"), and clitic prefixes that do so in Arabic script ("و").
     continuation_words: frozenset[str] = frozenset()
     continuation_prefixes: tuple[str, ...] = ()
-    headline_min_words: int = 3
     paren_link_min_words: int = 4
     headline_max_words: int = 14
     pointer_max_words: int = 12
@@ -75,7 +78,7 @@ class ShapeRules:
     boilerplate_max_words: int = 25
     boilerplate_max_sentence_words: int = 8
     lone_headline_min_words: int = 5
-    lone_headline_max_overlap: float = 0.2
+    lone_headline_max_overlap: float = 0.15
     lone_headline_context_lines: int = 3
     leads_min_run: int = 3
     leads_min_dated: int = 3
@@ -92,9 +95,9 @@ class ShapeRules:
         unknown = sorted(set(shapes) - known)
         if unknown:
             raise ValueError(f"cleaning.yaml: shapes: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-        # A pointer inside a line opens with the words that open a stub line.
         entries = [str(t) for v in (data.get("continuations") or {}).values() for t in v or []]
         return cls(
+            # A pointer inside a line opens with the words that open a stub line.
             pointer_openers=terms("chrome_prefixes"),
             reader_calls=terms("reader_calls"),
             continuation_words=frozenset(fold(t) for t in entries if not t.endswith("-") and fold(t)),
@@ -151,14 +154,18 @@ def split(line: str, opened: bool = False, is_pointer: Optional[Callable[[str], 
         return _cut_glued_pointers(line, pieces, is_pointer) if is_pointer is not None else pieces
     pieces: list[Piece] = []
     pos = _skip_space(line, 0)
+    # Every "(" with the ")" that closes it, and the ")" that close nothing,
+    # found in one pass: a line of many parentheses costs no more than its
+    # length.
+    pairs, unmatched = _parentheses(line)
     if opened:
-        close = _unmatched_close(line, pos)
+        close = next((i for i in unmatched if i >= pos), None)
         if close is not None:
             pieces.append(Piece(pos, close + 1, "paren"))
             pos = _skip_space(line, close + 1)
     while pos < len(line):
         if line[pos] == "(":
-            close = _matching_close(line, pos)
+            close = pairs.get(pos)
             if close is not None and _stands_alone_after(line, close + 1):
                 pieces.append(Piece(pos, close + 1, "paren"))
                 pos = _skip_space(line, close + 1)
@@ -172,7 +179,7 @@ def split(line: str, opened: bool = False, is_pointer: Optional[Callable[[str], 
         end = found.end() if found else len(line)
         # A parenthesis opening after a sentence starts a piece of its own.
         paren = line.find("(", pos + 1, end)
-        if paren > pos and _ENDS_SENTENCE.search(line[pos:paren].rstrip()) and _matching_close(line, paren) is not None:
+        if paren > pos and paren in pairs and _ENDS_SENTENCE.search(line[pos:paren].rstrip()):
             end = paren
         pieces.append(Piece(pos, end, "sentence"))
         pos = _skip_space(line, end)
@@ -199,37 +206,30 @@ def _skip_space(line: str, pos: int) -> int:
     return pos
 
 
-def _matching_close(line: str, start: int) -> Optional[int]:
-    depth = 0
-    for i in range(start, len(line)):
+def _parentheses(line: str) -> tuple[dict[int, int], list[int]]:
+    """Where each "(" of the line is closed, and the positions of the ")"
+    that close no "(" of the line, in order."""
+    pairs: dict[int, int] = {}
+    unmatched: list[int] = []
+    stack: list[int] = []
+    for m in _PAREN.finditer(line):
+        i = m.start()
         if line[i] == "(":
-            depth += 1
-        elif line[i] == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-    return None
-
-
-def _unmatched_close(line: str, start: int) -> Optional[int]:
-    depth = 0
-    for i in range(start, len(line)):
-        if line[i] == "(":
-            depth += 1
-        elif line[i] == ")":
-            if depth == 0:
-                return i
-            depth -= 1
-    return None
+            stack.append(i)
+        elif stack:
+            pairs[stack.pop()] = i
+        else:
+            unmatched.append(i)
+    return pairs, unmatched
 
 
 def _stands_alone_after(line: str, pos: int) -> bool:
     """After a ")" that stands between sentences comes the line's end or a
     new sentence, not the rest of a clause (",", a lowercase word)."""
-    rest = line[pos:].lstrip()
-    if not rest:
+    at = _skip_space(line, pos)
+    if at >= len(line):
         return True
-    first = rest[0]
+    first = line[at]
     if first in ".,;:،؛)":
         return False
     # In a script with case, a clause goes on in lowercase.
@@ -296,8 +296,8 @@ def _mostly_capitalised(text: str) -> bool:
 
 
 def _is_caps_label(text: str) -> bool:
-    """"TUAMBIE SIMULIZI YAKO:": a label whose cased letters are all capitals
-    (two words at least), in a line that is not itself all capitals."""
+    """"TUAMBIE SIMULIZI YAKO:": a label of two words at least whose cased
+    letters (six at least) are all capitals."""
     body = text.rstrip(":： ")
     cased = [c for c in body if c.isalpha() and (c.isupper() or c.islower())]
     return _words(body) >= 2 and len(cased) >= 6 and all(c.isupper() for c in cased)
@@ -328,13 +328,14 @@ def judge(
         return [line], []
     removals: list[Removal] = []
     drop: set[int] = set()
+    quotations = _Quotations(line)
     for i, p in enumerate(pieces):
         if i in drop:
             continue
         text = line[p.start : p.end].strip()
         found = _judge_piece(text, p, shapes, fold, recurring, pointer=not (title and i == 0), furniture=not title and (p.kind != "label" or i == len(pieces) - 1))
         if found is None and p.kind == "sentence" and i + 1 < len(pieces) and pieces[i + 1].start == p.end:
-            found = _glued_headline(line, pieces, i, text, shapes, fold)
+            found = _glued_headline(line, pieces, i, text, shapes, fold, quotations.open_at(p.start))
         if found is None and p.kind == "label" and _is_caps_label(text) and i + 1 < len(pieces):
             after = line[pieces[i + 1].start : pieces[i + 1].end].strip()
             if after.endswith(("?", "؟")):
@@ -435,16 +436,19 @@ def _judge_piece(
 _HEADLINE_CLOSE = re.compile(r"[?!؟]$")
 
 
-def _glued_headline(line: str, pieces: list[Piece], i: int, text: str, shapes: ShapeRules, fold: Callable[[str], str]) -> Optional[Removal]:
+def _glued_headline(
+    line: str, pieces: list[Piece], i: int, text: str, shapes: ShapeRules, fold: Callable[[str], str], quoted: bool
+) -> Optional[Removal]:
     """Another story's headline where the page lost the line breaks around
     it: a question or an exclamation of headline length,
     glued to the next sentence with no space, that shares few words with the
     sentence before it and with the text after it (an article's own
-    subheading heads the text that follows)."""
-    words = len(fold(text).split())
-    if _inside_quotation(line[: pieces[i].start]) or shapes.continues(fold(text)):
+    subheading heads the text that follows). `quoted`: a quotation opened
+    before the piece is still open, so the piece is somebody's words."""
+    if quoted or not _HEADLINE_CLOSE.search(text) or _ANY_QUOTE.search(text):
         return None
-    if not (shapes.glued_headline_min_words <= words <= shapes.glued_headline_max_words) or not _HEADLINE_CLOSE.search(text) or _ANY_QUOTE.search(text):
+    words = len(fold(text).split())
+    if not (shapes.glued_headline_min_words <= words <= shapes.glued_headline_max_words) or shapes.continues(fold(text)):
         return None
     after = [line[q.start : q.end] for q in pieces[i + 1 : i + 1 + shapes.glued_headline_context]]
     before = [line[pieces[i - 1].start : pieces[i - 1].end]] if i > 0 else []
@@ -454,10 +458,24 @@ def _glued_headline(line: str, pieces: list[Piece], i: int, text: str, shapes: S
     return None
 
 
-def _inside_quotation(before: str) -> bool:
-    """Whether a quotation opened before this point is still open: what
-    stands inside one is somebody's words, never the page's."""
-    return before.count('"') % 2 == 1 or before.count("“") > before.count("”") or before.count("«") > before.count("»")
+class _Quotations:
+    """Whether a quotation is open at each point of a line, asked at points
+    in increasing order: each character is counted once."""
+
+    def __init__(self, line: str):
+        self.line = line
+        self.at = 0
+        self.straight = 0  # '"' seen so far
+        self.curly = 0  # "“" less "”"
+        self.angled = 0  # "«" less "»"
+
+    def open_at(self, pos: int) -> bool:
+        part = self.line[self.at : pos]
+        self.at = max(self.at, pos)
+        self.straight += part.count('"')
+        self.curly += part.count("“") - part.count("”")
+        self.angled += part.count("«") - part.count("»")
+        return self.straight % 2 == 1 or self.curly > 0 or self.angled > 0
 
 
 _PARENTHESIS = re.compile(r"\([^()]*\)")
