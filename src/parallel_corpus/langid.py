@@ -171,9 +171,11 @@ def tag(
                 found = next((table.get(code) for code, _ in answer if compatible(script, table.get(code).script)), None)
             if found is not None and all(a.iso639_1 != found.iso639_1 for a in alternatives):
                 alternatives.append(found)
-    if not alternatives and any('"' in b or "“" in b or "«" in b for b in blocks):
-        # An article that quotes at length in another language: langdetect
-        # is asked about its own text, outside the quotation marks.
+    if not declared and not alternatives and any('"' in b or "“" in b or "«" in b for b in blocks):
+        # An article of no declared language that quotes at length in
+        # another: langdetect is asked about its own text, outside the
+        # quotation marks. (A declared language that langdetect confirms
+        # needs no second look.)
         own_text = " ".join(_QUOTATION.sub(" ", b) for b in blocks)
         if 4 * _weight(own_text) < 3 * sum(_weight(b.replace('"', "")) for b in blocks):
             answer = detector.probabilities_of_ngrams(detector.ngrams(own_text))
