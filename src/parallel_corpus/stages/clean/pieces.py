@@ -79,6 +79,8 @@ class ShapeRules:
     boilerplate_max_sentence_words: int = 8
     lone_headline_min_words: int = 5
     lone_headline_max_overlap: float = 0.15
+    lone_headline_long_words: int = 8
+    lone_headline_long_max_overlap: float = 0.4
     lone_headline_context_lines: int = 3
     leads_min_run: int = 3
     leads_min_dated: int = 3

@@ -233,7 +233,10 @@ def _drop_related_links(kept: list[_Line], removed: list[RemovedLine], facts: _L
         elif j == i + 1 and j < len(kept) and _is_lone_headline(kept[i].text, facts):
             after = [l.text for l in kept[j : j + shapes.lone_headline_context_lines]]
             score = pieces.overlap(kept[i].text, after, facts.fold)
-            if score <= shapes.lone_headline_max_overlap:
+            # A full headline (actors and what happened) may share more
+            # words with the story than an article's own short subheading.
+            limit = shapes.lone_headline_long_max_overlap if _words(kept[i].text) >= shapes.lone_headline_long_words else shapes.lone_headline_max_overlap
+            if score <= limit:
                 removed.append(RemovedLine(kept[i].number, kept[i].text, "related_link", round(score, 3)))
             else:
                 out.append(kept[i])
