@@ -159,7 +159,7 @@ def tag(
     if any("script_mismatch" in b.flags for b in out_blocks):
         # Most of the article's own text in another script than the one
         # langdetect chose: its best-ranked language of that script.
-        own = " ".join(_QUOTATION.sub(" ", b) for b in blocks)
+        own = _own_text(blocks)
         script, _ = dominant_script(own, table.script_share)
         if script is not None and not compatible(script, doc_lang.script):
             ranked = [table.get(code) for code, _ in whole]
@@ -176,8 +176,8 @@ def tag(
         # another: langdetect is asked about its own text, outside the
         # quotation marks. (A declared language that langdetect confirms
         # needs no second look.)
-        own_text = " ".join(_QUOTATION.sub(" ", b) for b in blocks)
-        if 4 * _weight(own_text) < 3 * sum(_weight(b.replace('"', "")) for b in blocks):
+        own_text = _own_text(blocks)
+        if 4 * _writing(own_text) < 3 * sum(_writing(b) for b in blocks):
             answer = detector.probabilities_of_ngrams(detector.ngrams(own_text))
             if answer and table.get(answer[0][0]).iso639_1 != doc_lang.iso639_1:
                 alternatives.append(table.get(answer[0][0]))
@@ -200,11 +200,29 @@ def tag(
 _QUOTATION = re.compile(r'"[^"]*"|“[^”]*”|«[^»]*»|„[^“”]*[“”]')
 
 
+def _writing(text: str) -> int:
+    """How much of a text is writing: its letters and marks (a Devanagari
+    vowel sign is as much of the word as a Latin vowel)."""
+    return len(text.translate(_WRITING_ONLY))
+
+
 def _weight(text: str) -> int:
-    """How much of a text is the article's own writing: its letters and
-    marks (a Devanagari vowel sign is as much of the word as a Latin vowel)
-    outside quotation marks (a quote is somebody else's words)."""
-    return len(_QUOTATION.sub(" ", text).translate(_WRITING_ONLY))
+    """How much of a text is the article's own writing: `_writing` outside
+    quotation marks (a quote is somebody else's words)."""
+    return _writing(_QUOTATION.sub(" ", text))
+
+
+def _own_text(blocks: Sequence[str]) -> str:
+    """The article's own text, outside quotation marks, as far as langdetect
+    reads a document."""
+    out: list[str] = []
+    read = 0
+    for block in blocks:
+        if read >= _DOCUMENT_CHARS:
+            break
+        out.append(_QUOTATION.sub(" ", block))
+        read += len(block) + 1
+    return " ".join(out)[:_DOCUMENT_CHARS]
 
 
 # Drops every character but letters and marks (filled per distinct character).
