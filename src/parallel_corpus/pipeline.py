@@ -72,7 +72,10 @@ class Stages:
         of workers, chunk by chunk). A source that cannot be read is left out
         here; pass one reports it."""
         counter = BoilerplateCounter()
-        for chunk in keys if keys is not None else (self.segment_keys(sources),):
+        # Here, a few hundred sources at a time: memory holds the counts and
+        # one chunk's keys, whatever the corpus's size.
+        own = (self.segment_keys(sources[i : i + 256]) for i in range(0, len(sources), 256))
+        for chunk in keys if keys is not None else own:
             counter.add_keys(chunk)
         self.boilerplate = counter.result(self.rules.shapes.boilerplate_min_documents)
         return self.boilerplate
