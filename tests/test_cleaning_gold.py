@@ -34,8 +34,9 @@ def _measure_module():
 def figures(stages):
     external("gold")
     tools = EXTERNAL.parent / "tools"
-    if not (tools / "external_docs.py").exists():
-        pytest.skip(f"{tools / 'external_docs.py'} is absent: it reads the gold's articles")
+    for name in ("external_docs.py", "cleaning-f1"):
+        if not (tools / name).exists():
+            pytest.skip(f"{tools / name} is absent: it reads or scores the gold's articles")
     sys.path.insert(0, str(tools))
     try:
         return _measure_module().measure(EXTERNAL, stages, ["sw", "hi", "ar"])

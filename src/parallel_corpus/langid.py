@@ -149,11 +149,17 @@ def tag(
     # tried as the document's, and taken if more than half of its own text is
     # then in it. The quotes keep English with `code_switching`.
     alternatives = []
+    weights: list[int] = []  # each block's own text, worked out once if asked
+
+    def own_weights() -> list[int]:
+        if not weights:
+            weights.extend(_weight(b) for b in blocks)
+        return weights
+
     if declared and table.get(declared).iso639_1 != doc_lang.iso639_1:
         alternatives.append(table.get(declared))
     if any(not b.inherited and b.language != doc_lang.iso639_1 for b in out_blocks):
-        weights = [_weight(b) for b in blocks]
-        majority = _majority(out_blocks, weights)
+        majority = _majority(out_blocks, own_weights())
         if majority is not None and majority != doc_lang.iso639_1 and all(a.iso639_1 != majority for a in alternatives):
             alternatives.append(table.get(majority))
     if any("script_mismatch" in b.flags for b in out_blocks):
@@ -183,7 +189,7 @@ def tag(
                 alternatives.append(table.get(answer[0][0]))
     for other in alternatives:
         tried = blocks_as(other)
-        if _majority(tried, [_weight(b) for b in blocks]) == other.iso639_1:
+        if _majority(tried, own_weights()) == other.iso639_1:
             out_blocks, doc_lang = tried, other
             doc_prob = dict(whole).get(other.code, 0.0)
             break

@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
-from .stages.clean import CleaningRules, EmptyDocument, clean
+from .stages.clean import CleaningRules, EmptyDocument, clean, segments_of
 from .stages.clean.boilerplate import Boilerplate
 from .stages.clean.boilerplate import Counter as BoilerplateCounter
 from .stages.clean.boilerplate import document_keys
-from .stages.clean import segments_of
 from .config import Corpus, CorpusError, Source
-from .ingest import IngestError, read_source
+from .ingest import Decoded, IngestError, read_source
 from .langid import Detector, LanguageTable, prepare, tag
 
 
@@ -84,9 +83,8 @@ class Stages:
         """The distinct segment keys of each source, one after the other."""
         out: list[int] = []
         for source in sources:
-            declared = self.languages.get(source.language) if source.language else None
             try:
-                text = read_source(self.corpus, source, declared.script if declared else None).text
+                text = self.decode(source).text
             except (IngestError, CorpusError):
                 continue
             out.extend(document_keys(segments_of(text, self.rules.shapes)))
@@ -98,6 +96,12 @@ class Stages:
         for text in texts:
             counter.add_document(segments_of(text, self.rules.shapes))
         return counter.result(self.rules.shapes.boilerplate_min_documents)
+
+    def decode(self, source: Source) -> Decoded:
+        """A source's bytes, verified and decoded as the build reads them
+        (a declared language's script helps decide an undeclared codec)."""
+        declared = self.languages.get(source.language) if source.language else None
+        return read_source(self.corpus, source, declared.script if declared else None)
 
 
 def explain_document(stages: Stages, target: str, language: Optional[str] = None) -> tuple[str, Optional[str], list[Any]]:
@@ -113,8 +117,7 @@ def explain_document(stages: Stages, target: str, language: Optional[str] = None
     if stages.boilerplate is None and sources:
         stages.count_boilerplate(sources)
     if found is not None:
-        declared = stages.languages.get(found.language) if found.language else None
-        text = read_source(stages.corpus, found, declared.script if declared else None).text
+        text = stages.decode(found).text
         name, language = f"raw/{found.file}", language or found.language
     else:
         path = Path(target)
@@ -140,9 +143,8 @@ class DocumentSkipped(Exception):
 def process(source: Source, stages: Stages) -> dict[str, Any]:
     """The `documents` row of one source (without topic, event and split,
     which need the whole corpus)."""
-    declared = stages.languages.get(source.language) if source.language else None
     try:
-        decoded = read_source(stages.corpus, source, declared.script if declared else None)
+        decoded = stages.decode(source)
     except (IngestError, CorpusError) as exc:
         reason = "sha256_mismatch" if "sha256" in str(exc) else "unreadable"
         raise DocumentSkipped(source, reason, str(exc)) from None

@@ -10,8 +10,8 @@ segment whose count reaches `shapes.boilerplate_min_documents`.
 
 The count is over hashes, not texts, and a document counts a key once, so
 the result does not depend on the order of the documents, on the worker
-count or on the engine: the counting runs in one process, over the sources in
-`sources.jsonl` order, and only the keys that recur are kept for the stages.
+count or on the engine: workers may list each document's keys, the driver
+sums them, and only the keys that recur are kept for the stages.
 """
 
 from __future__ import annotations
@@ -55,12 +55,6 @@ class Boilerplate:
         if not self.counts or not folded:
             return 0
         return self.counts.get(segment_key(folded), 0)
-
-    def __len__(self) -> int:
-        return len(self.counts)
-
-    def __reduce__(self):  # pickled to workers and Ray actors as plain data
-        return (Boilerplate, (self.counts,))
 
 
 def document_keys(folded_segments: Iterable[str]) -> list[int]:

@@ -122,19 +122,19 @@ def _clean(text: str, facts: _LineFacts) -> tuple[list[Block], list[RemovedLine]
         if not line:
             continue
         for segment, reason in facts.segments(line, promo_cuts.get(number - 1)):
+            # The first line of an article is its title, and a video's title
+            # may open like a link stub ("Watch: ..."); a stub with nothing
+            # after its label is chrome wherever it stands.
+            title = not kept and not _removed_words_before(removed)
             if reason is None:
                 reason = facts.removal_reason(segment)
-                # The first line of an article is its title, and a video's
-                # title may open like a link stub ("Watch: ..."); a stub
-                # with nothing after its label is chrome wherever it stands.
-                if reason == "chrome_prefix" and not kept and not _removed_words_before(removed) and _stub_has_title(segment, rules):
+                if reason == "chrome_prefix" and title and _stub_has_title(segment, rules):
                     reason = None
             if reason is not None:
                 removed.append(RemovedLine(number, segment, reason))
                 previous_reason = "open_paren" if segment == "(" else reason
                 continue
             # What the page glued into the line: judged piece by piece.
-            title = not kept and not _removed_words_before(removed)
             # A parenthesis the line before opened at its end ("... है.(")
             # or on a line of its own goes on here.
             left_open = bool(kept) and kept[-1].number < number and kept[-1].kind == "body" and kept[-1].text.endswith("(")
