@@ -249,7 +249,8 @@ def _measure_script():
 )
 def test_ntrex_alignment_without_catalog() -> None:
     report = _measure_script().measure(EXTERNAL)
-    assert report["documents"] == 60 and report["gold_groups"] == 20
+    # 20 stories; two outlets' reports of the Sulawesi earthquake are one event.
+    assert report["documents"] == 60 and report["gold_groups"] == 19
     assert report["pairwise"]["f1"] >= NTREX_PAIRWISE_F1 - NTREX_MARGIN
     assert report["bcubed"]["f1"] >= NTREX_PAIRWISE_F1 - NTREX_MARGIN
     # Without our gazetteer at all, names and numbers alone still carry it.

@@ -47,5 +47,6 @@ def test_catalog_free_alignment_groups_the_stories(tmp_path):
     scored = runner.invoke(main, ["evaluate-alignment", "--gold", str(tmp_path / "ntrex" / "gold.tsv"), "--build", str(tmp_path / "build")])
     assert scored.exit_code == 0, scored.output
     result = json.loads(scored.output)
-    assert result["documents"] == 60 and result["gold_groups"] == 20
+    # 20 stories; two outlets' reports of the Sulawesi earthquake are one event.
+    assert result["documents"] == 60 and result["gold_groups"] == 19
     assert result["pairwise"]["f1"] >= 0.95 and result["bcubed"]["f1"] >= 0.95

@@ -5,6 +5,7 @@ changes no topic and no pair."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 import random
 from pathlib import Path
 
@@ -14,8 +15,8 @@ import pytest
 from parallel_corpus.align import ClusterParams, assign_topics, make_pairs, pair_rows, plan_pairs, weighted_keys
 from parallel_corpus.config import Corpus
 from parallel_corpus.pipeline import Stages, process_with_signature
-from parallel_corpus.signatures import SignatureStore
-from parallel_corpus.splits import assign_splits
+from parallel_corpus.align.store import SignatureStore
+from parallel_corpus.align.splits import assign_splits
 from parallel_corpus.synthetic import make_corpus
 
 
@@ -80,7 +81,7 @@ def test_dropping_keys_past_max_df_changes_no_topic_and_no_pair(synthetic_signat
     assert assign_topics(pruned, None) == topics
     with pytest.raises(ValueError, match="make the store with max_df >= 200"):
         assign_topics(small, None)
-    assert assign_topics(small, None, ClusterParams(max_df=3)) == assign_topics(synthetic_signatures, None, ClusterParams(max_df=3))
+    assert assign_topics(small, None, replace(ClusterParams.default(), max_df=3)) == assign_topics(synthetic_signatures, None, replace(ClusterParams.default(), max_df=3))
     split_of_topic = assign_splits({a.topic_id for a in topics.values()}, {"train": 0.8, "validation": 0.1, "test": 0.1}, 1)
     assert make_pairs(topics, pruned, split_of_topic, k=4, cross_k=2, seed=9) == make_pairs(topics, kept, split_of_topic, k=4, cross_k=2, seed=9)
 
@@ -154,13 +155,13 @@ def test_each_document_keeps_exactly_its_best_links_ties_to_the_lower_index() ->
     without sorting all of them: it must keep the same links, in the same
     order, as sorting every shared-key neighbour would. Few keys shared by
     many documents give rows far longer than `neighbours` and many ties."""
-    from parallel_corpus.align import _candidate_graph, similarities
+    from parallel_corpus.align.cluster import _candidate_graph, similarities
 
     rng = random.Random(3)
     store = SignatureStore()
     for d in range(300):
         store.add(_sig(f"d{d:03}", "sw", entities=[f"Q{rng.randrange(12)}" for _ in range(rng.randrange(1, 4))], keys=[f"n:{rng.randrange(6)}"]))
-    params = ClusterParams(neighbours=4)
+    params = replace(ClusterParams.default(), neighbours=4)
     weighted = weighted_keys(store, params)
     edges = _candidate_graph(store, range(len(store)), weighted, params)
     import numpy as np

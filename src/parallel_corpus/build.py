@@ -33,8 +33,9 @@ from . import schema
 from .config import Corpus, Source
 from .memory import give_back
 from .pipeline import ChunkResult, Stages, process_chunk
-from .signatures import SignatureStore
-from .splits import SPLIT_ORDER, assign_splits
+from .align.cluster import ClusterParams
+from .align.store import SignatureStore
+from .align.splits import SPLIT_ORDER, assign_splits
 from .writebehind import WriteBehind
 
 # Rows per Parquet write in the published files.
@@ -302,7 +303,8 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
             raise BuildError("no document could be built: see the messages above")
 
         overrides = _human_overrides(stages, annotations_dir, partial(_text_hashes, spill), report, log)
-        assignments = _align(corpus, signatures, overrides)
+        params = ClusterParams.load(corpus.root)
+        assignments = _align(corpus, signatures, overrides, params)
         give_back()
         split_of_topic = assign_splits({a.topic_id for a in assignments.values()}, dataset["splits"], seed)
         size_of_topic: Counter = Counter()
@@ -310,7 +312,7 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
             size_of_topic[assignments[doc_id].topic_id] += n
         # `pairs` is the last step that reads the signatures: written first,
         # it lets them go before the documents stream through pass two.
-        _write_pairs(staging, signatures, assignments, split_of_topic, dataset, overrides)
+        _write_pairs(staging, signatures, assignments, split_of_topic, dataset, overrides, params)
         del signatures, text_bytes
         give_back()
         buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, size_of_topic)
@@ -399,10 +401,8 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
     batch, it costs the driver far less than Parquet's encoding would."""
     arrow_schema = schema.arrow_schema("documents")
     spill.parent.mkdir(parents=True)
-    from .align import ClusterParams
-
     # The store drops what the clustering's max_df makes weightless.
-    signatures = SignatureStore(ClusterParams().max_df)
+    signatures = SignatureStore(ClusterParams.load(corpus.root).max_df)
     # Texts already built, by the first 128 bits of their sha256 (an int
     # takes a third of the memory of the hex string).
     seen_text: dict[int, str] = {}
@@ -507,12 +507,12 @@ def _write_annotations(staging: Path, overrides: Any, split_of_document: dict[st
             write_parquet(pa.Table.from_pylist(split_rows, schema=arrow_schema), staging / "data" / "annotations" / parquet_name(split), arrow_schema)
 
 
-def _align(corpus: Corpus, signatures: SignatureStore, overrides: Any) -> dict[str, Any]:
+def _align(corpus: Corpus, signatures: SignatureStore, overrides: Any, params: ClusterParams) -> dict[str, Any]:
     """Topic and event of every document: the catalog's, a cluster's, or a human's."""
     from .align import assign_topics, load_catalog
 
     catalog = load_catalog(corpus.root)
-    assignments = assign_topics(signatures, catalog)
+    assignments = assign_topics(signatures, catalog, params)
     if overrides is not None:
         assignments = overrides.apply_to_assignments(assignments, catalog)
     return assignments
@@ -710,7 +710,7 @@ def _write_parallel(buckets: list[Path], staging: Path, assignments, split_of_to
             give_back()
 
 
-def _write_pairs(staging: Path, signatures: SignatureStore, assignments, split_of_topic, dataset, overrides) -> None:
+def _write_pairs(staging: Path, signatures: SignatureStore, assignments, split_of_topic, dataset, overrides, params: ClusterParams) -> None:
     """`pairs` per split, planned as integers and written BATCH_ROWS * 10 rows
     at a time (one row group each), so that no split is ever held as rows."""
     from .align import pair_columns, plan_pairs, weighted_keys
@@ -719,7 +719,7 @@ def _write_pairs(staging: Path, signatures: SignatureStore, assignments, split_o
         assignments, signatures, split_of_topic,
         k=int(dataset.get("pairs_per_document", 8)), cross_k=int(dataset.get("cross_topic_pairs_per_document", 2)), seed=int(dataset["seed"]),
     )
-    weighted = weighted_keys(signatures)
+    weighted = weighted_keys(signatures, params)
     arrow_schema = schema.arrow_schema("pairs")
     with WriteBehind() as sink:
         for split in SPLIT_ORDER:

@@ -19,7 +19,7 @@ import yaml
 
 from . import schema
 from .records import REMOVAL_REASONS
-from .splits import SPLIT_ORDER
+from .align.splits import SPLIT_ORDER
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 CARD_TEMPLATE_NAME = "DATASET_CARD.md"

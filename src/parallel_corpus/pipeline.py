@@ -223,7 +223,7 @@ def process_with_signature(source: Source, stages: Stages) -> tuple[dict[str, An
     """The row and its alignment signature, both made where the document is:
     a worker sends back the compact signature instead of the driver
     recomputing it from the text."""
-    from .align import signature
+    from .stages.signature import signature
 
     row = process(source, stages)
     return row, signature(row, row["entities"], row["dates"])

@@ -25,7 +25,7 @@ from .build import CONFIGS, exclusive
 from .config import Corpus
 from .ingest import sha256_file
 from .releases import check_bump, diff_releases, previous_release
-from .splits import SPLIT_ORDER
+from .align.splits import SPLIT_ORDER
 
 CHECKSUMS = "checksums.sha256"
 # Libraries whose versions decide the bytes of a release.

@@ -9,6 +9,10 @@ list them from here (a test holds the README to it).
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Optional
+
 REMOVAL_REASONS: dict[str, str] = {
     "punctuation_only": 'a line with no letter or digit ("." or "-----")',
     "chrome_phrase": 'a line made only of `chrome_phrases` ("Most read · Trending topics")',
@@ -28,3 +32,39 @@ REMOVAL_REASONS: dict[str, str] = {
     "social_handle": "a line of hashtags or handles only (a `patterns` rule)",
     "bare_url": "a bare URL or e-mail address (a `patterns` rule)",
 }
+
+
+def as_date(value: Any) -> Optional[dt.date]:
+    """A date from a date, a datetime or an ISO string (YAML and Parquet give
+    dates, JSON gives strings); None for anything else."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    topic_id: str
+    topic_title: str
+    event_id: str | None
+    topic_source: str  # "catalog" | "cluster"
+    score: float
+    evidence: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "topic_id": self.topic_id,
+            "topic_title": self.topic_title,
+            "event_id": self.event_id,
+            "topic_source": self.topic_source,
+            "score": self.score,
+            "evidence": list(self.evidence),
+        }
+

@@ -73,7 +73,7 @@ def validate_schemas(folder: Optional[Path] = None) -> Iterator[Violation]:
 # -- corpus ---------------------------------------------------------------------
 
 # Curated YAML files and the schema each must satisfy (when both exist).
-CURATED = {"dataset.yaml": "dataset", "entities.yaml": "entities", "topics.yaml": "topics", "dates.yaml": "dates"}
+CURATED = {"dataset.yaml": "dataset", "entities.yaml": "entities", "topics.yaml": "topics", "dates.yaml": "dates", "alignment.yaml": "alignment"}
 
 
 def validate_corpus(root: Path) -> Iterator[Violation]:

@@ -1,6 +1,6 @@
 """Compact signatures: what the whole-corpus steps keep of every document.
 
-Input: `align.signature()` records (entity QIDs, day dates, number and name
+Input: `stages.signature.signature()` records (entity QIDs, day dates, number and name
 keys, a few surface labels), one per document, in id order; output: a
 `SignatureStore` that holds them as integers in flat arrays over a shared
 vocabulary of keys, with each key's document frequency. Alignment and pairs
@@ -21,7 +21,9 @@ import sys
 from array import array
 from typing import Any, Iterable, Iterator, Mapping, Optional
 
-__all__ = ["SignatureStore", "ENTITY", "DATE", "as_date"]
+from ..records import as_date
+
+__all__ = ["SignatureStore", "ENTITY", "DATE"]
 
 ENTITY = "e:"
 DATE = "d:"
@@ -47,9 +49,12 @@ class SignatureStore:
         self.multi_script = bytearray()
         self._scripts: dict[str, int] = {}
         # Per document: its stored key ids (entities, then dates, then the
-        # rest, each ascending by key), and how many are entities and dates.
+        # rest, each ascending by key), how many times the document has each
+        # (a word's count; 1 for any other key), and how many are entities
+        # and dates.
         self.key_start = array("q", [0])
         self.key_ids = array("i")
+        self.key_counts = array("H")
         self.entity_count = array("i")
         self.date_count = array("i")
         # Labels that name clusters: per document (key id, label id) pairs
@@ -103,7 +108,7 @@ class SignatureStore:
         return v
 
     def add(self, sig: Mapping[str, Any]) -> None:
-        """One document's signature (`align.signature`), after the previous one."""
+        """One document's signature (`stages.signature.signature`), after the previous one."""
         doc = len(self.ids)
         doc_id = str(sig["id"])
         if doc_id in self.index:
@@ -121,31 +126,37 @@ class SignatureStore:
         script = self._scripts.setdefault(script_name, len(self._scripts))
         entities = sorted({self._key(ENTITY + str(q), script) for q in sig.get("entities") or []})
         dates = sorted({self._key(DATE + str(d), script) for d in sig.get("dates") or []})
-        # `_key` inlined: a document has a hundred name and number keys, and
-        # the driver of a parallel build adds every document's.
-        rest = []
+        # `_key` inlined: a document has hundreds of name, number and word
+        # keys, and the driver of a parallel build adds every document's.
+        rest: dict[int, int] = {}
         vocab, df, first_script, multi_script, max_df = self.vocab, self.df, self._first_script, self.multi_script, self.max_df
-        for name in map(str, sig.get("keys") or ()):
+        terms = sig.get("terms") or {}
+        for name, count in [*((str(k), 1) for k in sig.get("keys") or ()), *((str(k), int(c)) for k, c in terms.items())]:
             k = vocab.get(name)
             if k is None:
                 k = self._new_key(name, script)
             elif first_script[k] != script and not multi_script[k]:
                 multi_script[k] = 1
-            count = df[k] + 1
-            df[k] = count
+            if k in rest:
+                continue
+            count_df = df[k] + 1
+            df[k] = count_df
             # The count includes this document: past max_df it never weighs.
-            if count <= max_df:
-                rest.append(k)
+            if count_df <= max_df:
+                rest[k] = min(count, 65535)
         self.key_ids.extend(entities)
         self.key_ids.extend(dates)
-        self.key_ids.extend(sorted(set(rest)))
+        ordered = sorted(rest)
+        self.key_ids.extend(ordered)
+        self.key_counts.extend([1] * (len(entities) + len(dates)))
+        self.key_counts.extend([rest[k] for k in ordered])
         self.key_start.append(len(self.key_ids))
         self.entity_count.append(len(entities))
         self.date_count.append(len(dates))
-        stored = set(rest)
+        stored = rest
         for key, label in (sig.get("labels") or {}).items():
             key = str(key)
-            if key.startswith(("w:", "n:", "d:")):
+            if key.startswith(("w:", "n:", "d:", "t:")):
                 k = self.vocab.get(key)
                 if k is not None and k in stored:
                     self.label_keys.append(k)
@@ -188,18 +199,3 @@ class SignatureStore:
                 yield self.keys[k], label
         for i in range(self.label_start[doc], self.label_start[doc + 1]):
             yield self.keys[self.label_keys[i]], self.label_names[self.label_values[i]]
-
-
-def as_date(value: Any) -> Optional[dt.date]:
-    """A date from a date, a datetime or an ISO string (YAML and Parquet give
-    dates, JSON gives strings); None for anything else."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None

@@ -1,0 +1,2 @@
+"""What every stage shares about writing systems: cross-script keys of
+names and numbers (`keys`)."""
