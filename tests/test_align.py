@@ -266,3 +266,87 @@ def test_topics_yaml_entities_exist_in_gazetteer() -> None:
         for event in topic.events:
             assert set(event.entities) <= qids
             assert topic.start <= event.start <= event.end
+
+
+# -- events and topics ---------------------------------------------------------
+
+# Words every document of the small corpora below uses: too common to weigh.
+_COMMON = "the news said on this day that people were told about it and more"
+
+
+def _doc(doc_id: str, words: str, published: str | None = None, language: str = "en") -> dict:
+    return {"id": doc_id, "language": language, "text": f"{_COMMON} {words}.", "published": published}
+
+
+def _filler(n: int) -> list[dict]:
+    """Unrelated documents, each with words of its own, so that word rarity means something."""
+    return [_doc(f"z{i:02d}", f"filler{i} topic{i} matter{i} subject{i}") for i in range(n)]
+
+
+def test_an_event_is_bounded_by_dates_and_a_topic_is_not() -> None:
+    """One storyline in two bursts a month apart: two events, one topic."""
+    story = "ferry capsized near Mkokotoni harbour rescuers divers passengers Zanzibar"
+    docs = [
+        _doc("a1", story + " first", "2024-01-10"),
+        _doc("a2", story + " second", "2024-01-11"),
+        _doc("a3", story + " third", "2024-01-12"),
+        _doc("b1", story + " inquiry ministry blames the operator", "2024-02-20"),
+        _doc("b2", story + " inquiry ministry blames the operator", "2024-02-21"),
+    ] + _filler(20)
+    sigs = [signature(d, [], []) for d in docs]
+    got = assign_topics(sigs, None)
+    events = {doc: got[doc].event_id for doc in ("a1", "a2", "a3", "b1", "b2")}
+    assert events["a1"] == events["a2"] == events["a3"] != events["b1"] == events["b2"]
+    assert all(e.startswith("event-") for e in events.values())
+    assert len({got[doc].topic_id for doc in events}) == 1
+    # Without dates the five are one event: nothing holds them apart.
+    undated = assign_topics([signature(dict(d, published=None), [], []) for d in docs], None)
+    assert len({undated[doc].event_id for doc in events}) == 1
+    # Unrelated documents are topics of their own.
+    assert len({got[f"z{i:02d}"].topic_id for i in range(20)}) == 20
+    assert got["z00"].topic_id not in {got["a1"].topic_id}
+
+
+def test_common_words_never_join_two_documents() -> None:
+    """Two documents that share only words most documents use stay apart,
+    however many of those words they share."""
+    docs = [_doc("x1", "alpha"), _doc("x2", "beta")] + _filler(20)
+    got = assign_topics([signature(d, [], []) for d in docs], None)
+    assert got["x1"].topic_id != got["x2"].topic_id
+    # Sharing rare words of their own joins them.
+    docs = [_doc("x1", "alpha Mkokotoni Zanzibar ferry"), _doc("x2", "beta Mkokotoni Zanzibar ferry")] + _filler(20)
+    got = assign_topics([signature(d, [], []) for d in docs], None)
+    assert got["x1"].topic_id == got["x2"].topic_id
+
+
+def test_one_shared_key_across_scripts_is_no_evidence() -> None:
+    """Across languages only cross-script keys count, and one in common is not
+    enough: two stories that both name the EU are not one story."""
+
+    def sig(doc_id: str, language: str, entities: list[str], keys: list[str]) -> dict:
+        return {"id": doc_id, "language": language, "published": None, "entities": entities, "dates": [], "keys": keys, "terms": {}, "labels": {}}
+
+    filler = [sig(f"f{i:02d}", "sw", [f"Q9{i:02d}"], [f"n:{1000 + i}"]) for i in range(20)]
+    one = [sig("sw-1", "sw", ["Q458"], ["n:5501"]), sig("ar-1", "ar", ["Q458"], ["n:7702"])]
+    got = assign_topics(one + filler + [sig("sw-x", "sw", ["Q458"], []), sig("ar-x", "ar", [], ["n:5501"])], None)
+    assert got["sw-1"].topic_id != got["ar-1"].topic_id
+    two = [sig("sw-1", "sw", ["Q458"], ["n:5501"]), sig("ar-1", "ar", ["Q458"], ["n:5501"])]
+    got = assign_topics(two + filler + [sig("sw-x", "sw", ["Q458"], []), sig("ar-x", "ar", [], ["n:5501"])], None)
+    assert got["sw-1"].topic_id == got["ar-1"].topic_id
+
+
+def test_clustering_parameters_come_from_yaml(tmp_path: Path) -> None:
+    from parallel_corpus.align import ClusterParams
+    from parallel_corpus.config import CorpusError
+
+    default = ClusterParams.default()
+    assert ClusterParams.load(tmp_path) == default
+    (tmp_path / "alignment.yaml").write_text("threshold: 0.5\nevent_days: 10\n", encoding="utf-8")
+    mine = ClusterParams.load(tmp_path)
+    assert (mine.threshold, mine.event_days, mine.neighbours) == (0.5, 10, default.neighbours)
+    for bad, field in (("threshold: high\n", "threshold"), ("neighbours: 100000000\n", "neighbours"), ("thresold: 0.2\n", "thresold")):
+        (tmp_path / "alignment.yaml").write_text(bad, encoding="utf-8")
+        with pytest.raises(CorpusError) as caught:
+            ClusterParams.load(tmp_path)
+        message = str(caught.value)
+        assert "alignment.yaml" in message and field in message and "\n" not in message

@@ -159,13 +159,13 @@ class _WeightedKeys:
     def cosines(self, dots: np.ndarray, shared: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """The cosine of documents a[i] and b[i] from their dot product and
         the number of keys they share: over all their keys in one language;
-        over the keys that cross scripts between two, where it counts in
-        full only from `across_min_shared` shared keys (a document has few
-        such keys, and one entity in common, "the EU", would otherwise make
-        two stories look alike)."""
+        over the keys that cross scripts between two, where it counts only
+        from `across_min_shared` shared keys and is 0 below (a document has
+        few such keys, and one entity in common, "the EU", would otherwise
+        make two stories look alike)."""
         same = self.language[a] == self.language[b]
         norms = np.where(same, self.norm[a] * self.norm[b], self.norm_across[a] * self.norm_across[b])
-        evidence = np.where(same, 1.0, np.minimum(1.0, shared / self.across_min_shared))
+        evidence = np.where(same | (shared >= self.across_min_shared), 1.0, 0.0)
         return np.minimum(1.0, dots / norms * evidence)
 
 
