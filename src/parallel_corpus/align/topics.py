@@ -58,7 +58,6 @@ def assign_topics(
     if rest:
         # Weights come from the whole corpus: a key's rarity is a corpus fact.
         weighted = weighted_keys(store, params)
-        weights = weighted.weights
         edges = _candidate_graph(store, rest, weighted, params)
         published = np.frombuffer(store.published, dtype=np.int32)[np.asarray(rest, dtype=np.int64)]
         # Events first: documents published within days of each other that
@@ -68,7 +67,7 @@ def assign_topics(
         del edges
         for topic in topics:
             members = sorted(rest[i] for e in topic for i in events[e][0])
-            title, evidence = _cluster_title(store, members, weights)
+            title, evidence = _cluster_title(store, members, weighted)
             cid = _cluster_id([store.ids[d] for d in members])
             shared_evidence = tuple(evidence)
             for e in topic:
