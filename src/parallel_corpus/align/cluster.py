@@ -360,22 +360,44 @@ def _clusters(n: int, edges: _Edges, threshold: float) -> list[tuple[list[int], 
     # Each part's nodes, ascending, from one sort of all nodes by part.
     by_part = np.argsort(part, kind="stable")
     node_start = np.searchsorted(part[by_part], np.arange(n + 1))
+    local_of = np.empty(n, dtype=np.int64)
     for p, lo, hi in zip(parts.tolist(), starts.tolist(), [*starts[1:].tolist(), len(order)]):
-        nodes = by_part[node_start[p] : node_start[p + 1]].tolist()
-        local = {node: k for k, node in enumerate(nodes)}
-        graph: dict[int, dict[int, float]] = defaultdict(dict)
+        members = by_part[node_start[p] : node_start[p + 1]]
+        nodes = members.tolist()
+        local_of[members] = np.arange(len(nodes))
         sel = order[lo:hi]
-        for x, y, s in zip(edges.i[sel].tolist(), edges.j[sel].tolist(), edges.s[sel].tolist()):
-            graph[local[x]][local[y]] = s
-            graph[local[y]][local[x]] = s
-        for group in _average_link(len(nodes), graph, threshold):
-            scores = []
-            for k in group:
-                others = [graph.get(k, {}).get(m, 0.0) for m in group if m != k]
-                scores.append(round(sum(others) / len(others), 4) if others else 0.0)
+        xs, ys, sims = local_of[edges.i[sel]].astype(np.int32), local_of[edges.j[sel]].astype(np.int32), edges.s[sel]
+        graph: dict[int, dict[int, float]] = defaultdict(dict)
+        for x, y, s in zip(xs.tolist(), ys.tolist(), sims.tolist()):
+            graph[x][y] = s
+            graph[y][x] = s
+        # The linkage consumes the dicts (a part may be the whole corpus);
+        # the scores come from the part's links.
+        groups = _average_link(len(nodes), graph, threshold)
+        del graph
+        for group, scores in zip(groups, _mean_links(len(nodes), groups, xs, ys, sims)):
             clusters.append(([nodes[k] for k in group], scores))
     clusters.sort(key=lambda c: c[0][0])
     return clusters
+
+
+def _mean_links(n: int, groups: Sequence[Sequence[int]], xs: np.ndarray, ys: np.ndarray, sims: np.ndarray) -> list[list[float]]:
+    """Each member's mean similarity to the other members of its group
+    (a missing link counts 0), rounded to 4 places, group by group."""
+    group_of = np.empty(n, dtype=np.int64)
+    for g, group in enumerate(groups):
+        group_of[np.asarray(group, dtype=np.int64)] = g
+    inside = group_of[xs] == group_of[ys]
+    lo, hi = np.minimum(xs, ys)[inside].astype(np.int64), np.maximum(xs, ys)[inside].astype(np.int64)
+    # Each pair once (a link may be listed from both ends).
+    _, first = np.unique(lo * n + hi, return_index=True)
+    first.sort()
+    totals = np.zeros(n)
+    np.add.at(totals, lo[first], sims[inside][first])
+    np.add.at(totals, hi[first], sims[inside][first])
+    return [
+        [round(totals[k] / (len(group) - 1), 4) if len(group) > 1 else 0.0 for k in group] for group in groups
+    ]
 
 
 def _average_link(
@@ -391,6 +413,9 @@ def _average_link(
     A node may stand for several documents already grouped (an event, when
     events are grouped into topics): `sizes` gives how many, and
     `graph[i][j]` is then the sum of the similarities of their documents.
+    The graph's dicts become the linkage's own and are changed: a part of
+    the corpus may hold a hundred thousand documents, and a copy of its
+    links would double the build's peak memory.
 
     The heap holds each cluster's best partner only (its nearest neighbour,
     ties to the smaller id), not every link: the best merge of all is the
@@ -400,7 +425,7 @@ def _average_link(
     """
     size: dict[int, int] = {i: (sizes[i] if sizes is not None else 1) for i in range(n)}
     members: dict[int, list[int]] = {i: [i] for i in range(n)}
-    link: dict[int, dict[int, float]] = {i: dict(graph.get(i, {})) for i in range(n)}
+    link: dict[int, dict[int, float]] = {i: graph.get(i) or {} for i in range(n)}
     best: dict[int, tuple[float, int]] = {}
     heap: list[tuple[float, int, int]] = []
 
