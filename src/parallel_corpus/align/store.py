@@ -1,7 +1,8 @@
 """Compact signatures: what the whole-corpus steps keep of every document.
 
-Input: `stages.signature.signature()` records (entity QIDs, day dates, number and name
-keys, a few surface labels), one per document, in id order; output: a
+Input: `stages.signature.signature()` records (entity QIDs, day dates,
+number and name keys, word keys with their counts, a few surface labels),
+one per document, in id order; output: a
 `SignatureStore` that holds them as integers in flat arrays over a shared
 vocabulary of keys, with each key's document frequency. Alignment and pairs
 read only this store, so the driver of a build holds a few hundred bytes per
@@ -38,7 +39,8 @@ class SignatureStore:
         self.index: dict[str, int] = {}
         self.languages: list[Optional[str]] = []
         self.published = array("i")  # date ordinal, 0 where unknown
-        # The key vocabulary: "e:Q…", "d:2022-04-26", "n:…", "w:…".
+        # The key vocabulary: "e:Q…", "d:2022-04-26", "n:…", "w:…" (name
+        # skeletons), "t:sw:…" (a language's words).
         self.vocab: dict[str, int] = {}
         self.keys: list[str] = []
         self.df = array("i")
@@ -58,7 +60,7 @@ class SignatureStore:
         self.entity_count = array("i")
         self.date_count = array("i")
         # Labels that name clusters: per document (key id, label id) pairs
-        # for its headline's name keys; an entity's label is its canonical
+        # for its headline's name and word keys; an entity's label is its canonical
         # name, the same in every document, kept once (with the rare
         # document that says otherwise kept apart).
         self.label_start = array("q", [0])
