@@ -3,13 +3,17 @@ and a copy of the corpus that a test may change."""
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import os
 import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -21,6 +25,19 @@ os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="hf-datasets-cache-")
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
 EXTERNAL = REPO.parent / "shared" / "external"
+
+
+def load_script(name: str) -> ModuleType:
+    """`scripts/NAME` (a file with no .py) as a module, so a test measures
+    with the script's own code. It is registered under its name with dashes
+    as underscores: a dataclass of the script looks its module up."""
+    module_name = name.replace("-", "_")
+    loader = importlib.machinery.SourceFileLoader(module_name, str(REPO / "scripts" / name))
+    spec = importlib.util.spec_from_loader(module_name, loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    loader.exec_module(module)
+    return module
 
 
 def external(*parts: str) -> Path:

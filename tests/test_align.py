@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.machinery
-import importlib.util
 import random
 from collections import Counter
 from pathlib import Path
@@ -26,6 +24,8 @@ from parallel_corpus.dates import load_calendar
 from parallel_corpus.entities import load_gazetteer
 from parallel_corpus.evaluate import bcubed_scores, evaluate_alignment, pairwise_scores, read_gold
 from parallel_corpus.schema import load_schema
+
+from conftest import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
@@ -235,12 +235,7 @@ def test_read_gold_json_and_tsv(tmp_path: Path) -> None:
 
 
 def _measure_script():
-    path = REPO / "scripts" / "measure-ntrex-alignment"
-    loader = importlib.machinery.SourceFileLoader("measure_ntrex_alignment", str(path))
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+    return load_script("measure-ntrex-alignment")
 
 
 @pytest.mark.skipif(

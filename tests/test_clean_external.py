@@ -10,8 +10,6 @@ Content is checked by line number against the raw file, never quoted here.
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import unicodedata
 from collections import Counter, defaultdict
 
@@ -19,18 +17,10 @@ import pytest
 
 from parallel_corpus.stages.clean import clean, explain, normalize_lines
 
-from conftest import REPO, external
+from conftest import external, load_script
 
 
-def _load_report_script():
-    loader = importlib.machinery.SourceFileLoader("clean_report", str(REPO / "scripts" / "clean-report"))
-    spec = importlib.util.spec_from_loader("clean_report", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-report = _load_report_script()
+report = load_script("clean-report")
 
 
 @pytest.fixture(scope="module")

@@ -9,25 +9,14 @@ chrome, or loses a sentence of content, fails here. Content kept must stay at
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import sys
 
 import pytest
 
-from conftest import EXTERNAL, REPO, external
+from conftest import EXTERNAL, external, load_script
 
 # language: (chrome removed, chrome strings) reached by the rules
 FLOORS = {"sw": (6, 6), "hi": (63, 99), "ar": (55, 55)}
-
-
-def _measure_module():
-    loader = importlib.machinery.SourceFileLoader("measure_cleaning", str(REPO / "scripts" / "measure-cleaning"))
-    spec = importlib.util.spec_from_loader("measure_cleaning", loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks its module up
-    loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +28,7 @@ def figures(stages):
             pytest.skip(f"{tools / name} is absent: it reads or scores the gold's articles")
     sys.path.insert(0, str(tools))
     try:
-        return _measure_module().measure(EXTERNAL, stages, ["sw", "hi", "ar"])
+        return load_script("measure-cleaning").measure(EXTERNAL, stages, ["sw", "hi", "ar"])
     finally:
         sys.path.remove(str(tools))
 

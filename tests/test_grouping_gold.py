@@ -10,26 +10,14 @@ as the tool does) on both sets.
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
-import sys
 
 import pytest
 
-from conftest import EXTERNAL, REPO, external
+from conftest import EXTERNAL, REPO, external, load_script
 
 # set: (precision, recall) reached over all its judged pairs; no pair of
 # members of two different events shares a topic in either set.
 FLOORS = {"ntrex": (1.0, 1.0), "ant": (0.991, 0.965)}
-
-
-def _measure_module():
-    loader = importlib.machinery.SourceFileLoader("measure_grouping", str(REPO / "scripts" / "measure-grouping"))
-    spec = importlib.util.spec_from_loader("measure_grouping", loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks its module up
-    loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +29,7 @@ def figures(tmp_path_factory):
         pytest.skip(f"{tool} is absent: it builds and scores the sets")
     if not (REPO / ".venv" / "bin" / "parallel-corpus").exists():
         pytest.skip("grouping-f1 builds with .venv/bin/parallel-corpus: run `make test`, which makes it")
-    return _measure_module().measure(["ntrex", "ant"], base=tmp_path_factory.mktemp("grouping"))
+    return load_script("measure-grouping").measure(["ntrex", "ant"], base=tmp_path_factory.mktemp("grouping"))
 
 
 @pytest.mark.slow

@@ -107,16 +107,10 @@ def test_an_english_article_with_a_quoted_line_of_swahili_stays_english(stages):
 
 def test_short_articles_of_ntrex_lines_quoting_english(stages):
     """scripts/measure-langid-quotes: every article stays in its language."""
-    import importlib.machinery
-    import importlib.util
-
-    from conftest import REPO, external
+    from conftest import external, load_script
 
     folder = external("news", "parallel")
-    loader = importlib.machinery.SourceFileLoader("measure_langid_quotes", str(REPO / "scripts" / "measure-langid-quotes"))
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
+    module = load_script("measure-langid-quotes")
     for language in module.LANGUAGES:
         wrong = [
             (declared, blocks[0][:40])
