@@ -295,7 +295,8 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
         # Segments that recur across documents are furniture: counted over
         # the whole corpus before any document is cleaned.
         stages.count_boilerplate(sources, _segment_keys(corpus.root, sources, seed, workers, engine, stages))
-        signatures, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages)
+        params = ClusterParams.load(corpus.root)
+        signatures, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, params.max_df)
         give_back()
         if strict and report.skipped:
             raise BuildError(f"{len(report.skipped)} raw file(s) skipped and --strict is set: nothing written (first: {report.skipped[0]['message']})")
@@ -303,7 +304,6 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
             raise BuildError("no document could be built: see the messages above")
 
         overrides = _human_overrides(stages, annotations_dir, partial(_text_hashes, spill), report, log)
-        params = ClusterParams.load(corpus.root)
         assignments = _align(corpus, signatures, overrides, params)
         give_back()
         split_of_topic = assign_splits({a.topic_id for a in assignments.values()}, dataset["splits"], seed)
@@ -393,7 +393,7 @@ def _unlisted_files(corpus: Corpus, sources: Sequence[Source]) -> list[str]:
     return [f for f in found if f not in listed]
 
 
-def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages=None):
+def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, max_df: int):
     """Stream rows to the spill; keep signatures. Duplicate texts (same bytes,
     or the same text under other chrome) are reported and built once.
 
@@ -402,7 +402,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
     arrow_schema = schema.arrow_schema("documents")
     spill.parent.mkdir(parents=True)
     # The store drops what the clustering's max_df makes weightless.
-    signatures = SignatureStore(ClusterParams.load(corpus.root).max_df)
+    signatures = SignatureStore(max_df)
     # Texts already built, by the first 128 bits of their sha256 (an int
     # takes a third of the memory of the hex string).
     seen_text: dict[int, str] = {}
