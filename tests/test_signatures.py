@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+import itertools
 import random
 from pathlib import Path
 
@@ -152,27 +153,44 @@ def test_documents_are_written_in_row_groups_of_exactly_a_thousand(tmp_path: Pat
 
 def test_each_document_keeps_exactly_its_best_links_ties_to_the_lower_index() -> None:
     """The candidate graph picks each document's `neighbours` best links
-    without sorting all of them: it must keep the same links, in the same
-    order, as sorting every shared-key neighbour would. Few keys shared by
-    many documents give rows far longer than `neighbours` and many ties."""
-    from parallel_corpus.align.cluster import _candidate_graph, similarities
+    from sparse products, without sorting all of them: it must keep the same
+    links, in the same order and to the last bit, as the pairwise
+    `similarities` of every document that shares a key. Few keys shared by
+    many documents give rows far longer than `neighbours` and many ties;
+    three languages with words of their own and entities in common bring in
+    the cosine across languages and its count of shared keys."""
+    import numpy as np
+
+    from parallel_corpus.align.cluster import similarities
+    from parallel_corpus.align.graph import candidate_graph
 
     rng = random.Random(3)
     store = SignatureStore()
     for d in range(300):
-        store.add(_sig(f"d{d:03}", "sw", entities=[f"Q{rng.randrange(12)}" for _ in range(rng.randrange(1, 4))], keys=[f"n:{rng.randrange(6)}"]))
-    params = replace(ClusterParams.default(), neighbours=4)
+        language = ("sw", "hi", "ar")[d % 3]
+        terms = {f"t:{language}:w{rng.randrange(8)}": rng.randrange(1, 4) for _ in range(rng.randrange(0, 3))}
+        sig = _sig(f"d{d:03}", language, entities=[f"Q{rng.randrange(12)}" for _ in range(rng.randrange(1, 4))], keys=[f"n:{rng.randrange(6)}"])
+        store.add({**sig, "terms": terms})
+    params = replace(ClusterParams.default(), neighbours=4, across_min_shared=2)
     weighted = weighted_keys(store, params)
-    edges = _candidate_graph(store, range(len(store)), weighted, params)
-    import numpy as np
-
-    expected_i, expected_j = [], []
-    keys_of = [set(weighted.keys[weighted.start[d] : weighted.start[d + 1]].tolist()) for d in range(len(store))]
-    for a in range(len(store)):
-        shared = [b for b in range(len(store)) if b != a and keys_of[a] & keys_of[b]]
-        sims = similarities(weighted, np.full(len(shared), a), np.array(shared, dtype=np.int64))
-        best = sorted(zip(-sims, shared))[: params.neighbours]
-        expected_i += [a] * len(best)
-        expected_j += [b for _, b in best]
-    assert edges.i.tolist() == expected_i and edges.j.tolist() == expected_j
-    assert len(set(np.round(edges.s, 12).tolist())) < len(edges.s) // 2, "the fixture should be full of ties"
+    # The threshold only decides which rows can skip their weak links (at
+    # 0.75 some rows have fewer than 4 links that strong, at 0.1 none): the
+    # links kept must not depend on it.
+    for subset, threshold in itertools.product((list(range(len(store))), list(range(0, len(store), 2))), (0.1, 0.75)):
+        params = replace(params, threshold=threshold)
+        edges = candidate_graph(subset, weighted, params)
+        expected_i, expected_j, expected_s = [], [], []
+        keys_of = [set(weighted.keys[weighted.start[d] : weighted.start[d + 1]].tolist()) for d in subset]
+        across = 0
+        for a in range(len(subset)):
+            shared = [b for b in range(len(subset)) if b != a and keys_of[a] & keys_of[b]]
+            sims = similarities(weighted, np.full(len(shared), subset[a]), np.array([subset[b] for b in shared], dtype=np.int64))
+            # A pair across languages with too few keys in common is no link.
+            best = sorted((-s, b) for s, b in zip(sims.tolist(), shared) if s > 0)[: params.neighbours]
+            across += sum(store.languages[subset[a]] != store.languages[subset[b]] for _, b in best)
+            expected_i += [a] * len(best)
+            expected_j += [b for _, b in best]
+            expected_s += [-s for s, _ in best]
+        assert edges.i.tolist() == expected_i and edges.j.tolist() == expected_j and edges.s.tolist() == expected_s
+        assert len(set(np.round(edges.s, 12).tolist())) < len(edges.s) * 3 // 4, "the fixture should be full of ties"
+        assert 0 < across < len(expected_i), "links both within and across languages"

@@ -3,9 +3,10 @@
 Input: one compact signature per document (`stages.signature`), kept in a
 `SignatureStore` (`store`), and optionally the topic catalog of
 `corpus/topics.yaml` (`catalog`). Documents no catalog topic takes are
-clustered (`cluster`); `pairs` and `splits` follow from the topics.
-Everything here is near-linear in the number of documents: candidates come
-from an inverted index over signature keys, never from comparing all pairs.
+clustered (`cluster`: the candidate graph of `graph`, average linkage of
+`linkage`); `pairs` and `splits` follow from the topics. Nothing here
+compares all pairs of documents: candidates are the documents that share a
+key, found by sparse matrix products.
 """
 
 from __future__ import annotations

@@ -8,16 +8,8 @@ import numpy as np
 
 from ..records import Assignment
 from .catalog import Catalog, catalog_match
-from .cluster import (
-    ClusterParams,
-    _candidate_graph,
-    _cluster_id,
-    _cluster_title,
-    _clusters,
-    _topics_of_events,
-    _within_days,
-    weighted_keys,
-)
+from .cluster import ClusterParams, _cluster_id, _cluster_title, _clusters, _topics_of_events, weighted_keys
+from .graph import candidate_graph, within_days
 from .store import SignatureStore
 
 __all__ = ["assign_topics"]
@@ -58,11 +50,11 @@ def assign_topics(
     if rest:
         # Weights come from the whole corpus: a key's rarity is a corpus fact.
         weighted = weighted_keys(store, params)
-        edges = _candidate_graph(store, rest, weighted, params)
+        edges = candidate_graph(rest, weighted, params)
         published = np.frombuffer(store.published, dtype=np.int32)[np.asarray(rest, dtype=np.int64)]
         # Events first: documents published within days of each other that
         # say the same; then events into topics, whatever their dates.
-        events = _clusters(len(rest), _within_days(edges, published, params.event_days), params.threshold)
+        events = _clusters(len(rest), within_days(edges, published, params.event_days), params.threshold)
         topics = _topics_of_events(len(rest), edges, [group for group, _ in events], params.topic_threshold)
         del edges
         for topic in topics:
