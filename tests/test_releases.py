@@ -119,6 +119,26 @@ def test_a_bump_too_small_for_the_change_is_refused(two_releases, tmp_path):
     assert not (tmp / "dist" / "v0.2.1").exists()
 
 
+def test_a_change_in_pairs_alone_is_in_the_changelog_and_needs_a_bump(tmp_path):
+    """Pairs (or scores) can change while every document's text stays: the
+    diff must say so, or a release would claim "no change in data"."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns("releases.jsonl"))
+    set_version(corpus, "0.1.0")
+    build_and_publish(corpus, tmp_path, release=False)
+    path = corpus / "dataset.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["pairs_per_document"] = 1
+    data["version"] = "0.1.1"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    second = build_and_publish(corpus, tmp_path, release=False)
+    out = CliRunner().invoke(main, ["diff", "v0.1.0", "v0.1.1", "--dist", str(tmp_path / "dist"), "--json"])
+    diff = json.loads(out.output)
+    assert diff["configs_changed"] == ["pairs"] and diff["documents_changed"] == []
+    assert diff["required_bump"] == "patch"
+    assert "- configs whose Parquet files changed (1): `pairs`" in (second.path / "README.md").read_text()
+
+
 def test_croissant_validates_and_checks_hashes(two_releases, tmp_path):
     import mlcroissant as mlc
 

@@ -51,13 +51,14 @@ class ReleaseDiff:
     columns_retyped: list[str] = field(default_factory=list)
     configs_added: list[str] = field(default_factory=list)
     configs_removed: list[str] = field(default_factory=list)
+    configs_changed: list[str] = field(default_factory=list)
 
     def required_bump(self) -> Optional[str]:
         if self.columns_removed or self.columns_retyped or self.configs_removed:
             return "major"
         if self.columns_added or self.configs_added or self.documents_added or self.documents_removed:
             return "minor"
-        if self.documents_changed or self.annotations_changed:
+        if self.documents_changed or self.annotations_changed or self.configs_changed:
             return "patch"
         return None
 
@@ -85,6 +86,7 @@ class ReleaseDiff:
         item("documents whose human labels changed", self.annotations_changed)
         item("configs added", self.configs_added)
         item("configs removed", self.configs_removed)
+        item("configs whose Parquet files changed", self.configs_changed)
         item("columns added", self.columns_added)
         item("columns removed", self.columns_removed)
         item("columns retyped", self.columns_retyped)
@@ -100,6 +102,22 @@ def _features(folder: Path) -> dict[str, dict[str, str]]:
     for info in meta.get("dataset_info") or []:
         feats = datasets.Features._from_yaml_list(info["features"])
         out[info.get("config_name", "default")] = {name: str(feats.arrow_schema.field(name).type) for name in feats}
+    return out
+
+
+def _config_digests(folder: Path) -> dict[str, str]:
+    """config -> sha256 over its Parquet files' names and bytes."""
+    import hashlib
+
+    out = {}
+    for config in sorted(p for p in (folder / "data").iterdir() if p.is_dir()) if (folder / "data").is_dir() else []:
+        digest = hashlib.sha256()
+        for path in sorted(config.glob("*.parquet")):
+            digest.update(path.name.encode("utf-8") + b"\0")
+            with open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+        out[config.name] = digest.hexdigest()
     return out
 
 
@@ -135,6 +153,10 @@ def diff_releases(old: Path, new: Path) -> ReleaseDiff:
         diff.columns_added += [f"{config}.{c}" for c in b if c not in a]
         diff.columns_removed += [f"{config}.{c}" for c in a if c not in b]
         diff.columns_retyped += [f"{config}.{c}: {a[c]} -> {b[c]}" for c in a if c in b and a[c] != b[c]]
+    # Any value of a config may change (a pair's similarity, a topic's
+    # score), not only a document's text or labels: its files say so.
+    ha, hb = _config_digests(Path(old)), _config_digests(Path(new))
+    diff.configs_changed = sorted(c for c in set(ha) & set(hb) if ha[c] != hb[c])
     da, db = _documents(Path(old)), _documents(Path(new))
     diff.documents_added = sorted(set(db) - set(da))
     diff.documents_removed = sorted(set(da) - set(db))
