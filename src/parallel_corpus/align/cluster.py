@@ -125,8 +125,14 @@ class _WeightedKeys:
     each would drown what they share. So each key occurrence has two unit
     values: `unit` (its weight over the document's norm) and `unit_across`
     (over the norm of its crossing keys; 0 for a word). A cosine is then a
-    sum of products over the shared keys, in ascending key order, which is
-    the same bits whichever document it is computed from."""
+    sum of products over the shared keys.
+
+    Unit values are put on a grid of 2**-26 (`_on_grid`): the product of
+    two is then a multiple of 2**-52, and so is every partial sum of a
+    cosine (below 2), which a double holds exactly. A cosine is then the
+    same bits in any order of addition, with or without fused
+    multiply-adds: from either document, in SciPy's compiled products or
+    NumPy's, on any processor. The grid moves a cosine by a millionth at most."""
 
     def __init__(self, store: SignatureStore, weights: np.ndarray, across_min_shared: int = 1):
         self.across_min_shared = across_min_shared
@@ -151,9 +157,9 @@ class _WeightedKeys:
         self.start = np.searchsorted(self.docs, np.arange(len(store) + 1))
         is_word = np.array([key.startswith("t:") for key in store.keys], dtype=bool)
         crossing = ~is_word[self.keys]
-        self.unit = occurrence / _norms(len(store), self.docs, occurrence)[self.docs]
+        self.unit = _on_grid(occurrence / _norms(len(store), self.docs, occurrence)[self.docs])
         across = np.where(crossing, occurrence, 0.0)
-        self.unit_across = across / _norms(len(store), self.docs, across)[self.docs]
+        self.unit_across = np.where(crossing, _on_grid(across / _norms(len(store), self.docs, across)[self.docs]), 0.0)
         self.crossing = crossing
         codes: dict[object, int] = {}
         self.language = np.array([codes.setdefault(language, len(codes)) for language in store.languages], dtype=np.int32)
@@ -168,6 +174,17 @@ class _WeightedKeys:
         indptr = np.concatenate([[0], np.cumsum(np.bincount(self.docs[crossing], minlength=shape[0]))])
         across = sparse.csr_matrix((self.unit_across[crossing], self.keys[crossing], indptr), shape=shape)
         return unit, across
+
+
+# Unit values are multiples of this (see `_WeightedKeys`).
+_GRID = 2.0**-26
+
+
+def _on_grid(values: np.ndarray) -> np.ndarray:
+    """`values` (in [0, 1]) rounded to the nearest multiple of 2**-26, and
+    never to 0: a key that is there keeps a weight, so the products that
+    count shared keys and those that sum their weights see the same keys."""
+    return np.maximum(np.rint(values / _GRID), 1.0) * _GRID
 
 
 def _norms(n: int, docs: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -185,7 +202,7 @@ def similarities(weighted: _WeightedKeys, a: np.ndarray, b: np.ndarray) -> np.nd
     in [0, 1]; 0 where either has no weighted key, and 0 for two documents
     of different languages that share fewer than `across_min_shared` keys
     (one entity in common, "the EU", would otherwise make two stories look
-    alike). The same bits as the candidate graph's."""
+    alike). The same bits as the candidate graph's (see `_WeightedKeys`)."""
     out = np.zeros(len(a))
     for lo in range(0, len(a), 20_000):
         pa, pb = a[lo : lo + 20_000], b[lo : lo + 20_000]
@@ -208,9 +225,8 @@ def similarities(weighted: _WeightedKeys, a: np.ndarray, b: np.ndarray) -> np.nd
         twice = twice[counted]
         unit = np.where(within[counted], weighted.unit[rows[twice]], weighted.unit_across[rows[twice]])
         unit_other = np.where(within[counted], weighted.unit[rows[twice + 1]], weighted.unit_across[rows[twice + 1]])
-        dots = np.zeros(len(pa))
-        # In ascending key order, one addition at a time, as the graph's products.
-        np.add.at(dots, owner[twice], unit * unit_other)
+        # Exact sums (the grid): the order of addition does not matter.
+        dots = np.bincount(owner[twice], weights=unit * unit_other, minlength=len(pa))
         shared = np.bincount(owner[twice], minlength=len(pa))
         dots[~same & (shared < weighted.across_min_shared)] = 0.0
         out[lo : lo + len(pa)] = np.minimum(1.0, dots)

@@ -59,9 +59,10 @@ def candidate_graph(docs: Sequence[int], weighted: "_WeightedKeys", params: "Clu
     """Each document's `neighbours` best links to documents it shares a
     weighted key with (ties to the lower index); local indexes into `docs`.
 
-    A link's similarity is summed over the shared keys in ascending key
-    order from whichever end it is computed, so both ends agree to the last
-    bit, and the graph does not depend on how documents fall into blocks.
+    A link's similarity is an exact sum (the unit values are on a grid, see
+    `cluster._WeightedKeys`), so both ends agree to the last bit on any
+    processor, and the graph does not depend on how documents fall into
+    blocks.
     """
     global_of = np.asarray(docs, dtype=np.int64)
     n = len(global_of)
