@@ -17,8 +17,8 @@ import numpy as np
 from scipy import sparse
 
 from ..config import CorpusError, check_curated, load_yaml
-from .graph import Edges
-from .linkage import average_link, mean_links, unique_links
+from .graph import Links
+from .linkage import average_link, mean_links
 from .store import SignatureStore
 
 __all__ = ["ClusterParams", "weighted_keys", "similarities"]
@@ -140,7 +140,7 @@ class _WeightedKeys:
         counts = np.frombuffer(store.key_counts, dtype=np.uint16) if len(store.key_counts) else np.zeros(0, dtype=np.uint16)
         starts = np.frombuffer(store.key_start, dtype=np.int64)
         doc_of = np.repeat(np.arange(len(store), dtype=np.int32), np.diff(starts))
-        keep = weights[ids] > 0
+        keep = (weights > 0)[ids]
         # Stored order is entities, dates, rest; sort each document's keys by id.
         order = np.lexsort((ids[keep], doc_of[keep]))
         self.weights = weights
@@ -242,16 +242,15 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + offsets
 
 
-def _clusters(n: int, edges: Edges, threshold: float) -> list[tuple[list[int], list[float]]]:
+def _clusters(n: int, links: Links, threshold: float) -> list[tuple[list[int], list[float]]]:
     """Average-linkage clusters over the candidate graph (`linkage`), each
     with its members' scores (mean similarity to the other members),
     ordered by first member."""
-    lo, hi, sims = unique_links(n, edges.i, edges.j, edges.s)
-    groups = average_link(n, lo, hi, sims, threshold)
-    return list(zip(groups, mean_links(n, groups, lo, hi, sims)))
+    groups = average_link(n, links.lo, links.hi, links.s, threshold)
+    return list(zip(groups, mean_links(n, groups, links.lo, links.hi, links.s)))
 
 
-def _topics_of_events(n: int, edges: Edges, events: Sequence[Sequence[int]], threshold: float) -> list[list[int]]:
+def _topics_of_events(n: int, links: Links, events: Sequence[Sequence[int]], threshold: float) -> list[list[int]]:
     """Events (lists of documents 0..n-1) grouped into topics: average
     linkage over events, on the similarities of their documents whatever
     their dates, so that reports of one storyline weeks or years apart
@@ -261,15 +260,15 @@ def _topics_of_events(n: int, edges: Edges, events: Sequence[Sequence[int]], thr
     event_of = np.empty(n, dtype=np.int64)
     for e, docs in enumerate(events):
         event_of[np.asarray(docs, dtype=np.int64)] = e
-    lo, hi, sims = unique_links(n, edges.i, edges.j, edges.s)
-    ea, eb = event_of[lo], event_of[hi]
+    ea, eb = event_of[links.lo], event_of[links.hi]
     across = ea != eb
-    ea, eb, sims = np.minimum(ea, eb)[across], np.maximum(ea, eb)[across], sims[across]
+    ea, eb, sims = np.minimum(ea, eb)[across], np.maximum(ea, eb)[across], links.s[across]
     codes, inverse = np.unique(ea * len(events) + eb, return_inverse=True)
     # bincount adds in the order the pairs come, the same on every run.
     totals = np.bincount(inverse.ravel(), weights=sims, minlength=len(codes))
     sizes = np.array([len(docs) for docs in events], dtype=np.float64)
     return average_link(len(events), codes // len(events), codes % len(events), totals, threshold, sizes)
+
 
 def _cluster_id(member_ids: Sequence[str]) -> str:
     digest = hashlib.sha256("\n".join(sorted(member_ids)).encode("utf-8")).hexdigest()

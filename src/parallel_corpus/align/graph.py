@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 from scipy import sparse
 
+from .linkage import unique_links
+
 if TYPE_CHECKING:
     from .cluster import ClusterParams, _WeightedKeys
 
-__all__ = ["Edges", "candidate_graph", "within_days"]
+__all__ = ["Links", "candidate_graph", "within_days"]
 
 # Documents whose candidates come from one product. Larger blocks pay the
 # per-call cost less often; the products' memory grows with them (about
@@ -30,14 +32,13 @@ _BLOCK = 512
 
 
 @dataclass
-class Edges:
-    """The candidate graph as three arrays, document by document, each
-    document's links best first: (i, j, s) stands for a link of similarity s
-    between documents i and j. Arrays cost a few bytes a link where a dict
-    of dicts costs a hundred."""
+class Links:
+    """The candidate graph as three arrays, each link once: `lo[k] < hi[k]`
+    are its documents and `s[k]` their similarity, sorted by (lo, hi).
+    Arrays cost a few bytes a link where a dict of dicts costs a hundred."""
 
-    i: np.ndarray
-    j: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
     s: np.ndarray
 
 
@@ -55,16 +56,25 @@ class _Language:
     others_ones_t: sparse.csr_matrix
 
 
-def candidate_graph(docs: Sequence[int], weighted: "_WeightedKeys", params: "ClusterParams") -> Edges:
+def candidate_graph(docs: Sequence[int], weighted: "_WeightedKeys", params: "ClusterParams") -> Links:
     """Each document's `neighbours` best links to documents it shares a
-    weighted key with (ties to the lower index); local indexes into `docs`.
+    weighted key with (ties to the lower index), each link once (a link may
+    be among the best of both its documents); local indexes into `docs`.
 
     A link's similarity is an exact sum (the unit values are on a grid, see
     `cluster._WeightedKeys`), so both ends agree to the last bit on any
     processor, and the graph does not depend on how documents fall into
     blocks.
     """
-    global_of = np.asarray(docs, dtype=np.int64)
+    # The products' matrices are gone by the time the links are made unique.
+    first, second, sims = _best_links(np.asarray(docs, dtype=np.int64), weighted, params)
+    lo, hi, sims = unique_links(len(docs), first, second, sims)
+    return Links(lo, hi, sims)
+
+
+def _best_links(global_of: np.ndarray, weighted: "_WeightedKeys", params: "ClusterParams") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each document's `neighbours` best links as (document, other,
+    similarity), language by language, each document's best first."""
     n = len(global_of)
     k = params.neighbours
     unit, across = weighted.matrices()
@@ -72,36 +82,35 @@ def candidate_graph(docs: Sequence[int], weighted: "_WeightedKeys", params: "Clu
         unit, across = unit[global_of], across[global_of]
     ones = _ones(across)
     language = weighted.language[global_of]
-    languages = []
-    for code in np.unique(language).tolist():
-        mine = np.flatnonzero(language == code)
-        others = np.flatnonzero(language != code)
-        others_t = across[others].T.tocsr()
-        languages.append(_Language(mine, unit[mine].T.tocsr(), others, others_t, _ones(others_t)))
     # At most `neighbours` links a document: the arrays are made once, at
     # their largest, and filled in order.
     links_i = np.empty(n * k, dtype=np.int32)
     links_j = np.empty(n * k, dtype=np.int32)
     links_s = np.empty(n * k)
     made = 0
-    for lo in range(0, n, _BLOCK):
-        hi = min(n, lo + _BLOCK)
-        pieces = [_language_links(lang, unit, across, ones, lo, hi, params) for lang in languages]
-        first = np.concatenate([p[0] for p in pieces])
-        second = np.concatenate([p[1] for p in pieces])
-        sims = np.concatenate([p[2] for p in pieces])
-        # Each document's links, best first (ties: the lower index first),
-        # and only its `neighbours` best.
-        order = np.lexsort((second, -sims, first))
-        first, second, sims = first[order], second[order], sims[order]
-        rank = np.arange(len(first)) - np.searchsorted(first, first, side="left")
-        best = rank < k
-        kept = int(best.sum())
-        links_i[made : made + kept] = first[best]
-        links_j[made : made + kept] = second[best]
-        links_s[made : made + kept] = sims[best]
-        made += kept
-    return Edges(links_i[:made], links_j[:made], links_s[:made])
+    # A document's links all come from its own language's pass, so one
+    # language's right-hand sides are held at a time.
+    for code in np.unique(language).tolist():
+        mine = np.flatnonzero(language == code)
+        others = np.flatnonzero(language != code)
+        others_t = across[others].T.tocsr()
+        lang = _Language(mine, unit[mine].T.tocsr(), others, others_t, _ones(others_t))
+        del others_t
+        for p0 in range(0, len(mine), _BLOCK):
+            first, second, sims = _language_links(lang, unit, across, ones, p0, p0 + _BLOCK, params)
+            # Each document's links, best first (ties: the lower index
+            # first), and only its `neighbours` best.
+            order = np.lexsort((second, -sims, first))
+            first, second, sims = first[order], second[order], sims[order]
+            rank = np.arange(len(first)) - np.searchsorted(first, first, side="left")
+            best = rank < k
+            kept = int(best.sum())
+            links_i[made : made + kept] = first[best]
+            links_j[made : made + kept] = second[best]
+            links_s[made : made + kept] = sims[best]
+            made += kept
+        del lang
+    return links_i[:made], links_j[:made], links_s[:made]
 
 
 def _ones(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
@@ -112,19 +121,19 @@ def _ones(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
 
 
 def _language_links(
-    lang: _Language, unit: sparse.csr_matrix, across: sparse.csr_matrix, ones: sparse.csr_matrix, lo: int, hi: int, params: "ClusterParams"
+    lang: _Language, unit: sparse.csr_matrix, across: sparse.csr_matrix, ones: sparse.csr_matrix, p0: int, p1: int, params: "ClusterParams"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The links of this language's documents among lo..hi-1 that can be
-    among each one's `neighbours` best: (document, other, similarity)."""
-    p0, p1 = np.searchsorted(lang.mine, [lo, hi])
+    """The links of this language's documents p0..p1-1 that can be among
+    each one's `neighbours` best: (document, other, similarity)."""
     rows = lang.mine[p0:p1]
     if not len(rows):
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0)
     same = unit[rows] @ lang.own_t
-    values = [same.data]
-    columns = [lang.mine[same.indices]]
-    lengths = [np.diff(same.indptr)]
+    lengths = np.diff(same.indptr)
+    # A document is not its own neighbour (its column is its place in `mine`).
+    same.data[same.indices == np.repeat(np.arange(p0, p0 + len(rows)), lengths)] = -1.0
+    pieces = [(same.data, same.indices, lengths, lang.mine)]
     if len(lang.others):
         dots = across[rows] @ lang.others_t
         shared = ones[rows] @ lang.others_ones_t
@@ -134,55 +143,72 @@ def _language_links(
             dots.sort_indices()
             shared.sort_indices()
         # A link across languages counts from `across_min_shared` shared keys.
-        values.append(np.where(shared.data >= params.across_min_shared, dots.data, -1.0))
-        columns.append(lang.others[dots.indices])
-        lengths.append(np.diff(dots.indptr))
-    return _contenders(rows, values, columns, lengths, params.neighbours, params.threshold)
+        dots.data[shared.data < params.across_min_shared] = -1.0
+        pieces.append((dots.data, dots.indices, np.diff(dots.indptr), lang.others))
+    return _contenders(rows, pieces, params.neighbours, params.threshold)
 
 
 def _contenders(
-    rows: np.ndarray, values: list[np.ndarray], columns: list[np.ndarray], lengths: list[np.ndarray], k: int, floor: float
+    rows: np.ndarray, pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], k: int, floor: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The links of `rows` (in pieces, each listing its links row by row)
-    that can be among each row's `k` best: those at least as similar as its
-    k-th best, ties included, as (row, other, similarity).
+    """The links of `rows` that can be among each row's `k` best: those at
+    least as similar as its k-th best, ties included, as (row, other,
+    similarity). Each piece lists links row by row: (similarities, columns,
+    links per row, document of each column); a similarity of -1 is no link.
 
-    A document shares some key with a thousand others and keeps 15. A row
-    with `k` links at `floor` or above needs no link below it; the rest of
-    its links are dropped in one comparison. One selection per row of a
-    padded matrix then finds each k-th best among the links that are left,
-    and only the few that reach it go on to be sorted. Whatever `floor`,
-    the same links come out; it only saves work."""
-    owner = np.concatenate([np.repeat(np.arange(len(rows)), length) for length in lengths])
-    other = np.concatenate(columns)
-    sims = np.minimum(1.0, np.concatenate(values))
-    # A document is not its own neighbour; a link that fails the count across
-    # languages is -1 too: neither is ever kept.
-    sims[rows[owner] == other] = -1.0
+    A document shares some key with hundreds of others and keeps 15, so
+    sorting them all would cost most of the alignment. The k-th best of any
+    of a row's links is at most the k-th best of all of them: the first
+    `4 k` links of each row in the first piece, in a small matrix, give
+    each row such a bound by one selection, and so does `floor` for a row
+    with `k` links at or above it. The links that reach their row's bound
+    are few: a padded matrix of them gives each row's k-th best exactly, and
+    only the links that reach it go on to be sorted. Whatever the bounds,
+    the same links come out."""
+    owner = np.concatenate([np.repeat(np.arange(len(rows), dtype=np.int32), length) for _, _, length, _ in pieces])
+    sims = np.concatenate([values for values, _, _, _ in pieces])
+    np.minimum(sims, 1.0, out=sims)
+    bound = np.zeros(len(rows))
     strong = sims >= floor
-    enough = np.bincount(owner[strong], minlength=len(rows)) >= k
-    left = np.flatnonzero(strong | ~enough[owner])
-    owner, other, sims = owner[left], other[left], sims[left]
-    # Each link's place in its row among those left: pieces list their rows
-    # in order, so a stable sort by row keeps each row's links together.
+    bound[np.bincount(owner[strong], minlength=len(rows)) >= k] = floor
+    # The first piece lists each row's links together, from the row's start:
+    # its first `4 k` (fewer where the row has fewer) make a small matrix.
+    sample = 4 * k
+    length = pieces[0][2]
+    column = np.arange(sample)
+    at = (np.cumsum(length) - length)[:, None] + column
+    first = np.where(column < length[:, None], sims[np.minimum(at, max(len(sims) - 1, 0))] if len(sims) else -1.0, -1.0)
+    bound = np.maximum(bound, np.partition(first, sample - k, axis=1)[:, sample - k])
+    keep = np.flatnonzero(sims >= bound[owner])
+    owner, sims = owner[keep], sims[keep]
+    # The document behind each link left, looked up in its own piece.
+    other = np.empty(len(keep), dtype=np.int64)
+    start = 0
+    for _, columns, length, document in pieces:
+        end = start + len(columns)
+        lo, hi = np.searchsorted(keep, [start, end])
+        other[lo:hi] = document[columns[keep[lo:hi] - start]]
+        start = end
+    # The few links left, row by row (a stable sort keeps each piece's
+    # order), in a padded matrix: one selection finds each row's k-th best.
     order = np.argsort(owner, kind="stable")
     owner, other, sims = owner[order], other[order], sims[order]
     width = np.bincount(owner, minlength=len(rows))
     longest = int(width.max()) if len(width) else 0
+    # (A row far longer than the others, as when every link ties, would
+    # make the matrix outgrow the links: those are all sorted instead.)
     if longest > k and len(rows) * longest <= 8 * len(sims):
         place = np.arange(len(owner)) - (np.cumsum(width) - width)[owner]
         padded = np.full((len(rows), longest), -1.0)
         padded[owner, place] = sims
-        kth = np.partition(padded, longest - k, axis=1)[:, longest - k]
-        keep = sims >= np.maximum(kth[owner], 0.0)
-    else:
-        keep = sims >= 0.0
-    return rows[owner[keep]], other[keep], sims[keep]
+        keep = np.flatnonzero(sims >= np.partition(padded, longest - k, axis=1)[owner, longest - k])
+        owner, other, sims = owner[keep], other[keep], sims[keep]
+    return rows[owner], other, sims
 
 
-def within_days(edges: Edges, published: np.ndarray, days: int) -> Edges:
+def within_days(links: Links, published: np.ndarray, days: int) -> Links:
     """The links of documents that may report one event: published at most
     `days` apart, or either of unknown date (0)."""
-    a, b = published[edges.i], published[edges.j]
+    a, b = published[links.lo], published[links.hi]
     keep = (a == 0) | (b == 0) | (np.abs(a - b) <= days)
-    return Edges(edges.i[keep], edges.j[keep], edges.s[keep])
+    return Links(links.lo[keep], links.hi[keep], links.s[keep])

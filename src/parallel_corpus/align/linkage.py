@@ -29,10 +29,12 @@ __all__ = ["average_link", "mean_links", "unique_links"]
 def unique_links(n: int, i: np.ndarray, j: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each undirected link once, as (low, high, similarity) sorted by
     (low, high): a link may be listed from both of its ends (with the same
-    similarity, which is symmetric to the last bit)."""
-    lo, hi = np.minimum(i, j).astype(np.int64), np.maximum(i, j).astype(np.int64)
-    codes, first = np.unique(lo * n + hi, return_index=True)
-    return codes // n, codes % n, s[first]
+    similarity, which is symmetric to the last bit). Ends are 32-bit below
+    2**31 nodes."""
+    codes = np.minimum(i, j).astype(np.int64) * n + np.maximum(i, j)
+    codes, first = np.unique(codes, return_index=True)
+    ends = np.int32 if n < 2**31 else np.int64
+    return (codes // n).astype(ends), (codes % n).astype(ends), s[first]
 
 
 def average_link(
@@ -58,7 +60,7 @@ def average_link(
     size = np.ones(n) if sizes is None else np.asarray(sizes, dtype=np.float64).copy()
     # A cluster is named by its smallest member; `parent` records the merges.
     parent = np.arange(n, dtype=np.int64)
-    lo, hi, total = lo.astype(np.int64), hi.astype(np.int64), np.asarray(total, dtype=np.float64)
+    total = np.asarray(total, dtype=np.float64)
     while len(lo):
         mean = total / (size[lo] * size[hi])
         # Each cluster's best mean over its links, from either end, then the
@@ -79,7 +81,7 @@ def average_link(
         partner = nearest[mutual]
         size[mutual] += size[partner]
         parent[partner] = mutual
-        rename = np.arange(n, dtype=np.int64)
+        rename = np.arange(n, dtype=lo.dtype)
         rename[partner] = mutual
         # A cluster with no link at the threshold is final (reducibility): its
         # links go. The merged ones had one, so they stay.
@@ -88,10 +90,11 @@ def average_link(
         a, b = rename[lo[keep]], rename[hi[keep]]
         inner = a != b
         a, b, t = np.minimum(a, b)[inner], np.maximum(a, b)[inner], total[keep][inner]
-        codes, inverse = np.unique(a * n + b, return_inverse=True)
+        codes, inverse = np.unique(a.astype(np.int64) * n + b, return_inverse=True)
+        del a, b
         # bincount adds in the order of the links, the same on every run.
         total = np.bincount(inverse.ravel(), weights=t, minlength=len(codes))
-        lo, hi = codes // n, codes % n
+        lo, hi = (codes // n).astype(lo.dtype), (codes % n).astype(lo.dtype)
     # Follow each node to its cluster's name (a merge names the smaller id).
     root = parent
     while True:

@@ -50,13 +50,13 @@ def assign_topics(
     if rest:
         # Weights come from the whole corpus: a key's rarity is a corpus fact.
         weighted = weighted_keys(store, params)
-        edges = candidate_graph(rest, weighted, params)
+        links = candidate_graph(rest, weighted, params)
         published = np.frombuffer(store.published, dtype=np.int32)[np.asarray(rest, dtype=np.int64)]
         # Events first: documents published within days of each other that
         # say the same; then events into topics, whatever their dates.
-        events = _clusters(len(rest), within_days(edges, published, params.event_days), params.threshold)
-        topics = _topics_of_events(len(rest), edges, [group for group, _ in events], params.topic_threshold)
-        del edges
+        events = _clusters(len(rest), within_days(links, published, params.event_days), params.threshold)
+        topics = _topics_of_events(len(rest), links, [group for group, _ in events], params.topic_threshold)
+        del links
         for topic in topics:
             members = sorted(rest[i] for e in topic for i in events[e][0])
             title, evidence = _cluster_title(store, members, weighted)
