@@ -229,3 +229,34 @@ def test_a_cosine_is_the_same_bits_in_any_order_of_addition(synthetic_signatures
         assert min(1.0, forwards) == similarities(weighted, np.array([a]), np.array([b]))[0]
         checked += 1
     assert checked > 20
+
+
+def test_titles_rank_shared_keys_by_members_then_weight_then_name(synthetic_signatures: list[dict]) -> None:
+    """The titles of all topics are ranked in one NumPy pass; each must be
+    what ranking that topic's keys alone, plainly, gives: keys that two
+    members hold (where there are such), by how many members hold them,
+    then weight, then name; the top 8 as evidence."""
+    from collections import Counter
+
+    from parallel_corpus.align.cluster import _cluster_titles, _key_text
+
+    store = SignatureStore.of(synthetic_signatures)
+    weighted = weighted_keys(store, ClusterParams.default())
+    rng = random.Random(5)
+    docs = list(range(len(store)))
+    rng.shuffle(docs)
+    # Random topics of 1 to 12 documents, singletons included.
+    topics, at = [], 0
+    while at < len(docs):
+        size = rng.randrange(1, 13)
+        topics.append(sorted(docs[at : at + size]))
+        at += size
+    got = _cluster_titles(store, topics, weighted)
+    for members, (title, evidence) in zip(topics, got):
+        held = Counter(k for d in members for k in weighted.keys[weighted.start[d] : weighted.start[d + 1]].tolist())
+        if any(c >= 2 for c in held.values()):
+            held = Counter({k: c for k, c in held.items() if c >= 2})
+        ranked = sorted(held, key=lambda k: (-held[k], -weighted.weights[k], store.keys[k]))[:8]
+        assert evidence == [_key_text(store.keys[k]) for k in ranked]
+        assert title.startswith("[candidate] ") and len(title) > len("[candidate] ")
+    assert sum(len(m) == 1 for m in topics) > 0 and sum(len(m) > 5 for m in topics) > 0

@@ -190,9 +190,8 @@ def _on_grid(values: np.ndarray) -> np.ndarray:
 def _norms(n: int, docs: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Each document's Euclidean norm of its values (1 where it has none),
     summed in key order, one addition at a time."""
-    sums = np.zeros(n)
-    np.add.at(sums, docs, values**2)  # unbuffered: in order
-    norm = np.sqrt(sums)
+    # bincount adds in input order, one addition at a time: the same bits on every run.
+    norm = np.sqrt(np.bincount(docs, weights=values**2, minlength=n))
     norm[norm == 0] = 1.0
     return norm
 
@@ -275,37 +274,58 @@ def _cluster_id(member_ids: Sequence[str]) -> str:
     return f"cluster-{digest[:12]}"
 
 
-def _cluster_title(store: SignatureStore, members: Sequence[int], weighted: _WeightedKeys) -> tuple[str, list[str]]:
-    """A title for a curator from the keys most members share, and that evidence.
+def _cluster_titles(store: SignatureStore, topics: Sequence[Sequence[int]], weighted: _WeightedKeys) -> list[tuple[str, list[str]]]:
+    """A title for a curator from the keys most members of each topic share,
+    and that evidence, for every topic (lists of documents) at once.
 
-    Keys rank by how many members hold them, then by weight, then by name;
-    the counting is one NumPy pass over the members' weighted keys, and
-    only the few keys that can reach the top 8 are compared by name."""
-    weights = weighted.weights
-    ids = np.concatenate([weighted.keys[weighted.start[d] : weighted.start[d + 1]] for d in members])
-    keys, counts = np.unique(ids, return_counts=True)
-    if len(keys) and counts.max() >= 2:
-        keys, counts = keys[counts >= 2], counts[counts >= 2]
-    order = np.lexsort((-weights[keys], -counts))
-    if len(order) > 8:
-        # The 8th key and every key tied with it on count and weight.
-        last = order[7]
-        tied = (counts == counts[last]) & (weights[keys] == weights[keys[last]])
-        order = np.concatenate([order[:8], np.flatnonzero(tied)])
-    ranked = sorted({int(k): int(c) for k, c in zip(keys[order], counts[order])}.items(), key=lambda kc: (-kc[1], -weights[kc[0]], store.keys[kc[0]]))
-    evidence = [store.keys[k] for k, _ in ranked[:8]]
-    # The first label of each of the first five keys, in member order.
-    wanted = {k for k in evidence[:5] if not k.startswith(("n:", "d:"))}
-    labels: dict[str, str] = {}
-    for doc in members:
-        if len(labels) == len(wanted):
-            break
-        for k, v in store.labels(doc):
-            if k in wanted:
-                labels.setdefault(k, v)
-    words = [labels.get(k, _key_text(k)) for k in evidence[:5]]
-    title = ", ".join(words) if words else "unlabelled documents"
-    return f"[candidate] {title}", [_key_text(k) for k in evidence]
+    Keys rank by how many members hold them, then by weight, then by name
+    (only keys that two members hold, where a topic has such keys). The
+    counting and ranking are NumPy passes over all topics' weighted keys
+    together; a topic of ten thousand has a title in one pass, not ten
+    thousand."""
+    n_keys = weighted.vocabulary
+    topic_of = np.full(len(store), -1, dtype=np.int64)
+    for t, members in enumerate(topics):
+        topic_of[np.asarray(members, dtype=np.int64)] = t
+    mine = topic_of[weighted.docs] >= 0
+    codes, counts = np.unique(topic_of[weighted.docs[mine]] * n_keys + weighted.keys[mine], return_counts=True)
+    topic, key = codes // n_keys, codes % n_keys
+    # Where a topic has keys that two members hold, only those count.
+    shared = np.zeros(len(topics), dtype=bool)
+    shared[topic[counts >= 2]] = True
+    keep = (counts >= 2) | ~shared[topic]
+    topic, key, counts = topic[keep], key[keep], counts[keep]
+    by_name = _name_ranks(store)
+    order = np.lexsort((by_name[key], -weighted.weights[key], -counts, topic))
+    topic, key = topic[order], key[order]
+    rank = np.arange(len(topic)) - np.searchsorted(topic, topic, side="left")
+    top = rank < 8
+    starts = np.searchsorted(topic[top], np.arange(len(topics) + 1))
+    chosen = key[top].tolist()
+    out = []
+    for t, members in enumerate(topics):
+        evidence = [store.keys[k] for k in chosen[starts[t] : starts[t + 1]]]
+        # The first label of each of the first five keys, in member order.
+        wanted = {k for k in evidence[:5] if not k.startswith(("n:", "d:"))}
+        labels: dict[str, str] = {}
+        for doc in members:
+            if len(labels) == len(wanted):
+                break
+            for k, v in store.labels(doc):
+                if k in wanted:
+                    labels.setdefault(k, v)
+        words = [labels.get(k, _key_text(k)) for k in evidence[:5]]
+        title = ", ".join(words) if words else "unlabelled documents"
+        out.append((f"[candidate] {title}", [_key_text(k) for k in evidence]))
+    return out
+
+
+def _name_ranks(store: SignatureStore) -> np.ndarray:
+    """Each key's place among all keys in the order of their names (code
+    points, as Python compares strings)."""
+    ranks = np.empty(len(store.keys), dtype=np.int64)
+    ranks[sorted(range(len(store.keys)), key=store.keys.__getitem__)] = np.arange(len(store.keys))
+    return ranks
 
 
 def _key_text(key: str) -> str:

@@ -130,10 +130,7 @@ def _language_links(
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0)
     same = unit[rows] @ lang.own_t
-    lengths = np.diff(same.indptr)
-    # A document is not its own neighbour (its column is its place in `mine`).
-    same.data[same.indices == np.repeat(np.arange(p0, p0 + len(rows)), lengths)] = -1.0
-    pieces = [(same.data, same.indices, lengths, lang.mine)]
+    pieces = [(same.data, same.indices, np.diff(same.indptr), lang.mine)]
     if len(lang.others):
         dots = across[rows] @ lang.others_t
         shared = ones[rows] @ lang.others_ones_t
@@ -165,20 +162,23 @@ def _contenders(
     are few: a padded matrix of them gives each row's k-th best exactly, and
     only the links that reach it go on to be sorted. Whatever the bounds,
     the same links come out."""
+    # A row's own document is among its links (the first piece holds it,
+    # as similar as can be): the bounds are those of the k + 1 best, and
+    # it is dropped from the few links left.
+    k1 = k + 1
     owner = np.concatenate([np.repeat(np.arange(len(rows), dtype=np.int32), length) for _, _, length, _ in pieces])
     sims = np.concatenate([values for values, _, _, _ in pieces])
     np.minimum(sims, 1.0, out=sims)
     bound = np.zeros(len(rows))
-    strong = sims >= floor
-    bound[np.bincount(owner[strong], minlength=len(rows)) >= k] = floor
+    bound[np.bincount(owner[sims >= floor], minlength=len(rows)) >= k1] = floor
     # The first piece lists each row's links together, from the row's start:
     # its first `4 k` (fewer where the row has fewer) make a small matrix.
-    sample = 4 * k
+    sample = 4 * k1
     length = pieces[0][2]
     column = np.arange(sample)
     at = (np.cumsum(length) - length)[:, None] + column
     first = np.where(column < length[:, None], sims[np.minimum(at, max(len(sims) - 1, 0))] if len(sims) else -1.0, -1.0)
-    bound = np.maximum(bound, np.partition(first, sample - k, axis=1)[:, sample - k])
+    bound = np.maximum(bound, np.partition(first, sample - k1, axis=1)[:, sample - k1])
     keep = np.flatnonzero(sims >= bound[owner])
     owner, sims = owner[keep], sims[keep]
     # The document behind each link left, looked up in its own piece.
@@ -197,13 +197,15 @@ def _contenders(
     longest = int(width.max()) if len(width) else 0
     # (A row far longer than the others, as when every link ties, would
     # make the matrix outgrow the links: those are all sorted instead.)
-    if longest > k and len(rows) * longest <= 8 * len(sims):
+    if longest > k1 and len(rows) * longest <= 8 * len(sims):
         place = np.arange(len(owner)) - (np.cumsum(width) - width)[owner]
         padded = np.full((len(rows), longest), -1.0)
         padded[owner, place] = sims
-        keep = np.flatnonzero(sims >= np.partition(padded, longest - k, axis=1)[owner, longest - k])
+        keep = np.flatnonzero(sims >= np.partition(padded, longest - k1, axis=1)[owner, longest - k1])
         owner, other, sims = owner[keep], other[keep], sims[keep]
-    return rows[owner], other, sims
+    first = rows[owner]
+    others = first != other
+    return first[others], other[others], sims[others]
 
 
 def within_days(links: Links, published: np.ndarray, days: int) -> Links:

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..records import Assignment
 from .catalog import Catalog, catalog_match
-from .cluster import ClusterParams, _cluster_id, _cluster_title, _clusters, _topics_of_events, weighted_keys
+from .cluster import ClusterParams, _cluster_id, _cluster_titles, _clusters, _topics_of_events, weighted_keys
 from .graph import candidate_graph, within_days
 from .store import SignatureStore
 
@@ -57,9 +57,8 @@ def assign_topics(
         events = _clusters(len(rest), within_days(links, published, params.event_days), params.threshold)
         topics = _topics_of_events(len(rest), links, [group for group, _ in events], params.topic_threshold)
         del links
-        for topic in topics:
-            members = sorted(rest[i] for e in topic for i in events[e][0])
-            title, evidence = _cluster_title(store, members, weighted)
+        members_of = [sorted(rest[i] for e in topic for i in events[e][0]) for topic in topics]
+        for topic, members, (title, evidence) in zip(topics, members_of, _cluster_titles(store, members_of, weighted)):
             cid = _cluster_id([store.ids[d] for d in members])
             shared_evidence = tuple(evidence)
             for e in topic:
