@@ -260,12 +260,28 @@ def _break_yaml(name: str):
     return breaker
 
 
+# Nine levels of nine aliases: a few hundred bytes that unfold into 9**9
+# values for whoever walks them.
+ALIAS_BOMB = 'a0: &a0 ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
+    f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]\n" for i in range(1, 9)
+)
+
+
+def _alias_bomb(name: str):
+    def breaker(corpus: Path) -> str:
+        text = (corpus / name).read_text(encoding="utf-8")
+        (corpus / name).write_text(ALIAS_BOMB + text, encoding="utf-8")
+        return f"{corpus / name}:"  # then the line of the first anchor
+    return breaker
+
+
 CURATED_BREAKAGE = {
     "sources-language": _break_sources_language,
     "dataset-language": _break_dataset_language,
     "empty-alias-list": _break_alias_list,
     "topic-unknown-qid": _break_topic_entity,
     **{f"malformed-{n}": _break_yaml(n) for n in ("dataset.yaml", "entities.yaml", "topics.yaml", "dates.yaml", "cleaning.yaml", "languages.yaml")},
+    **{f"malformed-alias-bomb-{n}": _alias_bomb(n) for n in ("dataset.yaml", "entities.yaml", "topics.yaml", "cleaning.yaml")},
 }
 
 
@@ -729,3 +745,35 @@ def test_fuzz_importer_any_bytes(tmp_path, data):
         ann.check_export(path)
     except ann.AnnotationError as exc:
         assert "\n" not in str(exc)
+
+
+def test_an_alias_bomb_is_refused_in_a_line_and_at_once() -> None:
+    """Anchors and aliases are refused before anything unfolds them, with
+    the line of the first one; plain YAML reads as yaml.safe_load reads it."""
+    import time
+
+    import yaml
+
+    from parallel_corpus.config import parse_yaml
+    from parallel_corpus.yamlfast import AliasRefused
+
+    started = time.monotonic()
+    with pytest.raises(AliasRefused) as caught:
+        parse_yaml("name: x\n" + ALIAS_BOMB)
+    assert time.monotonic() - started < 5
+    assert caught.value.problem_mark.line + 1 == 2 and "not accepted" in caught.value.problem
+    with pytest.raises(AliasRefused):
+        parse_yaml("a: &x 1\nb: 2\n")  # an anchor alone too
+    plain = "a: 1\nb: [x, 2.5, null, 2020-01-02]\nc: {d: 'e'}\n"
+    assert parse_yaml(plain) == yaml.safe_load(plain)
+
+
+def test_a_card_with_an_alias_is_one_violation_line(tmp_path) -> None:
+    from parallel_corpus.validate import validate_release
+
+    (tmp_path / "README.md").write_text("---\nname: x\n" + ALIAS_BOMB + "---\n\ncard\n", encoding="utf-8")
+    found = list(validate_release(tmp_path))
+    assert len(found) == 1
+    assert found[0].file == str(tmp_path / "README.md") and found[0].row == "3"
+    assert "unreadable card YAML: anchors and aliases (& and *) are not accepted" in found[0].message
+    assert "\n" not in found[0].message

@@ -20,6 +20,7 @@ import yaml
 from . import schema
 from .records import REMOVAL_REASONS
 from .align.splits import SPLIT_ORDER
+from .yamlfast import safe_load
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 CARD_TEMPLATE_NAME = "DATASET_CARD.md"
@@ -249,7 +250,7 @@ def read_front_matter(readme: Path) -> dict[str, Any]:
     end = text.find("\n---", 4)
     if end < 0:
         raise ValueError("YAML front matter is not closed with ---")
-    data = yaml.safe_load(text[4:end])
+    data = safe_load(text[4:end])
     if not isinstance(data, dict):
         raise ValueError("YAML front matter is not a mapping")
     return data

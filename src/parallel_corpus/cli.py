@@ -185,14 +185,12 @@ def explain(targets: tuple[str, ...], corpus_dir: Path, language: Optional[str],
       parallel-corpus explain 003_fd1355c3401903b1
       parallel-corpus explain article.txt --language sw
     """
-    import yaml
-
-    from .config import CorpusError
+    from .config import CorpusError, load_yaml
     from .ingest import IngestError
     from .pipeline import Stages, explain_document
 
     try:
-        seed = int((yaml.safe_load((corpus_dir / "dataset.yaml").read_text(encoding="utf-8")) or {}).get("seed", 0))
+        seed = int((load_yaml(corpus_dir / "dataset.yaml") or {}).get("seed", 0))
         stages = Stages.load(corpus_dir, seed)
         for target in targets:
             name, lang, decisions = explain_document(stages, target, language)

@@ -15,6 +15,7 @@ from typing import Iterable, Iterator, Optional
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import yaml
 
 from . import schema
 from .config import Corpus, CorpusError, check_record, load_yaml, read_sources, reference_errors, schema_error_lines
@@ -167,7 +168,14 @@ def validate_release(folder: Path, registry: Optional[Path] = None) -> Iterator[
     except FileNotFoundError:
         yield Violation(str(readme), "-", "-", "missing: a release needs its card")
         return
-    except Exception as exc:  # yaml errors and our own ValueError
+    except yaml.YAMLError as exc:
+        # One line: the problem and its line in the card (the front matter
+        # starts on the card's second line).
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        yield Violation(str(readme), str(mark.line + 2) if mark else "-", "-", f"unreadable card YAML: {problem}")
+        return
+    except Exception as exc:  # our own ValueError
         yield Violation(str(readme), "-", "-", f"unreadable card YAML: {exc}")
         return
     infos = {i.get("config_name", "default"): i for i in meta.get("dataset_info") or []}

@@ -12,6 +12,11 @@ It takes the common shape only: no anchors, aliases, explicit tags or merge
 keys, one document. Anything else, and any error at all (a syntax error,
 a date that does not exist), goes to `yaml.load`, which gives its usual
 result or its usual error: the fast path never decides what fails.
+
+Anchors and aliases are refused (`AliasRefused`, a YAML error that names
+the line): a few hundred bytes of nested aliases unfold into billions of
+values for whoever walks the result (a schema check, a dump), and no
+curated file or card needs them.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 
 import yaml
 from yaml.events import (
+    AliasEvent,
     DocumentEndEvent,
     DocumentStartEvent,
     MappingEndEvent,
@@ -31,7 +37,7 @@ from yaml.events import (
     StreamStartEvent,
 )
 
-__all__ = ["safe_load"]
+__all__ = ["safe_load", "AliasRefused"]
 
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
@@ -40,6 +46,10 @@ _constructor = yaml.constructor.SafeConstructor()
 # Scalars only: a merge key "<<" or the "=" value key needs its mapping, and
 # is left to yaml.load.
 _SCALAR_TAGS = tuple(f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "timestamp"))
+
+
+class AliasRefused(yaml.MarkedYAMLError):
+    """The document uses an anchor or an alias."""
 
 
 class _NotPlain(Exception):
@@ -57,7 +67,24 @@ def safe_load(text: str) -> Any:
             return _from_events(text, constructors)
         except Exception:
             pass
+    _refuse_aliases(text)
     return yaml.load(text, Loader=SafeLoader)
+
+
+def _refuse_aliases(text: str) -> None:
+    """Raise AliasRefused at the first anchor or alias; the parser's own
+    errors are left to `yaml.load`, which gives them as usual."""
+    try:
+        for event in yaml.parse(text, Loader=SafeLoader):
+            if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
+                raise AliasRefused(
+                    problem="anchors and aliases (& and *) are not accepted: write each value out",
+                    problem_mark=event.start_mark,
+                )
+    except AliasRefused:
+        raise
+    except yaml.YAMLError:
+        return
 
 
 def _scalar(event: ScalarEvent, constructors: dict[str, Any]) -> Any:
