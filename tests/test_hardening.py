@@ -228,6 +228,30 @@ def _break_sources_language(corpus: Path) -> str:
     return f"{corpus / 'sources.jsonl'}:2:language: 'xx' is not a language of languages.yaml: use its ISO 639-1 code (null where unknown) or add the language to languages.yaml"
 
 
+def _break_sources_file(value: str, expected: str):
+    """Row 2's `file` set to `value` (a NUL in it, a folder's name)."""
+
+    def breaker(corpus: Path) -> str:
+        lines = (corpus / "sources.jsonl").read_text(encoding="utf-8").splitlines()
+        record = json.loads(lines[1])
+        record["file"] = value
+        lines[1] = json.dumps(record)
+        (corpus / "sources.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (corpus / "raw" / "a-folder").mkdir()
+        return f"{corpus / 'sources.jsonl'}:2:file: {expected}"
+
+    return breaker
+
+
+def _break_sources_nesting(corpus: Path) -> str:
+    """A line of 100,000 nested arrays: Python's JSON parser would raise
+    RecursionError."""
+    lines = (corpus / "sources.jsonl").read_text(encoding="utf-8").splitlines()
+    lines.append("[" * 100_000 + "]" * 100_000)
+    (corpus / "sources.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return f"{corpus / 'sources.jsonl'}:{len(lines)}:-: not valid JSON: nested too deeply to read"
+
+
 def _replace(corpus: Path, name: str, old: str, new: str) -> None:
     text = (corpus / name).read_text(encoding="utf-8")
     assert old in text
@@ -277,6 +301,8 @@ def _alias_bomb(name: str):
 
 CURATED_BREAKAGE = {
     "sources-language": _break_sources_language,
+    "sources-file-nul": _break_sources_file("a\x00b.txt", "'a\\x00b.txt' is empty or holds a NUL byte: give the file's name in raw/"),
+    "sources-deep-nesting": _break_sources_nesting,
     "dataset-language": _break_dataset_language,
     "empty-alias-list": _break_alias_list,
     "topic-unknown-qid": _break_topic_entity,
@@ -777,3 +803,25 @@ def test_a_card_with_an_alias_is_one_violation_line(tmp_path) -> None:
     assert found[0].file == str(tmp_path / "README.md") and found[0].row == "3"
     assert "unreadable card YAML: anchors and aliases (& and *) are not accepted" in found[0].message
     assert "\n" not in found[0].message
+
+
+def test_a_card_whose_configs_are_not_mappings_is_one_violation_line(tmp_path) -> None:
+    from parallel_corpus.validate import validate_release
+
+    (tmp_path / "README.md").write_text("---\nconfigs:\n- just a string\ndataset_info:\n- splits: [{name: train, num_examples: many}]\n---\n", encoding="utf-8")
+    found = [str(v) for v in validate_release(tmp_path)]
+    readme = tmp_path / "README.md"
+    assert found == [
+        f"{readme}:-:configs: must be a list of mappings: republish the release",
+        f"{readme}:-:dataset_info[0].splits[0].num_examples: must be an integer: republish the release",
+    ]
+
+
+def test_a_folder_named_as_a_raw_file_is_a_line_and_the_build_skips_it(corpus_copy, tmp_path) -> None:
+    """Like any unreadable article: validate names it, the build skips that
+    one document with the same line (and `--strict` would stop)."""
+    expected = _break_sources_file("a-folder", "raw/a-folder is not a file (a folder?): name the article's file")(corpus_copy)
+    val = invoke("validate", corpus_copy)
+    assert val.exit_code == 1 and expected in val.stdout.splitlines()
+    out = build_cli(corpus_copy, tmp_path / "build")
+    assert out.exit_code == 0 and f"skipped: {expected}" in out.output

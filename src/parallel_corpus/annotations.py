@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Optional
 
+from .jsontext import loads
 from . import schema
 
 KINDS = ("documents", "pairs")
@@ -63,7 +64,7 @@ def read_json_file(path: Path) -> Any:
     except OSError as exc:
         raise AnnotationError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     try:
-        return json.loads(raw.decode("utf-8-sig"))
+        return loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise AnnotationError(f"{path}: not UTF-8 (byte {exc.start}): export JSON from Label Studio again") from exc
     except json.JSONDecodeError as exc:
@@ -533,7 +534,7 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            rows.append(json.loads(line))
+            rows.append(loads(line))
         except json.JSONDecodeError as exc:
             raise AnnotationError(f"{path}:{number}: not valid JSON ({exc.msg}): fix or remove the line") from exc
     return rows

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 
 import yaml
 
+from .jsontext import loads
 from . import schema
 from .yamlfast import SafeLoader, safe_load
 
@@ -248,7 +249,7 @@ def _scan_sources(path: Path, keep: Callable[[Source, int], None]) -> list[str]:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                record = loads(line)
             except json.JSONDecodeError as exc:
                 errors.append(f"{path}:{row}:-: not valid JSON: {exc.msg}")
                 continue
@@ -270,6 +271,8 @@ def _scan_sources(path: Path, keep: Callable[[Source, int], None]) -> list[str]:
 
 def unsafe_relative_path(name: str) -> Optional[str]:
     """Why `name` may not be used as a path inside `raw/`, or None."""
+    if not name or "\x00" in name:
+        return f"{name!r} is empty or holds a NUL byte: give the file's name in raw/"
     p = Path(name)
     if p.is_absolute() or name.startswith(("/", "\\")):
         return f"{name!r} is absolute: give a path relative to raw/"
@@ -335,6 +338,8 @@ class Corpus:
             raise CorpusError(f"{self.sources_path}:{source.row}:file: raw/{source.file} does not exist: restore the file or remove its line") from None
         if not real.is_relative_to(self.raw_dir.resolve()):
             raise CorpusError(f"{self.sources_path}:{source.row}:file: {source.file!r} resolves outside raw/ (a symlink?): copy the article into raw/ instead")
+        if not real.is_file():
+            raise CorpusError(f"{self.sources_path}:{source.row}:file: raw/{source.file} is not a file (a folder?): name the article's file")
         return real
 
 

@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional, TypeVar
 
+from .jsontext import loads
 from . import __version__, schema
 
 DEFAULT_URL = "http://127.0.0.1:8089"
@@ -282,7 +283,7 @@ def export(conn: Connection, project_id: int, export_type: str = "JSON") -> Any:
 
     raw = conn.call(run)
     try:
-        return json.loads(raw.decode("utf-8"))
+        return loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise LabelStudioError(f"Label Studio at {conn.url}: project {project_id} export is not JSON: {exc}") from exc
 

@@ -20,6 +20,7 @@ from typing import Any, Optional
 
 import pyarrow.parquet as pq
 
+from .jsontext import loads
 from . import card, chart, croissant, schema
 from .build import CONFIGS, exclusive
 from .config import Corpus
@@ -64,7 +65,7 @@ def read_registry(path: Path) -> dict[str, dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            entry = json.loads(line)
+            entry = loads(line)
             out[entry["version"]] = entry
         except (json.JSONDecodeError, KeyError, TypeError):
             raise PublishError(f"{path}:{row}: not a release entry; restore it from git") from None

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from .jsontext import loads
 from . import schema
 from .config import Corpus, CorpusError, check_record, load_yaml, read_sources, reference_errors, schema_error_lines
 from .ingest import sha256_file
@@ -59,7 +60,7 @@ def validate_schemas(folder: Optional[Path] = None) -> Iterator[Violation]:
     folder = folder or schema.schemas_dir()
     for path in sorted(folder.glob("*.schema.json")):
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            doc = loads(path.read_text(encoding="utf-8"))
             jsonschema.validators.validator_for(doc).check_schema(doc)
             if "properties" in doc and path.name.split(".")[0] in schema.CONFIG_SCHEMAS:
                 schema.arrow_schema(path.name.split(".")[0])
@@ -143,7 +144,7 @@ def validate_annotations_file(path: Path) -> Iterator[Violation]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = loads(line)
         except json.JSONDecodeError as exc:
             yield Violation(str(path), str(row), "-", f"not valid JSON: {exc.msg}")
             continue
@@ -152,6 +153,40 @@ def validate_annotations_file(path: Path) -> Iterator[Violation]:
 
 
 # -- releases ---------------------------------------------------------------------
+
+
+def _card_shape(meta: dict, readme: str) -> Iterator[Violation]:
+    """The shapes of the card's `configs` and `dataset_info` that the checks
+    below read: lists of mappings whose names and paths are strings and
+    whose counts are integers. A card that someone else wrote may hold
+    anything there."""
+
+    def items(value: object, where: str) -> list:
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            problems.append(Violation(readme, "-", where, "must be a list of mappings: republish the release"))
+            return []
+        return value
+
+    def text(entry: dict, key: str, where: str, required: bool = True) -> None:
+        if (key in entry or required) and not isinstance(entry.get(key), str):
+            problems.append(Violation(readme, "-", f"{where}.{key}", "must be a string: republish the release"))
+
+    problems: list[Violation] = []
+    for c, cfg in enumerate(items(meta.get("configs"), "configs")):
+        text(cfg, "config_name", f"configs[{c}]", required=False)
+        for d, df in enumerate(items(cfg.get("data_files"), f"configs[{c}].data_files")):
+            text(df, "split", f"configs[{c}].data_files[{d}]")
+            text(df, "path", f"configs[{c}].data_files[{d}]")
+    for i, info in enumerate(items(meta.get("dataset_info"), "dataset_info")):
+        text(info, "config_name", f"dataset_info[{i}]", required=False)
+        for k, split in enumerate(items(info.get("splits"), f"dataset_info[{i}].splits")):
+            text(split, "name", f"dataset_info[{i}].splits[{k}]")
+            count = split.get("num_examples")
+            if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
+                problems.append(Violation(readme, "-", f"dataset_info[{i}].splits[{k}].num_examples", "must be an integer: republish the release"))
+    yield from problems
 
 
 def validate_release(folder: Path, registry: Optional[Path] = None) -> Iterator[Violation]:
@@ -177,6 +212,10 @@ def validate_release(folder: Path, registry: Optional[Path] = None) -> Iterator[
         return
     except Exception as exc:  # our own ValueError
         yield Violation(str(readme), "-", "-", f"unreadable card YAML: {exc}")
+        return
+    shape = list(_card_shape(meta, str(readme)))
+    if shape:
+        yield from shape
         return
     infos = {i.get("config_name", "default"): i for i in meta.get("dataset_info") or []}
     for cfg in meta.get("configs") or []:
