@@ -77,11 +77,17 @@ def check_curated(data: Any, path: Path, schema_name: str) -> None:
         raise CorpusError(one_line(lines) + f": fix it as schemas/{schema_name}.schema.json allows")
 
 
+def yaml_problem(exc: yaml.YAMLError) -> tuple[Optional[int], str]:
+    """(0-based line or None, what is wrong) of a YAML error, for one line
+    of output (PyYAML's own message spans several)."""
+    mark = getattr(exc, "problem_mark", None)
+    return (mark.line if mark else None), getattr(exc, "problem", None) or str(exc).splitlines()[0]
+
+
 def yaml_error(path: Path, exc: yaml.YAMLError) -> CorpusError:
     """One line for a YAML file that does not parse: where it breaks and why."""
-    mark = getattr(exc, "problem_mark", None)
-    where = f"{path}:{mark.line + 1}" if mark else str(path)
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    line, problem = yaml_problem(exc)
+    where = f"{path}:{line + 1}" if line is not None else str(path)
     return CorpusError(f"{where}: malformed YAML: {problem}: fix the file (`parallel-corpus validate` lists every problem)")
 
 

@@ -15,6 +15,7 @@ from typing import Any, Optional
 import pyarrow.parquet as pq
 
 from .card import read_front_matter
+from .ingest import sha256_file
 
 BUMPS = ("patch", "minor", "major")
 
@@ -105,20 +106,11 @@ def _features(folder: Path) -> dict[str, dict[str, str]]:
     return out
 
 
-def _config_digests(folder: Path) -> dict[str, str]:
-    """config -> sha256 over its Parquet files' names and bytes."""
-    import hashlib
-
-    out = {}
-    for config in sorted(p for p in (folder / "data").iterdir() if p.is_dir()) if (folder / "data").is_dir() else []:
-        digest = hashlib.sha256()
-        for path in sorted(config.glob("*.parquet")):
-            digest.update(path.name.encode("utf-8") + b"\0")
-            with open(path, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(chunk)
-        out[config.name] = digest.hexdigest()
-    return out
+def _config_digests(folder: Path) -> dict[str, dict[str, str]]:
+    """config -> {Parquet file name: sha256}."""
+    data = folder / "data"
+    configs = sorted(p for p in data.iterdir() if p.is_dir()) if data.is_dir() else []
+    return {config.name: {path.name: sha256_file(path) for path in sorted(config.glob("*.parquet"))} for config in configs}
 
 
 _HUMAN_COLUMNS = ("language", "language_source", "topic_id", "event_id", "topic_source", "entities")

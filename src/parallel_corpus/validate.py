@@ -19,7 +19,7 @@ import yaml
 
 from .jsontext import loads
 from . import schema
-from .config import Corpus, CorpusError, check_record, load_yaml, read_sources, reference_errors, schema_error_lines
+from .config import Corpus, CorpusError, check_record, load_yaml, read_sources, reference_errors, schema_error_lines, yaml_problem
 from .ingest import sha256_file
 
 
@@ -204,11 +204,9 @@ def validate_release(folder: Path, registry: Optional[Path] = None) -> Iterator[
         yield Violation(str(readme), "-", "-", "missing: a release needs its card")
         return
     except yaml.YAMLError as exc:
-        # One line: the problem and its line in the card (the front matter
-        # starts on the card's second line).
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        yield Violation(str(readme), str(mark.line + 2) if mark else "-", "-", f"unreadable card YAML: {problem}")
+        # The front matter starts on the card's second line.
+        line, problem = yaml_problem(exc)
+        yield Violation(str(readme), str(line + 2) if line is not None else "-", "-", f"unreadable card YAML: {problem}")
         return
     except Exception as exc:  # our own ValueError
         yield Violation(str(readme), "-", "-", f"unreadable card YAML: {exc}")

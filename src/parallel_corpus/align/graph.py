@@ -109,6 +109,7 @@ def _best_links(global_of: np.ndarray, weighted: "_WeightedKeys", params: "Clust
             links_j[made : made + kept] = second[best]
             links_s[made : made + kept] = sims[best]
             made += kept
+        # Freed before the next language's are made, not when they replace them.
         del lang
     return links_i[:made], links_j[:made], links_s[:made]
 
