@@ -102,7 +102,15 @@ def test_bad_raw_files_are_skipped_named_and_counted_and_the_rest_builds(corpus_
     report = json.loads((tmp_path / "build" / "report.json").read_text())
     assert report["num_skipped"] == 3 and report["num_documents"] == 5
     assert {s["file"]: s["message"] for s in report["skipped"]} == {n: m for n, (_, m) in BAD_RAW.items()}
-    published = publish(corpus_copy, tmp_path / "build", tmp_path / "dist", registry=tmp_path / "releases.jsonl")
+    # Publishing it would use up a version for a release without them: refused, naming the first.
+    out = invoke("publish", "--corpus", corpus_copy, "--build", tmp_path / "build", "--dist", tmp_path / "dist", "--registry", tmp_path / "releases.jsonl")
+    assert out.exit_code == 1
+    assert error_lines(out) == [
+        f"error: the build in {tmp_path / 'build'} skipped 3 raw file(s), first {report['skipped'][0]['message']}: "
+        "fix them and build again, or pass --allow-skipped to publish without them"
+    ]
+    assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())
+    published = publish(corpus_copy, tmp_path / "build", tmp_path / "dist", registry=tmp_path / "releases.jsonl", allow_skipped=True)
     assert published.skipped_documents == 3
 
 

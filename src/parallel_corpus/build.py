@@ -35,7 +35,7 @@ from .memory import give_back
 from .pipeline import ChunkResult, Stages, process_chunk
 from .align.cluster import ClusterParams
 from .align.store import SignatureStore
-from .align.splits import SPLIT_ORDER, assign_splits
+from .align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, assign_splits, moves, pinned_topics, read_recorded
 from .writebehind import WriteBehind
 
 # Rows per Parquet write in the published files.
@@ -94,6 +94,8 @@ class BuildReport:
     unlisted_files: list[str] = field(default_factory=list)
     topics: list[dict[str, Any]] = field(default_factory=list)
     splits: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Released documents whose split this build changed (`id: old -> new`).
+    split_moves: list[str] = field(default_factory=list)
     annotations: dict[str, Any] = field(default_factory=dict)
     gazetteer: dict[str, int] = field(default_factory=dict)
     num_documents: int = 0
@@ -119,6 +121,7 @@ class BuildReport:
             "languages": dict(sorted(self.languages.items())),
             "removed_lines_by_reason": dict(sorted(self.removed.items())),
             "splits": self.splits,
+            "split_moves": self.split_moves,
             "topics": self.topics,
         }
 
@@ -306,7 +309,7 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
         overrides = _human_overrides(stages, annotations_dir, partial(_text_hashes, spill), report, log)
         assignments = _align(corpus, signatures, overrides, params)
         give_back()
-        split_of_topic = assign_splits({a.topic_id for a in assignments.values()}, dataset["splits"], seed)
+        split_of_topic = _splits(corpus, assignments, dataset, seed, report, log)
         size_of_topic: Counter = Counter()
         for doc_id, n in zip(signatures.ids, text_bytes):
             size_of_topic[assignments[doc_id].topic_id] += n
@@ -474,6 +477,24 @@ def _text_hashes(spill: Path, ids: set[str]) -> dict[str, str]:
             if doc_id in ids:
                 found[doc_id] = digest
     return found
+
+
+def _splits(corpus: Corpus, assignments: dict[str, Any], dataset: dict[str, Any], seed: int, report: BuildReport, log: Callable[[str], Any]) -> dict[str, str]:
+    """Split of every topic: where its released documents went (the corpus's
+    `splits.jsonl`), else drawn. A released document that has to move (its
+    topic now holds documents released in another split) is named."""
+    try:
+        recorded = read_recorded(corpus.path(RECORD_FILE))
+    except SplitsFileError as exc:
+        raise BuildError(str(exc)) from None
+    topic_of = {d: a.topic_id for d, a in assignments.items()}
+    split_of_topic = assign_splits(set(topic_of.values()), dataset["splits"], seed, pinned_topics(topic_of, recorded))
+    report.split_moves = moves({d: split_of_topic[t] for d, t in topic_of.items()}, recorded)
+    for line in report.split_moves[:10]:
+        log(f"warning: released document {line} (its topic holds documents released in {line.rsplit(' ', 1)[1]}): the release needs a major version")
+    if len(report.split_moves) > 10:
+        log(f"warning: and {len(report.split_moves) - 10} more released documents change split; report.json lists them all")
+    return split_of_topic
 
 
 def _placement(assignments, split_of_topic, doc_id: str) -> dict[str, Any]:

@@ -98,18 +98,23 @@ def build(corpus_dir: Path, annotations_dir: Path, out_dir: Path, workers: int, 
 @click.option("--dist", "dist_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"), show_default=True, help="Releases go to DIST/vX.Y.Z/.")
 @click.option("--version", "version", default=None, help="Release version (default: corpus/dataset.yaml).")
 @click.option("--registry", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Release registry (default: CORPUS/releases.jsonl).")
-@click.option("--release", is_flag=True, help="Record the release's checksums, commit and library versions in the registry.")
+@click.option("--release", is_flag=True, help="Record the release's checksums, commit and library versions in the registry, and its documents' splits in CORPUS/splits.jsonl (the tree must be committed).")
+@click.option("--allow-skipped", is_flag=True, help="Publish a build that skipped raw files (refused by default).")
 @click.option("--push", "push_to", metavar="ORG/NAME", default=None, help="Upload the release to this Hub dataset and tag it vX.Y.Z (token from HF_TOKEN).")
 @click.option("--dry-run", is_flag=True, help="With --push: list what would be sent, send nothing.")
-def publish(corpus_dir: Path, build_dir: Path, dist_dir: Path, version: Optional[str], registry: Optional[Path], release: bool, push_to: Optional[str], dry_run: bool) -> None:
+def publish(corpus_dir: Path, build_dir: Path, dist_dir: Path, version: Optional[str], registry: Optional[Path], release: bool, allow_skipped: bool, push_to: Optional[str], dry_run: bool) -> None:
     """Write DIST/vX.Y.Z/ as a Hugging Face dataset folder (card, Parquet,
     croissant.json, checksums).
 
     A version that exists, in DIST or in the registry, with other bytes is
     refused, and so is a version step that does not fit the change since the
-    previous release in DIST (a removed or retyped column needs a major bump,
-    a new column or new documents a minor one): bump the version in
-    corpus/dataset.yaml.
+    previous release in DIST (a removed or retyped column, or a released
+    document in another split, needs a major bump; a new column or new
+    documents a minor one): bump the version in corpus/dataset.yaml.
+
+    With --release, every document's split is recorded in
+    CORPUS/splits.jsonl, and later builds keep each released document in
+    its split: commit that file with the registry.
     """
     from .build import BuildError
     from .config import CorpusError
@@ -119,7 +124,7 @@ def publish(corpus_dir: Path, build_dir: Path, dist_dir: Path, version: Optional
     if dry_run and not push_to:
         _fail("--dry-run goes with --push ORG/NAME")
     try:
-        result = run_publish(corpus_dir, build_dir, dist_dir, version, registry, release)
+        result = run_publish(corpus_dir, build_dir, dist_dir, version, registry, release, allow_skipped)
     except (PublishError, CorpusError, BuildError) as exc:
         _fail(str(exc))
     state = "unchanged (identical bytes already published)" if result.unchanged else "written"
@@ -147,8 +152,8 @@ def publish(corpus_dir: Path, build_dir: Path, dist_dir: Path, version: Optional
 def diff(old: str, new: str, dist_dir: Path, as_json: bool) -> None:
     """What changed from release OLD to release NEW (versions such as v0.1.0,
     looked up in DIST, or paths): documents added, removed and changed,
-    human labels changed, configs and columns added, removed or retyped, and
-    the version bump that needs."""
+    human labels changed, documents that changed split, configs and columns
+    added, removed or retyped, and the version bump that needs."""
     from .releases import diff_releases
 
     def folder(name: str) -> Path:

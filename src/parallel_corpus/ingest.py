@@ -98,8 +98,9 @@ def read_source(corpus: Corpus, source: Source, language_script: Optional[str] =
     digest = hashlib.sha256(data).hexdigest()
     name = f"raw/{source.file}"
     if digest != source.sha256:
+        at = next((i for i, (a, b) in enumerate(zip(digest, source.sha256)) if a != b), min(len(digest), len(source.sha256)))
         raise IngestError(
-            f"{name}: sha256 {digest[:12]}… differs from sources.jsonl ({source.sha256[:12]}…): "
+            f"{name}: sha256 is {digest}, sources.jsonl says {source.sha256} (they differ from character {at + 1}): "
             f"the bytes changed; restore the file or update its sha256 if the change is intended"
         )
     text, encoding = decode(data, name, source.encoding, language_script)

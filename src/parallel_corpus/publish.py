@@ -14,9 +14,10 @@ import os
 import shutil
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import pyarrow.parquet as pq
 
@@ -25,12 +26,15 @@ from . import card, chart, croissant, schema
 from .build import CONFIGS, exclusive
 from .config import Corpus
 from .ingest import sha256_file
-from .releases import check_bump, diff_releases, previous_release
-from .align.splits import SPLIT_ORDER
+from .atomic import write_lines_atomic
+from .releases import check_bump, diff_releases, parse_version, previous_release
+from .align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, moves, read_recorded, record_release
 
 CHECKSUMS = "checksums.sha256"
 # Libraries whose versions decide the bytes of a release.
 PINNED = ("pyarrow", "datasets", "langdetect")
+# How long a release waits for another one to finish writing the registry.
+REGISTRY_WAIT_SECONDS = 120
 
 
 class PublishError(RuntimeError):
@@ -93,8 +97,14 @@ def publish(
     version: Optional[str] = None,
     registry: Optional[Path] = None,
     release: bool = False,
+    allow_skipped: bool = False,
 ) -> PublishResult:
-    """Write the release of `build_dir` as `dist_dir/vX.Y.Z`."""
+    """Write the release of `build_dir` as `dist_dir/vX.Y.Z`.
+
+    A build that skipped raw files (other than duplicates, built once) is
+    refused unless `allow_skipped`: a release without a document someone
+    listed is rarely meant, and its version would be used up. With `release`, the tree must be committed,
+    so that the commit the registry records rebuilds the release."""
     corpus = Corpus(Path(corpus_dir))
     dataset = corpus.dataset()
     version = version or dataset["version"]
@@ -104,12 +114,61 @@ def publish(
     if not report_path.is_file():
         raise PublishError(f"{build_dir}: no build here: run `parallel-corpus build` first")
     report = json.loads(report_path.read_text(encoding="utf-8"))
+    # A duplicate is built once on purpose; any other skip lost a document.
+    skipped = [s for s in report.get("skipped") or [] if s.get("reason") != "duplicate"]
+    if skipped and not allow_skipped:
+        raise PublishError(
+            f"the build in {build_dir} skipped {len(skipped)} raw file(s), first {skipped[0].get('message', skipped[0])}: "
+            f"fix them and build again, or pass --allow-skipped to publish without them"
+        )
+    if release:
+        _refuse_dirty_tree(corpus.root)
 
     dist_dir = Path(dist_dir)
     dist_dir.mkdir(parents=True, exist_ok=True)
     target = dist_dir / f"v{version}"
-    with exclusive(target, "publish"):
+    with exclusive(target, "publish"), _registry_lock(registry, release):
         return _publish_locked(corpus, dataset, version, registry, build_dir, report, dist_dir, target, release)
+
+
+@contextmanager
+def _registry_lock(registry: Path, release: bool) -> Iterator[None]:
+    """Hold `.releases.jsonl.lock` while a release reads and extends the
+    registry and the splits record: two releases at once would each write
+    the registry they read and lose the other's line. A release waits for
+    the other to finish; a local publish (which only reads) does not lock."""
+    if not release:
+        yield
+        return
+    from filelock import FileLock, Timeout
+
+    lock_path = registry.with_name(f".{registry.name}.lock")
+    lock = FileLock(str(lock_path), timeout=REGISTRY_WAIT_SECONDS)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise PublishError(f"another release has held {lock_path} for {REGISTRY_WAIT_SECONDS} s: wait for it to finish, then run again") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _refuse_dirty_tree(root: Path) -> None:
+    """A registered release records HEAD; uncommitted changes would make
+    that commit build something else. Outside git there is no commit to
+    record, and nothing to refuse."""
+    try:
+        out = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=normal"],
+                             capture_output=True, text=True, check=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return
+    changed = [line[3:] for line in out.stdout.splitlines() if line.strip()]
+    if changed:
+        raise PublishError(
+            f"{root}: {len(changed)} uncommitted change(s), first {changed[0]}: commit them first, "
+            f"so that the commit the registry records rebuilds this release"
+        )
 
 
 def _publish_locked(corpus, dataset, version, registry, build_dir, report, dist_dir, target, release) -> PublishResult:
@@ -127,6 +186,8 @@ def _publish_locked(corpus, dataset, version, registry, build_dir, report, dist_
                 raise PublishError(f"{problem}: choose the version that fits in corpus/dataset.yaml")
             changelog = diff.markdown() + _older_changelog(previous)
             (staging / "README.md").write_text(card.render(release_meta, splits, report, staging, template, changelog), encoding="utf-8")
+        split_of = _split_of_documents(staging)
+        _check_moves(corpus, registry, version, split_of)
         croissant.write(staging / "croissant.json", release_meta, release_files(staging))
         files = release_files(staging)
         (staging / CHECKSUMS).write_text("".join(f"{h}  {name}\n" for name, h in files.items()), encoding="utf-8")
@@ -149,10 +210,39 @@ def _publish_locked(corpus, dataset, version, registry, build_dir, report, dist_
             os.rename(staging, target)
         if release and registered is None:
             _register(registry, version, files, corpus.root)
+            record_release(corpus.path(RECORD_FILE), version, split_of)
         return PublishResult(version, target, files, unchanged, int(report.get("num_skipped", 0)), release or registered is not None)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _split_of_documents(release: Path) -> dict[str, str]:
+    """Document id -> split, as a release folder holds them."""
+    out: dict[str, str] = {}
+    for path in sorted((release / "data" / "documents").glob("*.parquet")):
+        table = pq.read_table(path, columns=["id", "split"])
+        out.update(zip(table.column("id").to_pylist(), table.column("split").to_pylist()))
+    return out
+
+
+def _check_moves(corpus: Corpus, registry: Path, version: str, split_of: dict[str, str]) -> None:
+    """A released document in another split breaks what training code was
+    promised: refused unless the version is a major step past every
+    registered release."""
+    try:
+        recorded = read_recorded(corpus.path(RECORD_FILE))
+    except SplitsFileError as exc:
+        raise PublishError(str(exc)) from None
+    moved = moves(split_of, recorded)
+    if not moved:
+        return
+    newest = max((parse_version(v) for v in read_registry(registry)), default=None)
+    if newest is not None and parse_version(version)[0] <= newest[0]:
+        raise PublishError(
+            f"{len(moved)} released document(s) change split (first {moved[0]}; `report.json` lists them under split_moves): "
+            f"v{version} must be a major step past v{'.'.join(map(str, newest))}; set the version in corpus/dataset.yaml"
+        )
 
 
 def card_template(corpus_root: Path) -> Optional[Path]:
@@ -205,11 +295,10 @@ def _register(registry: Path, version: str, files: dict[str, str], corpus_root: 
         "libraries": library_versions(),
         "files": files,
     }
-    registry.parent.mkdir(parents=True, exist_ok=True)
-    existing = registry.read_text(encoding="utf-8") if registry.exists() else ""
-    tmp = registry.with_name(registry.name + ".tmp")
-    tmp.write_text(existing + json.dumps(entry, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, registry)
+    existing = registry.read_text(encoding="utf-8").splitlines(keepends=True) if registry.exists() else []
+    if existing and not existing[-1].endswith("\n"):
+        existing[-1] += "\n"
+    write_lines_atomic(registry, [*existing, json.dumps(entry, sort_keys=True) + "\n"])
 
 
 def features_yaml(config: str) -> list[dict[str, Any]]:

@@ -46,6 +46,8 @@ class ReleaseDiff:
     documents_added: list[str] = field(default_factory=list)
     documents_removed: list[str] = field(default_factory=list)
     documents_changed: list[str] = field(default_factory=list)
+    # `id: old -> new` for a document in another split than before.
+    documents_moved: list[str] = field(default_factory=list)
     annotations_changed: list[str] = field(default_factory=list)
     columns_added: list[str] = field(default_factory=list)
     columns_removed: list[str] = field(default_factory=list)
@@ -55,7 +57,9 @@ class ReleaseDiff:
     configs_changed: list[str] = field(default_factory=list)
 
     def required_bump(self) -> Optional[str]:
-        if self.columns_removed or self.columns_retyped or self.configs_removed:
+        # A moved document breaks the promise that a test document was never
+        # trained on, as surely as a removed column breaks a reader.
+        if self.columns_removed or self.columns_retyped or self.configs_removed or self.documents_moved:
             return "major"
         if self.columns_added or self.configs_added or self.documents_added or self.documents_removed:
             return "minor"
@@ -83,6 +87,7 @@ class ReleaseDiff:
 
         item("documents added", self.documents_added)
         item("documents removed", self.documents_removed)
+        item("documents that changed split", self.documents_moved)
         item("documents whose text changed", self.documents_changed)
         item("documents whose human labels changed", self.annotations_changed)
         item("configs added", self.configs_added)
@@ -116,21 +121,21 @@ def _config_digests(folder: Path) -> dict[str, dict[str, str]]:
 _HUMAN_COLUMNS = ("language", "language_source", "topic_id", "event_id", "topic_source", "entities")
 
 
-def _documents(folder: Path) -> dict[str, tuple[str, str]]:
-    """id -> (text_sha256, fingerprint of the human-set labels)."""
+def _documents(folder: Path) -> dict[str, tuple[str, str, str]]:
+    """id -> (text_sha256, fingerprint of the human-set labels, split)."""
     import hashlib
     import json
 
     out = {}
     for path in sorted((folder / "data" / "documents").glob("*.parquet")):
-        table = pq.read_table(path, columns=["id", "text_sha256", *_HUMAN_COLUMNS])
+        table = pq.read_table(path, columns=["id", "text_sha256", "split", *_HUMAN_COLUMNS])
         for row in table.to_pylist():
             human = {
                 "language": row["language"] if row["language_source"] == "human" else None,
                 "topic": (row["topic_id"], row["event_id"]) if row["topic_source"] == "human" else None,
                 "entities": [e for e in row["entities"] if e.get("source") == "human"],
             }
-            out[row["id"]] = (row["text_sha256"], hashlib.sha256(json.dumps(human, sort_keys=True, default=str).encode()).hexdigest())
+            out[row["id"]] = (row["text_sha256"], hashlib.sha256(json.dumps(human, sort_keys=True, default=str).encode()).hexdigest(), row["split"])
     return out
 
 
@@ -153,6 +158,8 @@ def diff_releases(old: Path, new: Path) -> ReleaseDiff:
     diff.documents_added = sorted(set(db) - set(da))
     diff.documents_removed = sorted(set(da) - set(db))
     for doc_id in sorted(set(da) & set(db)):
+        if da[doc_id][2] != db[doc_id][2]:
+            diff.documents_moved.append(f"{doc_id}: {da[doc_id][2]} -> {db[doc_id][2]}")
         if da[doc_id][0] != db[doc_id][0]:
             diff.documents_changed.append(doc_id)
         elif da[doc_id][1] != db[doc_id][1]:
@@ -169,7 +176,8 @@ def check_bump(diff: ReleaseDiff) -> Optional[str]:
     needed = diff.required_bump()
     if needed is not None and BUMPS.index(step) < BUMPS.index(needed):
         reasons = {
-            "major": diff.columns_removed + diff.columns_retyped + [f"config {c} removed" for c in diff.configs_removed],
+            "major": diff.columns_removed + diff.columns_retyped + [f"config {c} removed" for c in diff.configs_removed]
+            + [f"{len(diff.documents_moved)} document(s) change split, first {diff.documents_moved[0]}" for _ in diff.documents_moved[:1]],
             "minor": diff.columns_added + [f"config {c} added" for c in diff.configs_added]
             + [f"{len(diff.documents_added)} document(s) added"] * bool(diff.documents_added)
             + [f"{len(diff.documents_removed)} document(s) removed"] * bool(diff.documents_removed),

@@ -1,16 +1,33 @@
-"""Splits by topic: a topic and all its documents live in exactly one split.
+"""Splits by topic: a topic and all its documents live in exactly one split,
+and a document, once released in a split, stays there.
 
-Assignment is a pure function of the topic ids, the ratios and the seed, so a
-rebuild anywhere gives the same splits, and adding a topic moves no other
-(except to fill a split the draw left empty).
+A release's split is a promise to training code that a test document was
+never trained on. So every registered release records the split of each of
+its documents in the corpus's `splits.jsonl`, and every later build honours
+it: a topic whose documents were released goes where they went; only topics
+with no released document are drawn, by a pure function of the topic ids,
+the ratios and the seed, so a rebuild anywhere gives the same splits. A
+split the ratios want filled takes only new topics.
+
+A topic can only move when its documents were released in different splits
+(two clusters merged, a human moved a document to another topic): it goes
+where most of them went, and the build names every document that moved.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable, Mapping
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping, Optional
+
+from ..atomic import write_lines_atomic
+from ..jsontext import loads
 
 SPLIT_ORDER = ("train", "validation", "test")
+RECORD_FILE = "splits.jsonl"
 
 
 def _rank(topic_id: str, seed: int) -> float:
@@ -19,31 +36,114 @@ def _rank(topic_id: str, seed: int) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def assign_splits(topic_ids: Iterable[str], ratios: Mapping[str, float], seed: int) -> dict[str, str]:
+def assign_splits(
+    topic_ids: Iterable[str],
+    ratios: Mapping[str, float],
+    seed: int,
+    pinned: Optional[Mapping[str, str]] = None,
+) -> dict[str, str]:
     """Split of every topic.
 
-    With fewer topics than non-empty splits, every topic goes to train (a
-    one-topic test split measures nothing); the card says so. Otherwise each
-    topic falls where its stable rank lands in the cumulative ratios, and
-    every non-empty split gets at least one topic.
+    `pinned` topics (those with released documents) keep their split. The
+    others are drawn: with fewer topics in all than non-empty splits, they go
+    to train (a one-topic test split measures nothing; the card says so);
+    otherwise each falls where its stable rank lands in the cumulative
+    ratios, and a split the ratios ask for but nobody holds takes the new
+    train topic with the highest rank, as long as train keeps one.
     """
+    pinned = dict(pinned or {})
     topics = sorted(set(topic_ids))
+    fresh = [t for t in topics if t not in pinned]
+    out = {t: pinned[t] for t in topics if t in pinned}
     wanted = [s for s in SPLIT_ORDER if ratios.get(s, 0) > 0]
     if len(topics) < len(wanted) or len(wanted) <= 1:
-        return {t: "train" for t in topics}
+        return out | {t: "train" for t in fresh}
     bounds, acc = [], 0.0
     for split in wanted:
         acc += ratios[split]
         bounds.append((acc, split))
-    out = {}
-    for t in topics:
+    for t in fresh:
         r = _rank(t, seed)
         out[t] = next((s for b, s in bounds if r < b), wanted[-1])
-    # A split the ratios ask for but the draw left empty takes the topic of
-    # train with the highest rank, so small corpora still get every split.
     for split in wanted[1:]:
         if split not in out.values():
-            donors = sorted((t for t, s in out.items() if s == "train"), key=lambda t: _rank(t, seed), reverse=True)
-            if len(donors) > 1:
+            donors = sorted((t for t in fresh if out[t] == "train"), key=lambda t: _rank(t, seed), reverse=True)
+            in_train = sum(1 for s in out.values() if s == "train")
+            if donors and in_train > 1:
                 out[donors[0]] = split
     return out
+
+
+def pinned_topics(topic_of: Mapping[str, str], recorded: Mapping[str, "Recorded"]) -> dict[str, str]:
+    """The split of every topic that holds released documents: where most of
+    them went (ties in split order, train first)."""
+    votes: dict[str, Counter] = {}
+    for doc_id, topic in topic_of.items():
+        if doc_id in recorded:
+            votes.setdefault(topic, Counter())[recorded[doc_id].split] += 1
+    return {t: min(c, key=lambda s: (-c[s], SPLIT_ORDER.index(s))) for t, c in votes.items()}
+
+
+def moves(split_of: Mapping[str, str], recorded: Mapping[str, "Recorded"]) -> list[str]:
+    """`id: old -> new` for every released document whose split changed."""
+    return [f"{d}: {recorded[d].split} -> {s}" for d, s in sorted(split_of.items()) if d in recorded and recorded[d].split != s]
+
+
+# -- the record -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """Where a document was released, and since which version."""
+
+    split: str
+    release: str
+
+
+class SplitsFileError(ValueError):
+    """`splits.jsonl` cannot be read; the message is `file:row:field: what to do`."""
+
+
+def read_recorded(path: Path) -> dict[str, Recorded]:
+    """Released document id -> its split; empty when no release was registered."""
+    from .. import schema
+
+    path = Path(path)
+    if not path.exists():
+        return {}
+    out: dict[str, Recorded] = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SplitsFileError(f"{path}:-:-: not UTF-8 text: restore it from git") from None
+    for row, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = loads(line)
+        except json.JSONDecodeError as exc:
+            raise SplitsFileError(f"{path}:{row}:-: not valid JSON ({exc.msg}): restore it from git") from None
+        if not isinstance(record, dict):
+            raise SplitsFileError(f"{path}:{row}:-: expected an object: restore it from git")
+        problems = schema.record_errors("splits", record)
+        if problems:
+            field, message = problems[0]
+            raise SplitsFileError(f"{path}:{row}:{field}: {message}: restore it from git")
+        if record["id"] in out:
+            raise SplitsFileError(f"{path}:{row}:id: {record['id']} is recorded twice: keep the line of the earlier release")
+        out[record["id"]] = Recorded(record["split"], record["release"])
+    return out
+
+
+def record_release(path: Path, version: str, split_of: Mapping[str, str]) -> dict[str, Recorded]:
+    """The record with release `version`'s documents added (or moved), written
+    atomically, sorted by id: one line per document ever released, so the
+    file's diff in a commit shows exactly what a release added."""
+    path = Path(path)
+    recorded = read_recorded(path)
+    for doc_id, split in split_of.items():
+        if doc_id not in recorded or recorded[doc_id].split != split:
+            recorded[doc_id] = Recorded(split, version)
+    body = (json.dumps({"id": d, "split": r.split, "release": r.release}, ensure_ascii=False) + "\n" for d, r in sorted(recorded.items()))
+    write_lines_atomic(path, body)
+    return recorded
