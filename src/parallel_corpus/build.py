@@ -18,7 +18,7 @@ import sys
 import tempfile
 from array import array
 from collections import Counter, defaultdict
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -35,6 +35,7 @@ from .memory import give_back
 from .pipeline import ChunkResult, Stages, process_chunk
 from .align.cluster import ClusterParams
 from .align.store import SignatureStore
+from .atomic import disk_problem
 from .align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, assign_splits, moves, pinned_topics, read_recorded
 from .writebehind import WriteBehind
 
@@ -67,11 +68,31 @@ def parquet_name(split: str) -> str:
     return f"{split}-00000-of-00001.parquet"
 
 
+class _ParquetFileWriter(pq.ParquetWriter):
+    """A ParquetWriter that owns its file and closes it even when writing the
+    footer fails (a full disk): pyarrow's own, given a path, leaves the file
+    open then, for as long as anyone holds the error."""
+
+    def __init__(self, path: Path, arrow_schema: pa.Schema, **options: Any) -> None:
+        self._file = pa.OSFile(str(path), "wb")
+        try:
+            super().__init__(self._file, arrow_schema, **options)
+        except BaseException:
+            self._file.close()
+            raise
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._file.close()
+
+
 def parquet_writer(path: Path, arrow_schema: pa.Schema) -> pq.ParquetWriter:
     """The one way this package opens Parquet for writing: fixed options, so
     the same rows give the same bytes with the pinned pyarrow."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    return pq.ParquetWriter(path, arrow_schema, compression="zstd", compression_level=9, write_statistics=True, use_dictionary=True)
+    return _ParquetFileWriter(path, arrow_schema, compression="zstd", compression_level=9, write_statistics=True, use_dictionary=True)
 
 
 def write_parquet(table_or_batches: Any, path: Path, arrow_schema: pa.Schema) -> None:
@@ -285,9 +306,15 @@ def build(
         log(f"warning: raw/{name} is not listed in sources.jsonl; it is not built (add a line for it)")
 
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    with exclusive(out_dir, "build"):
-        return _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages, on_entry)
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        with exclusive(out_dir, "build"):
+            return _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages, on_entry)
+    except OSError as exc:
+        problem = disk_problem(exc)
+        if problem is None:
+            raise
+        raise BuildError(f"{out_dir}: cannot write the build ({problem}); {out_dir} is as it was") from None
 
 
 def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages, on_entry=None) -> BuildReport:
@@ -327,8 +354,14 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
         shutil.rmtree(staging / "spill")
         _replace_dir(staging, out_dir)
     except BaseException:
-        report.close()
-        shutil.rmtree(staging, ignore_errors=True)
+        # The cleanup must survive what broke the build: closing the report
+        # on a full disk fails too, and the staging folder must go anyway.
+        try:
+            report.close()
+        except OSError:
+            pass
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         raise
     return report
 
@@ -355,13 +388,23 @@ def exclusive(target: Path, what: str) -> Iterator[None]:
 
 def _remove_leftovers(target: Path) -> None:
     """Staging and swapped-out folders (`.<name>.*`) of a writer that was killed: with
-    the lock held no live writer owns one, and each may hold a whole corpus."""
+    the lock held no live writer owns one, and each may hold a whole corpus.
+
+    A writer killed between the two renames of `_replace_dir` leaves the
+    previous folder as `.<name>.old.<pid>` and no `<name>`: that copy is put
+    back first, so a kill never costs the last good build."""
     # Exactly what tempfile.mkdtemp(prefix=".<name>.") and _replace_dir make, so the
     # staging of another target (".build.v2.xxxxxxxx" beside "build") is never touched.
     ours = re.compile(re.escape(f".{target.name}.") + r"([a-z0-9_]{8}|old\.[0-9]+)")
-    for leftover in target.parent.glob(f".{target.name}.*"):
-        if ours.fullmatch(leftover.name) and leftover.is_dir() and not leftover.is_symlink():
-            shutil.rmtree(leftover, ignore_errors=True)
+    leftovers = sorted(p for p in target.parent.glob(f".{target.name}.*") if ours.fullmatch(p.name) and p.is_dir() and not p.is_symlink())
+    if not target.exists():
+        saved = [p for p in leftovers if p.name.startswith(f".{target.name}.old.")]
+        if saved:
+            newest = max(saved, key=lambda p: p.stat().st_mtime)
+            os.rename(newest, target)
+            leftovers.remove(newest)
+    for leftover in leftovers:
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _check_curated(corpus: Corpus, seed: int, sources: Sequence[Source]) -> Stages:
@@ -414,7 +457,10 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
     # closing(): an error here ends the pool's workers now, not when the
     # traceback is collected.
     pending: list[pa.RecordBatch] = []
-    with closing(results), pa.ipc.new_file(str(spill), arrow_schema, options=pa.ipc.IpcWriteOptions(compression="lz4")) as writer:
+    # The file is opened apart from its writer so that it is closed even when
+    # the writer's own close fails (a full disk): an open file would outlive
+    # the build in whoever holds the error.
+    with closing(results), pa.OSFile(str(spill), "wb") as sink, pa.ipc.new_file(sink, arrow_schema, options=pa.ipc.IpcWriteOptions(compression="lz4")) as writer:
         for chunk in results:
             if progress:
                 progress(len(chunk.outcomes))
@@ -636,31 +682,30 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
     bucket_paths = [staging / "spill" / f"parallel-{b:05d}.arrow" for b in range(max(bucket_of_topic.values(), default=-1) + 1)]
     bucket_writers: dict[int, Any] = {}
     by_topic: dict[str, dict[str, Any]] = {}
-    with _SplitWriter(staging / "data" / "documents", arrow_schema) as documents:
-        try:
-            for raw in _spill_batches(spill):
-                for doc_id, language in zip(raw.column("id").to_pylist(), raw.column("language").to_pylist()):
-                    # The report counts the pipeline's languages, as its entries do.
-                    a = assignments[doc_id]
-                    t = by_topic.get(a.topic_id)
-                    if t is None:
-                        t = by_topic[a.topic_id] = {"topic_id": a.topic_id, "title": a.topic_title, "topic_source": a.topic_source, "split": split_of_topic[a.topic_id], "languages": Counter(), "documents": []}
-                    t["languages"][language] += 1
-                    t["documents"].append(doc_id)
-                batch = _with_topics(raw, assignments, split_of_topic, overrides, arrow_schema)
-                splits = batch.column("split")
-                for split in SPLIT_ORDER:
-                    documents.add(split, batch.filter(pc.equal(splits, split)))
-                ids = batch.column("id").to_pylist()
-                bucket = np.array([bucket_of_topic[assignments[i].topic_id] for i in ids])
-                part = batch.select(parallel_columns)
-                for b in np.unique(bucket).tolist():
-                    if b not in bucket_writers:
-                        bucket_writers[b] = pa.ipc.new_file(str(bucket_paths[b]), bucket_schema)
-                    bucket_writers[b].write_batch(part.filter(pa.array(bucket == b)))
-        finally:
-            for w in bucket_writers.values():
-                w.close()
+    # Every bucket's writer and its file close whatever happens (ExitStack
+    # runs each close even when one fails), so no file outlives the build.
+    with _SplitWriter(staging / "data" / "documents", arrow_schema) as documents, ExitStack() as opened:
+        for raw in _spill_batches(spill):
+            for doc_id, language in zip(raw.column("id").to_pylist(), raw.column("language").to_pylist()):
+                # The report counts the pipeline's languages, as its entries do.
+                a = assignments[doc_id]
+                t = by_topic.get(a.topic_id)
+                if t is None:
+                    t = by_topic[a.topic_id] = {"topic_id": a.topic_id, "title": a.topic_title, "topic_source": a.topic_source, "split": split_of_topic[a.topic_id], "languages": Counter(), "documents": []}
+                t["languages"][language] += 1
+                t["documents"].append(doc_id)
+            batch = _with_topics(raw, assignments, split_of_topic, overrides, arrow_schema)
+            splits = batch.column("split")
+            for split in SPLIT_ORDER:
+                documents.add(split, batch.filter(pc.equal(splits, split)))
+            ids = batch.column("id").to_pylist()
+            bucket = np.array([bucket_of_topic[assignments[i].topic_id] for i in ids])
+            part = batch.select(parallel_columns)
+            for b in np.unique(bucket).tolist():
+                if b not in bucket_writers:
+                    sink = opened.enter_context(pa.OSFile(str(bucket_paths[b]), "wb"))
+                    bucket_writers[b] = opened.enter_context(pa.ipc.new_file(sink, bucket_schema))
+                bucket_writers[b].write_batch(part.filter(pa.array(bucket == b)))
     report.splits["documents"] = {s: documents.counts[s] for s in SPLIT_ORDER if documents.counts[s]}
     report.topics = [dict(t, languages=dict(sorted(t["languages"].items()))) for _, t in sorted(by_topic.items())]
     return [p for p in bucket_paths if p.exists()]

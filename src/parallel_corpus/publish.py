@@ -26,7 +26,7 @@ from . import card, chart, croissant, schema
 from .build import CONFIGS, exclusive
 from .config import Corpus
 from .ingest import sha256_file
-from .atomic import write_lines_atomic
+from .atomic import disk_problem, write_lines_atomic
 from .releases import check_bump, diff_releases, parse_version, previous_release
 from .align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, moves, read_recorded, record_release
 
@@ -125,10 +125,16 @@ def publish(
         _refuse_dirty_tree(corpus.root)
 
     dist_dir = Path(dist_dir)
-    dist_dir.mkdir(parents=True, exist_ok=True)
     target = dist_dir / f"v{version}"
-    with exclusive(target, "publish"), _registry_lock(registry, release):
-        return _publish_locked(corpus, dataset, version, registry, build_dir, report, dist_dir, target, release)
+    try:
+        dist_dir.mkdir(parents=True, exist_ok=True)
+        with exclusive(target, "publish"), _registry_lock(registry, release):
+            return _publish_locked(corpus, dataset, version, registry, build_dir, report, dist_dir, target, release)
+    except OSError as exc:
+        problem = disk_problem(exc)
+        if problem is None:
+            raise
+        raise PublishError(f"{dist_dir}: cannot write the release ({problem}); nothing was published or registered") from None
 
 
 @contextmanager
@@ -209,8 +215,17 @@ def _publish_locked(corpus, dataset, version, registry, build_dir, report, dist_
         else:
             os.rename(staging, target)
         if release and registered is None:
-            _register(registry, version, files, corpus.root)
-            record_release(corpus.path(RECORD_FILE), version, split_of)
+            try:
+                # The splits first: the registry line is what says "released",
+                # and recording the same splits again is harmless.
+                record_release(corpus.path(RECORD_FILE), version, split_of)
+                _register(registry, version, files, corpus.root)
+            except OSError as exc:
+                problem = disk_problem(exc)
+                if problem is None:
+                    raise
+                # The release is in place; the same bytes register on a second run.
+                raise PublishError(f"{registry}: cannot register v{version} ({problem}); {target} is written: run `publish --release` again once it is writable") from None
         return PublishResult(version, target, files, unchanged, int(report.get("num_skipped", 0)), release or registered is not None)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
