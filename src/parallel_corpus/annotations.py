@@ -500,6 +500,15 @@ def check_against_documents(normalized: Normalized, documents: Mapping[str, Mapp
 
 
 def _mismatch(record: dict[str, Any], documents: Mapping[str, Mapping[str, Any]]) -> Optional[str]:
+    reason = document_mismatch(record, documents)
+    if reason is not None:
+        return reason
+    found = span_mismatch(record, documents[record["document_id"]].get("text") or "")
+    return found[1] if found else None
+
+
+def document_mismatch(record: Mapping[str, Any], documents: Mapping[str, Mapping[str, Any]]) -> Optional[str]:
+    """Why the documents a record names are not the texts it was made on, or None."""
     pairs = [(record["document_id"], record["text_sha256"])]
     if record["kind"] == "pairs":
         pairs.append((record["document_id_2"], record["text_sha256_2"]))
@@ -509,10 +518,18 @@ def _mismatch(record: dict[str, Any], documents: Mapping[str, Mapping[str, Any]]
             return f"document {doc_id!r} is not in the build"
         if sha != doc.get("text_sha256"):
             return f"document {doc_id} changed since it was annotated (text_sha256 {str(sha)[:12]} != {str(doc.get('text_sha256'))[:12]})"
-    text = documents[record["document_id"]].get("text") or ""
-    for span in record["entities"]:
-        if text[span["start"]:span["end"]] != span["text"]:
-            return f"span {span['start']}-{span['end']} {span['text']!r} does not match document {record['document_id']}"
+    return None
+
+
+def span_mismatch(record: Mapping[str, Any], text: str) -> Optional[tuple[int, str]]:
+    """(index, why) of the first entity span of a stored record that is not
+    exactly `text[start:end]` (`verify_span`, with no realigning: a stored
+    span was placed at import), or None when every span is."""
+    for i, span in enumerate(record["entities"]):
+        check = verify_span(text, span.get("start"), span.get("end"), span.get("text"))
+        if check.verification != "verified" or (check.start, check.end) != (span["start"], span["end"]):
+            reason = check.reason or f"text[{span['start']}:{span['end']}] is not exactly the span text {str(span['text'])[:40]!r}"
+            return i, f"span {span.get('start')}-{span.get('end')} {span.get('text')!r} does not match document {record['document_id']}: {reason}"
     return None
 
 
@@ -525,18 +542,32 @@ def _sort_key(record: Mapping[str, Any]) -> tuple:
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """Rows of a JSON-lines file ([] when absent); a broken line is one error naming it."""
+    rows = []
+    for number, row, problem in scan_jsonl(path):
+        if problem is not None:
+            raise AnnotationError(f"{path}:{number}: {problem}: fix or remove the line")
+        rows.append(row)
+    return rows
+
+
+def scan_jsonl(path: Path) -> Iterator[tuple[int, Any, Optional[str]]]:
+    """(line number, row, None) for each line of a JSON-lines file, or
+    (line number, None, what is wrong) for one that does not parse."""
     path = Path(path)
     if not path.exists():
-        return []
-    rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        return
+    for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield number, None, f"not UTF-8 (byte {exc.start + 1})"
+            continue
         if not line.strip():
             continue
         try:
-            rows.append(loads(line))
+            yield number, loads(line), None
         except json.JSONDecodeError as exc:
-            raise AnnotationError(f"{path}:{number}: not valid JSON ({exc.msg}): fix or remove the line") from exc
-    return rows
+            yield number, None, f"not valid JSON ({exc.msg})"
 
 
 def write_jsonl_atomic(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -589,10 +620,93 @@ class StoreResult:
 def validate_records(records: Iterable[dict[str, Any]], where: str) -> None:
     """Refuse to store a record the schema rejects: the store must always validate."""
     for number, record in enumerate(records, start=1):
-        errors = schema.record_errors("annotations", record)
-        if errors:
-            field_path, message = errors[0]
-            raise AnnotationError(f"{where}:{number}:{field_path}: {message}")
+        problem = record_problem(record)
+        if problem:
+            raise AnnotationError(f"{where}:{number}:{problem}")
+
+
+def record_problem(record: Any) -> Optional[str]:
+    """`field: message` of the first way a record breaks the annotations schema, or None."""
+    if not isinstance(record, dict):
+        return f"-: expected an object, got {type(record).__name__}"
+    errors = schema.record_errors("annotations", record)
+    if errors:
+        field_path, message = errors[0]
+        return f"{field_path}: {message}"
+    return None
+
+
+# -- the store as the build reads it ----------------------------------------------------
+#
+# The store is the source of truth and may have been edited by hand or merged
+# by git since `import` checked it. The build checks it again with the same
+# functions (the schema, the spans against the current text, the documents)
+# and applies only what passes; what fails is named, one line each, in the
+# build's output and report.json, and the store is never written: fixing a
+# line is a person's decision, and a build must not change its own input.
+
+
+@dataclass
+class StoreRead:
+    """The records of the store that passed, each with its `file:line`, and a
+    line for every one that did not."""
+
+    records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def read_store(annotations_dir: Path) -> StoreRead:
+    """The records of annotations/<kind>.jsonl, each line parsed and checked
+    against the schema, deduplicated by `key` (the annotation's identity):
+    an exact copy of a line (a careless merge) is kept once without a word;
+    two different lines with one key are named, and the one updated later
+    wins, as `merge_records` decides on import (on a tie, the first line)."""
+    out = StoreRead()
+    seen: dict[str, tuple[str, dict[str, Any]]] = {}
+    for kind in KINDS:
+        path = Path(annotations_dir) / f"{kind}.jsonl"
+        for number, record, problem in scan_jsonl(path):
+            where = f"{path}:{number}"
+            problem = f"-: {problem}" if problem is not None else record_problem(record)
+            if problem is None and record["kind"] != kind:
+                problem = f"kind: {record['kind']!r} in {path.name}: move the line to {record['kind']}.jsonl"
+            if problem is not None:
+                out.problems.append(f"{where}:{problem}: not applied; fix or remove the line (import checks it again)")
+                continue
+            first = seen.get(record["key"])
+            if first is None:
+                seen[record["key"]] = (where, record)
+                continue
+            if first[1] == record:
+                continue
+            winner = merge_records([first[1]], [record])[0][0]
+            kept, lost = (first[0], where) if winner is first[1] else (where, first[0])
+            out.problems.append(
+                f"{lost}:key: annotation {record['key']!r} is also on {kept} with other content: {kept} is applied (updated later, "
+                f"or first); remove the line that is wrong"
+            )
+            if winner is record:
+                seen[record["key"]] = (where, record)
+    out.records = list(seen.values())
+    return out
+
+
+def check_store_spans(read: StoreRead, documents: Mapping[str, Mapping[str, Any]]) -> StoreRead:
+    """`read` without the records whose spans are not their text (`span_mismatch`)
+    in the current documents, each named. A record whose document is gone or
+    changed stays: the build reports it as stale and does not apply it."""
+    out = StoreRead(problems=list(read.problems))
+    for where, record in read.records:
+        doc = documents.get(record.get("document_id") or "")
+        found = None
+        if doc is not None and document_mismatch(record, documents) is None:
+            found = span_mismatch(record, doc.get("text") or "")
+        if found is None:
+            out.records.append((where, record))
+        else:
+            index, reason = found
+            out.problems.append(f"{where}:entities.{index}: {reason}: not applied; correct it in Label Studio and pull or import again")
+    return out
 
 
 def store(annotations_dir: Path, kind: str, normalized: Normalized) -> StoreResult:

@@ -555,9 +555,26 @@ def _human_overrides(stages: Stages, annotations_dir: Optional[Path], text_hashe
         return None
     from .merge import load_overrides
 
-    overrides = load_overrides(Path(annotations_dir), text_hashes, stages.languages, stages.gazetteer)
+    # The spans are checked against the documents' current text, read back
+    # from pass one's spill (it lies beside the report's entries, in staging).
+    spill = report.entries_path.parent / "documents.arrow" if report.entries_path is not None else None
+
+    def texts(ids: set[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        if ids and spill is not None and spill.exists():
+            for batch in _spill_batches(spill, ["id", "text"]):
+                for doc_id, text in zip(batch.column("id").to_pylist(), batch.column("text").to_pylist()):
+                    if doc_id in ids:
+                        found[doc_id] = text
+        return found
+
+    overrides = load_overrides(Path(annotations_dir), text_hashes, stages.languages, stages.gazetteer, texts)
     if overrides is not None:
         report.annotations = overrides.summary()
+        # The store is the source of truth: a line that fails is named here and
+        # in report.json, never rewritten or moved by a build.
+        for line in overrides.quarantined:
+            log(f"quarantined: {line}")
         for doc_id in overrides.stale:
             log(f"warning: {annotations_dir}: the annotation of document {doc_id} was made on a text that changed or is no longer in the corpus: "
                 f"not applied (kept in the store; annotate the current text again)")

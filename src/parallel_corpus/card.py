@@ -9,6 +9,7 @@ nothing depends on the current time, so a card is as reproducible as the data.
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -98,6 +99,29 @@ def front_matter(dataset: dict[str, Any], splits: dict[str, dict[str, dict[str, 
     }
 
 
+# What a person typed (an annotator's topic id, a title, a file name) is
+# shown as text: HTML is escaped, and so is every character Markdown would
+# read as structure: a table's pipe, a code span's backtick, a link's
+# brackets, emphasis, a line break that would end the table row.
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]|]")
+# A plain identifier is shown in a code span, as it always was.
+_PLAIN_ID = re.compile(r"[\w.:/@+-]+")
+
+
+def escape_text(value: Any) -> str:
+    """`value` as inert Markdown and HTML text, on one line (`html.escape`,
+    Markdown's punctuation escaped, line breaks as spaces)."""
+    flat = " ".join(str(value).split())
+    return _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(0), html.escape(flat, quote=False))
+
+
+def escape_code(value: Any) -> str:
+    """An identifier in a code span; one that a code span cannot hold as it is
+    (a backtick, a pipe, markup) as escaped text instead."""
+    value = str(value)
+    return f"`{value}`" if _PLAIN_ID.fullmatch(value) else escape_text(value)
+
+
 def _table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
@@ -112,7 +136,7 @@ def _statistics(release: Path, dataset: dict[str, Any]) -> str:
     for f in files:
         t = pq.read_table(f, columns=["language", "language_flores", "text", "blocks", "split"])
         for lang, flores, text, blocks, split in zip(*(t.column(c).to_pylist() for c in ("language", "language_flores", "text", "blocks", "split"))):
-            key = f"{lang} ({flores})"
+            key = f"{escape_text(lang)} ({escape_text(flores)})"
             per_lang[key]["documents"] += 1
             per_lang[key]["characters"] += len(text)
             per_lang[key]["tokens"] += len(text.split())
@@ -138,7 +162,7 @@ def _cleaning(report: dict[str, Any]) -> str:
     text = _table(["reason", "what it removes", "removed"], rows)
     skipped = report.get("skipped", [])
     if skipped:
-        text += f"\n\n{len(skipped)} raw file(s) were not built:\n\n" + "\n".join(f"- `{s['file']}`: {s['reason']}" for s in skipped)
+        text += f"\n\n{len(skipped)} raw file(s) were not built:\n\n" + "\n".join(f"- {escape_code(s['file'])}: {escape_text(s['reason'])}" for s in skipped)
     return text
 
 
@@ -149,16 +173,16 @@ def _topics(report: dict[str, Any], dataset: dict[str, Any]) -> str:
     languages = list(dataset["languages"])
     extra = sorted({l for t in topics for l in t["languages"]} - set(languages))
     cols = languages + extra
-    rows = [[f"`{t['topic_id']}`", t["title"] or "", t["topic_source"], t["split"], *(t["languages"].get(l, 0) for l in cols)] for t in topics]
-    text = _table(["topic", "title", "source", "split", *cols], rows)
+    rows = [[escape_code(t["topic_id"]), escape_text(t["title"] or ""), escape_text(t["topic_source"]), escape_text(t["split"]), *(t["languages"].get(l, 0) for l in cols)] for t in topics]
+    out = _table(["topic", "title", "source", "split", *map(escape_text, cols)], rows)
     used = {t["split"] for t in topics}
     wanted = [s for s in SPLIT_ORDER if dataset["splits"].get(s, 0) > 0]
     if len(used) < len(wanted):
-        text += (
+        out += (
             f"\n\nWith {len(topics)} topic(s) and {len(wanted)} requested splits, every topic is in "
             f"{', '.join(sorted(used))}: splits are by topic, so a split is only made when there are topics to fill it."
         )
-    return text
+    return out
 
 
 def _annotations(report: dict[str, Any]) -> str:
@@ -170,10 +194,10 @@ def _annotations(report: dict[str, Any]) -> str:
         f"{ann['records']} human annotation(s); {ann['documents_with_human_labels']} document(s) carry human labels "
         f"and {ann['pairs_rated']} pair(s) human ratings.",
         "",
-        _table(["kind/status", "annotations"], [[k, v] for k, v in ann["by_kind_and_status"].items()]),
+        _table(["kind/status", "annotations"], [[escape_text(k), v] for k, v in ann["by_kind_and_status"].items()]),
     ]
     if ann.get("stale_annotations"):
-        lines += ["", f"Not applied, because the text changed since it was annotated: {', '.join(f'`{d}`' for d in ann['stale_annotations'])}."]
+        lines += ["", f"Not applied, because the text changed since it was annotated: {', '.join(escape_code(d) for d in ann['stale_annotations'])}."]
     agreement = ann.get("agreement") or {}
 
     def fmt(v: Any) -> str:

@@ -21,7 +21,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from .caching import CharTable
-from .config import load_yaml
+from .config import check_curated, load_yaml
 from .ngram_detector import Detector
 from .script import compatible, count_letters, dominant_script
 
@@ -52,7 +52,10 @@ class LanguageTable:
 
     @classmethod
     def load(cls, path: Path) -> "LanguageTable":
-        data = load_yaml(path) or {}
+        # Checked against schemas/languages.schema.json first: a missing key or a
+        # threshold of the wrong type is one CorpusError line, as `validate` says.
+        data = load_yaml(path)
+        check_curated(data, Path(path), "languages")
         langs = {}
         for code, entry in (data.get("languages") or {}).items():
             langs[code] = Language(code=code, plausible_inside=tuple(entry.pop("plausible_inside", ()) or ()), **entry)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
 
-from .annotations import KINDS, agreement, human_overrides, read_jsonl
+from .annotations import agreement, check_store_spans, human_overrides, read_store
 
 
 @dataclass
@@ -26,6 +26,8 @@ class Overrides:
     stale: list[str] = field(default_factory=list)
     languages: Any = None
     gazetteer: Any = None
+    # One `file:line:field: problem` per line of the store that was not applied.
+    quarantined: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         by_status = Counter((r["kind"], r["status"]) for r in self.records)
@@ -35,6 +37,7 @@ class Overrides:
             "documents_with_human_labels": len(self.documents),
             "pairs_rated": len(self.pairs),
             "stale_annotations": sorted(self.stale),
+            "quarantined_lines": list(self.quarantined),
             "agreement": agreement(self.records),
         }
 
@@ -118,19 +121,29 @@ class Overrides:
 
 def load_overrides(
     annotations_dir: Path, text_hashes: Mapping[str, str] | Callable[[set[str]], Mapping[str, str]], languages: Any = None, gazetteer: Any = None,
+    texts: Optional[Callable[[set[str]], Mapping[str, str]]] = None,
 ) -> Optional[Overrides]:
     """The overrides in `annotations_dir`, or None when it holds no annotation.
 
     `text_hashes` gives the current `text_sha256` of documents: a mapping, or
     a function asked only for the documents the annotations name (a large
-    corpus then never holds every document's hash at once)."""
-    records = [r for kind in KINDS for r in read_jsonl(Path(annotations_dir) / f"{kind}.jsonl")]
-    if not records:
+    corpus then never holds every document's hash at once). `texts`, asked
+    the same way, gives their current text: every span is then checked
+    against it, as `import` does. The store is read with the checks of
+    `annotations.read_store`; what fails is in `quarantined`, not applied,
+    and the store is left as it is."""
+    read = read_store(Path(annotations_dir))
+    if not read.records and not read.problems:
         return None
-    named = {str(r["document_id"]) for r in records if r.get("document_id")}
+    named = {str(r["document_id"]) for _, r in read.records if r.get("document_id")}
     hashes = text_hashes(named) if callable(text_hashes) else text_hashes
-    documents = {doc_id: {"text_sha256": hashes[doc_id]} for doc_id in sorted(named) if doc_id in hashes}
+    documents: dict[str, dict[str, Any]] = {doc_id: {"text_sha256": hashes[doc_id]} for doc_id in sorted(named) if doc_id in hashes}
+    if texts is not None:
+        for doc_id, text in texts(set(documents)).items():
+            documents[doc_id]["text"] = text
+        read = check_store_spans(read, documents)
+    records = [r for _, r in read.records]
     applied = human_overrides(records, documents)
     everyone = human_overrides(records)
     stale = sorted(set(everyone["documents"]) - set(applied["documents"]))
-    return Overrides(records, applied["documents"], applied["pairs"], stale, languages, gazetteer)
+    return Overrides(records, applied["documents"], applied["pairs"], stale, languages, gazetteer, read.problems)

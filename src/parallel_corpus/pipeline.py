@@ -18,6 +18,7 @@ from .stages.clean import CleaningRules, EmptyDocument, clean, segments_of
 from .stages.clean.boilerplate import Boilerplate
 from .stages.clean.boilerplate import Counter as BoilerplateCounter
 from .stages.clean.boilerplate import document_keys
+from .stages.clean.rules import PatternTimeout
 from .config import Corpus, CorpusError, Source
 from .ingest import Decoded, IngestError, read_source
 from .langid import Detector, LanguageTable, prepare, tag
@@ -150,6 +151,9 @@ def process(source: Source, stages: Stages) -> dict[str, Any]:
         raise DocumentSkipped(source, reason, str(exc)) from None
     try:
         cleaned = clean(decoded.text, stages.rules, source.language, stages.boilerplate)
+    except PatternTimeout as exc:
+        # A curated pattern hangs on this document: the build stops with one line naming both.
+        raise exc.of_document(f"raw/{source.file} (document {source.id})") from None
     except EmptyDocument:
         raise DocumentSkipped(source, "empty_after_cleaning", f"raw/{source.file}: nothing left after cleaning") from None
 

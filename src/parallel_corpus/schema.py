@@ -142,7 +142,25 @@ def validator(name: str):
     schema = load_schema(name)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    return cls(schema, format_checker=_format_checker(cls))
+
+
+def _format_checker(cls: Any) -> Any:
+    """The draft's format checks, with `regex` compiled by the engine that
+    will run the pattern (`regex`, as `stages.clean.rules` does), not `re`."""
+    import copy
+
+    import regex
+
+    checker = copy.copy(cls.FORMAT_CHECKER)
+    checker.checkers = dict(checker.checkers)
+    checker.checks("regex", raises=regex.error)(lambda value: not isinstance(value, str) or bool(regex.compile(value)))
+    return checker
+
+
+def regex_problem(pattern: str, error: Exception) -> str:
+    """What is wrong with a regular expression that does not compile, and what to do."""
+    return f"{pattern!r} does not compile ({error}): correct the regular expression"
 
 
 @lru_cache(maxsize=None)
@@ -178,7 +196,10 @@ def record_errors(name: str, record: dict[str, Any]) -> list[tuple[str, str]]:
         path = [str(p) for p in err.absolute_path]
         if err.validator == "required" and "'" in err.message:
             path.append(err.message.split("'")[1])  # "'license' is a required property"
-        errors.append((".".join(path) or "-", err.message))
+        message = err.message
+        if err.validator == "format" and err.validator_value == "regex" and err.cause is not None:
+            message = regex_problem(err.instance, err.cause)
+        errors.append((".".join(path) or "-", message))
     return errors
 
 

@@ -75,7 +75,10 @@ def validate_schemas(folder: Optional[Path] = None) -> Iterator[Violation]:
 # -- corpus ---------------------------------------------------------------------
 
 # Curated YAML files and the schema each must satisfy (when both exist).
-CURATED = {"dataset.yaml": "dataset", "entities.yaml": "entities", "topics.yaml": "topics", "dates.yaml": "dates", "alignment.yaml": "alignment"}
+CURATED = {
+    "dataset.yaml": "dataset", "entities.yaml": "entities", "topics.yaml": "topics", "dates.yaml": "dates", "alignment.yaml": "alignment",
+    "cleaning.yaml": "cleaning", "languages.yaml": "languages",
+}
 
 
 def validate_corpus(root: Path) -> Iterator[Violation]:
@@ -105,6 +108,8 @@ def validate_corpus(root: Path) -> Iterator[Violation]:
         if not path.exists():
             if name == "dataset.yaml":
                 yield Violation(str(path), "-", "-", "missing: a corpus needs a dataset.yaml")
+            elif name in ("cleaning.yaml", "languages.yaml"):
+                yield Violation(str(path), "-", "-", f"missing: a corpus needs {name} (copy the one of this repository)")
             continue
         try:
             data = load_yaml(path)
@@ -116,15 +121,6 @@ def validate_corpus(root: Path) -> Iterator[Violation]:
                 yield _from_line(line)
     for line in reference_errors(corpus):
         yield _from_line(line)
-    for name in ("cleaning.yaml", "languages.yaml"):
-        path = corpus.path(name)
-        if not path.exists():
-            yield Violation(str(path), "-", "-", f"missing: a corpus needs {name} (copy the one of this repository)")
-            continue
-        try:
-            load_yaml(path)
-        except CorpusError as exc:
-            yield _from_error(exc, path)
 
 
 # -- annotations ------------------------------------------------------------------

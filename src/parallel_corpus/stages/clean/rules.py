@@ -17,11 +17,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
+
+import regex
 
 from ...caching import WORD_CACHE_SIZE
-from ...config import load_yaml
+from ...config import CorpusError, check_curated, load_yaml, yaml_line
 from ...records import REMOVAL_REASONS
+from ...schema import regex_problem
 from .pieces import ShapeRules
 
 # Sentence-final punctuation in the scripts we meet (Latin, Arabic, Devanagari
@@ -137,7 +140,7 @@ class CleaningRules:
     metadata_labels: tuple[str, ...]
     caption_prefixes: tuple[str, ...]
     credit_prefixes: tuple[str, ...]
-    patterns: tuple[tuple[re.Pattern[str], str], ...]
+    patterns: tuple[tuple["BoundedPattern", str], ...]
     suffixes: tuple[str, ...] = ()
     # Inline "read also:" labels, as written (NFC), longest first: found
     # between two sentences of a one-line body, they are cut out.
@@ -160,7 +163,12 @@ class CleaningRules:
     leading_date: Optional[LeadingDate] = field(default=None, repr=False)
 
     @classmethod
-    def from_mapping(cls, data: dict, leading_date: Optional[LeadingDate] = None, weekdays: Iterable[str] = ()) -> "CleaningRules":
+    def from_mapping(
+        cls, data: dict, leading_date: Optional[LeadingDate] = None, weekdays: Iterable[str] = (), path: Optional[Path] = None,
+    ) -> "CleaningRules":
+        """The rules of a parsed cleaning.yaml (`path`, if given, is where it
+        was read: the lines about its patterns name it)."""
+
         def per_language(key: str) -> list[str]:
             return [fold(p) for items in (data.get(key) or {}).values() for p in items or []]
 
@@ -183,7 +191,7 @@ class CleaningRules:
             metadata_labels=longest_first(per_language("metadata_labels")),
             caption_prefixes=longest_first(fold(p) for v in (captions.get("caption") or {}).values() for p in v),
             credit_prefixes=longest_first(fold(p) for v in (captions.get("credit") or {}).values() for p in v),
-            patterns=_patterns(data.get("patterns") or []),
+            patterns=_patterns(data.get("patterns") or [], path),
             suffixes=longest_first(per_language("chrome_suffixes")),
             # One-word labels ("Watch:") open quotes and sentences too often
             # to be cut out of the middle of a line.
@@ -206,7 +214,11 @@ class CleaningRules:
 
     @classmethod
     def load(cls, path: Path, leading_date: Optional[LeadingDate] = None, weekdays: Iterable[str] = ()) -> "CleaningRules":
-        return cls.from_mapping(load_yaml(path) or {}, leading_date, weekdays)
+        """The rules of a cleaning.yaml, checked against schemas/cleaning.schema.json
+        first: a file that breaks it is one CorpusError line, as `validate` says."""
+        data = load_yaml(path)
+        check_curated(data, Path(path), "cleaning")
+        return cls.from_mapping(data, leading_date, weekdays, Path(path))
 
     # -- line tests -------------------------------------------------------
     #
@@ -265,15 +277,77 @@ class CleaningRules:
         return _metadata_kind(line, fold(line), _tables(self))
 
 
-def _patterns(entries: list) -> tuple[tuple[re.Pattern[str], str], ...]:
-    """The `patterns` of cleaning.yaml, each with a reason code of the registry."""
+# The longest one `patterns` entry may take on one line. The seed corpus's
+# patterns take microseconds a line; a pattern that backtracks
+# catastrophically ("(a|a)+$" against a line of a's) would take years.
+PATTERN_TIMEOUT_SECONDS = 1.0
+
+
+class PatternTimeout(CorpusError):
+    """A `patterns` entry that took longer than PATTERN_TIMEOUT_SECONDS on a
+    line: the curated pattern is at fault, so the build stops (skipping the
+    document instead would make the output depend on the machine's speed)."""
+
+    def __init__(self, where: str, pattern: str, document: Optional[str] = None):
+        super().__init__(where, pattern, document)
+
+    def of_document(self, document: str) -> "PatternTimeout":
+        return PatternTimeout(self.args[0], self.args[1], document)
+
+    def __str__(self) -> str:
+        where, pattern, document = self.args
+        on = f"a line of {document}" if document else "a line"
+        return (
+            f"{where}: {pattern!r} took more than {PATTERN_TIMEOUT_SECONDS:g} s on {on}: it backtracks catastrophically "
+            f"(a repeated group whose text can be split several ways, as in (a|a)+ or (a+)+): rewrite it so each character is matched one way"
+        )
+
+
+class BoundedPattern:
+    """A `patterns` entry compiled by `regex` (the syntax of Python's `re`),
+    matched with a time bound: no curated pattern can hang a build."""
+
+    __slots__ = ("compiled", "where")
+
+    def __init__(self, compiled: Any, where: str):
+        self.compiled = compiled
+        self.where = where  # file:line:field of the entry
+
+    @property
+    def pattern(self) -> str:
+        return self.compiled.pattern
+
+    def match(self, line: str) -> Any:
+        try:
+            return self.compiled.match(line, timeout=PATTERN_TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise PatternTimeout(self.where, self.compiled.pattern) from None
+
+
+def _patterns(entries: list, path: Optional[Path] = None) -> tuple[tuple[BoundedPattern, str], ...]:
+    """The `patterns` of cleaning.yaml, each with a reason code of the registry.
+    The schema has checked both already when the file came through `load`;
+    a mapping made otherwise gets the same lines."""
+    name = str(path) if path is not None else "cleaning.yaml"
+
+    def where(i: int, key: str) -> str:
+        line = yaml_line(path, ["patterns", i, key]) if path is not None else None
+        return f"{name}:{line or '-'}:patterns.{i}.{key}"
+
     out = []
-    for n, entry in enumerate(entries, start=1):
+    for i, entry in enumerate(entries):
         reason = entry.get("reason") if isinstance(entry, dict) else None
         if reason not in REMOVAL_REASONS:
             known = ", ".join(sorted(REMOVAL_REASONS))
-            raise ValueError(f"cleaning.yaml: patterns[{n}]: reason {reason!r} is not a reason code (use one of: {known})")
-        out.append((re.compile(entry["regex"]), reason))
+            raise CorpusError(f"{where(i, 'reason')}: {reason!r} is not a reason code: use one of {known}")
+        source = entry.get("regex")
+        if not isinstance(source, str):
+            raise CorpusError(f"{where(i, 'regex')}: {source!r} is not a string: write the regular expression in quotes")
+        try:
+            compiled = regex.compile(source)
+        except regex.error as exc:
+            raise CorpusError(f"{where(i, 'regex')}: {regex_problem(source, exc)}") from None
+        out.append((BoundedPattern(compiled, where(i, "regex")), reason))
     return tuple(out)
 
 
