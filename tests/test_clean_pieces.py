@@ -199,7 +199,7 @@ def test_every_reason_the_cleaner_gives_is_registered(rules) -> None:
 
 
 def test_a_pattern_with_an_unknown_reason_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"patterns\[1\]: reason 'spam'"):
+    with pytest.raises(ValueError, match=r"cleaning.yaml:-:patterns.0.reason: 'spam' is not a reason code: use one of bare_url, "):
         CleaningRules.from_mapping({"patterns": [{"reason": "spam", "regex": "x"}]})
 
 

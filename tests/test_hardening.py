@@ -307,6 +307,17 @@ def _alias_bomb(name: str):
     return breaker
 
 
+def _duplicate_key(name: str):
+    """A stray `key:` line that gives a top-level key again: yaml.load would
+    keep it and drop the whole list above without a word."""
+    def breaker(corpus: Path) -> str:
+        text = (corpus / name).read_text(encoding="utf-8")
+        key = next(line.split(":")[0] for line in text.splitlines() if line and line[0].isalpha() and ":" in line)
+        (corpus / name).write_text(text + f"\n{key}: a stray line\n", encoding="utf-8")
+        return f"{corpus / name}:"  # then the line of the stray key (the message: test_yamlfast.py)
+    return breaker
+
+
 CURATED_BREAKAGE = {
     "sources-language": _break_sources_language,
     "sources-file-nul": _break_sources_file("a\x00b.txt", "'a\\x00b.txt' is empty or holds a NUL byte: give the file's name in raw/"),
@@ -316,6 +327,7 @@ CURATED_BREAKAGE = {
     "topic-unknown-qid": _break_topic_entity,
     **{f"malformed-{n}": _break_yaml(n) for n in ("dataset.yaml", "entities.yaml", "topics.yaml", "dates.yaml", "cleaning.yaml", "languages.yaml")},
     **{f"malformed-alias-bomb-{n}": _alias_bomb(n) for n in ("dataset.yaml", "entities.yaml", "topics.yaml", "cleaning.yaml")},
+    **{f"malformed-duplicate-key-{n}": _duplicate_key(n) for n in ("dataset.yaml", "cleaning.yaml", "languages.yaml")},
 }
 
 

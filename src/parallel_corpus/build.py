@@ -333,7 +333,7 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
         if not len(signatures):
             raise BuildError("no document could be built: see the messages above")
 
-        overrides = _human_overrides(stages, annotations_dir, partial(_text_hashes, spill), report, log)
+        overrides = _human_overrides(stages, annotations_dir, partial(_spill_column, spill, "text_sha256"), partial(_spill_column, spill, "text"), report, log)
         assignments = _align(corpus, signatures, overrides, params)
         give_back()
         split_of_topic = _splits(corpus, assignments, dataset, seed, report, log)
@@ -515,13 +515,16 @@ def _spill_batches(spill: Path, columns: Optional[list[str]] = None) -> Iterator
             yield batch.select(columns) if columns else batch
 
 
-def _text_hashes(spill: Path, ids: set[str]) -> dict[str, str]:
-    """The current text_sha256 of these documents, read back from the spill."""
-    found: dict[str, str] = {}
-    for batch in _spill_batches(spill, ["id", "text_sha256"]):
-        for doc_id, digest in zip(batch.column("id").to_pylist(), batch.column("text_sha256").to_pylist()):
+def _spill_column(spill: Path, column: str, ids: set[str]) -> dict[str, Any]:
+    """One column of these documents, read back from the spill (the annotation
+    checks need the current text_sha256 of a few documents, or their text)."""
+    found: dict[str, Any] = {}
+    if not ids:
+        return found
+    for batch in _spill_batches(spill, ["id", column]):
+        for doc_id, value in zip(batch.column("id").to_pylist(), batch.column(column).to_pylist()):
             if doc_id in ids:
-                found[doc_id] = digest
+                found[doc_id] = value
     return found
 
 
@@ -549,24 +552,19 @@ def _placement(assignments, split_of_topic, doc_id: str) -> dict[str, Any]:
     return {"topic_id": a.topic_id, "event_id": a.event_id, "topic_source": a.topic_source, "split": split_of_topic[a.topic_id]}
 
 
-def _human_overrides(stages: Stages, annotations_dir: Optional[Path], text_hashes: Callable[[set[str]], dict[str, str]], report: BuildReport, log: Callable[[str], None] = lambda m: None) -> Any:
-    """The annotations that win over the pipeline, or None without any."""
+def _human_overrides(
+    stages: Stages,
+    annotations_dir: Optional[Path],
+    text_hashes: Callable[[set[str]], dict[str, str]],
+    texts: Callable[[set[str]], dict[str, str]],
+    report: BuildReport,
+    log: Callable[[str], None] = lambda m: None,
+) -> Any:
+    """The annotations that win over the pipeline, or None without any.
+    Their spans are checked against the documents' current `texts`."""
     if annotations_dir is None or not Path(annotations_dir).is_dir():
         return None
     from .merge import load_overrides
-
-    # The spans are checked against the documents' current text, read back
-    # from pass one's spill (it lies beside the report's entries, in staging).
-    spill = report.entries_path.parent / "documents.arrow" if report.entries_path is not None else None
-
-    def texts(ids: set[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        if ids and spill is not None and spill.exists():
-            for batch in _spill_batches(spill, ["id", "text"]):
-                for doc_id, text in zip(batch.column("id").to_pylist(), batch.column("text").to_pylist()):
-                    if doc_id in ids:
-                        found[doc_id] = text
-        return found
 
     overrides = load_overrides(Path(annotations_dir), text_hashes, stages.languages, stages.gazetteer, texts)
     if overrides is not None:

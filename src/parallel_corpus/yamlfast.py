@@ -37,7 +37,7 @@ from yaml.events import (
     StreamStartEvent,
 )
 
-__all__ = ["safe_load", "AliasRefused"]
+__all__ = ["safe_load", "AliasRefused", "DuplicateKey"]
 
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
@@ -50,6 +50,11 @@ _SCALAR_TAGS = tuple(f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "i
 
 class AliasRefused(yaml.MarkedYAMLError):
     """The document uses an anchor or an alias."""
+
+
+class DuplicateKey(yaml.MarkedYAMLError):
+    """A mapping gives one key twice: yaml.load keeps the last silently, so a
+    stray line can replace a whole curated list without anyone seeing it."""
 
 
 class _NotPlain(Exception):
@@ -65,6 +70,8 @@ def safe_load(text: str) -> Any:
         constructors = {tag: SafeLoader.yaml_constructors.get(tag) for tag in _SCALAR_TAGS}
         try:
             return _from_events(text, constructors)
+        except DuplicateKey:
+            raise
         except Exception:
             pass
     _refuse_aliases(text)
@@ -108,6 +115,8 @@ def _from_events(text: str, constructors: dict[str, Any]) -> Any:
     documents = 0
     result: Any = None
 
+    mark = None
+
     def add(value: Any) -> None:
         nonlocal result
         if not stack:
@@ -120,6 +129,8 @@ def _from_events(text: str, constructors: dict[str, Any]) -> Any:
         elif top[1] is _NO_KEY:
             if isinstance(value, (dict, list)):
                 raise _NotPlain("a mapping or sequence as a key")
+            if value in container:
+                raise DuplicateKey(problem=f"the key {value!r} is given twice in this mapping: keep one", problem_mark=mark)
             top[1] = value
         else:
             container[top[1]] = value
@@ -127,6 +138,7 @@ def _from_events(text: str, constructors: dict[str, Any]) -> Any:
 
     for event in yaml.parse(text, Loader=SafeLoader):
         kind = type(event)
+        mark = event.start_mark
         if kind is ScalarEvent:
             add(_scalar(event, constructors))
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
