@@ -471,14 +471,18 @@ def _check_parquet(path: Path, declared: pa.Schema, expected_rows: Optional[int]
                 same = False
                 yield Violation(str(path), "-", f.name, f"type {actual.field(f.name).type} differs from declared {f.type}")
         rows = 0
-        try:
-            for batch in pf.iter_batches(batch_size=BATCH_ROWS, use_threads=False):
-                if same and known:
-                    yield from _check_rows(path, batch.to_pylist(), rows, config, split, ids if ids is not None else {})
-                rows += batch.num_rows
-        except Exception as exc:
-            yield Violation(str(path), str(rows), "-", f"unreadable from row {rows} on ({exc}): the file is truncated or damaged; republish it")
-            return
+        batches = pf.iter_batches(batch_size=BATCH_ROWS, use_threads=False)
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            except Exception as exc:
+                yield Violation(str(path), str(rows), "-", f"unreadable from row {rows} on ({exc}): the file is truncated or damaged; republish it")
+                return
+            if same and known:
+                yield from _check_rows(path, batch.to_pylist(), rows, config, split, ids if ids is not None else {})
+            rows += batch.num_rows
     if rows != footer_rows:
         yield Violation(str(path), "-", "num_rows", f"the footer says {footer_rows} rows, the data holds {rows}: the footer is forged or damaged; republish the file")
     if expected_rows is not None and rows != expected_rows:
@@ -588,7 +592,7 @@ def _check_croissant(folder: Path, tree: _Tree, digest) -> Iterator[Violation]:
         listed.add(url)
         actual = digest(url)
         if sha != actual:
-            yield Violation(str(path), "-", f"distribution[{k}].sha256", f"is {_short(sha)}, {url} has sha256 {actual}: the file changed after publishing; republish the release")
+            yield Violation(str(path), "-", f"distribution[{k}].sha256", f"is {_short(sha, 80)}, {url} has sha256 {actual}: the file changed after publishing; republish the release")
     for rel in sorted(parquet - listed):
         yield Violation(str(path), "-", "distribution", f"does not list {rel}: republish the release")
 
