@@ -217,6 +217,7 @@ def _card_shape(meta: dict, readme: str) -> Iterator[Violation]:
 MAX_TEXT_BYTES = 16 * 1024 * 1024  # README.md, croissant.json, checksums.sha256
 MAX_ENTRIES = 10_000  # files and folders in one release
 MAX_LINES_PER_FILE = 20  # violations printed per file before "and N more"
+SPARSE_BYTES = 64 * 1024 * 1024  # a file this large with under 1/8 of it on disk is not hashed
 BATCH_ROWS = 512  # rows of Parquet in memory at once
 CROISSANT = "croissant.json"
 # The column that names a row, unique within a config across its splits.
@@ -268,11 +269,13 @@ class _Tree:
 
     files: dict[str, int]
     problems: list[Violation]
+    sparse: set[str]
 
 
 def _walk(folder: Path) -> _Tree:
     files: dict[str, int] = {}
     problems: list[Violation] = []
+    sparse: set[str] = set()
     stack = [""]
     seen = 0
     while stack:
@@ -287,7 +290,7 @@ def _walk(folder: Path) -> _Tree:
             seen += 1
             if seen > MAX_ENTRIES:
                 problems.append(Violation(str(folder), "-", "-", f"more than {MAX_ENTRIES} files and folders: not a release; the rest was not looked at"))
-                return _Tree(files, problems)
+                return _Tree(files, problems, sparse)
             r = f"{rel}/{e.name}" if rel else e.name
             where = str(folder / r)
             if e.is_symlink():
@@ -295,10 +298,16 @@ def _walk(folder: Path) -> _Tree:
             elif e.is_dir(follow_symlinks=False):
                 stack.append(r)
             elif e.is_file(follow_symlinks=False):
-                files[r] = e.stat(follow_symlinks=False).st_size
+                st = e.stat(follow_symlinks=False)
+                files[r] = st.st_size
+                on_disk = getattr(st, "st_blocks", None)
+                if on_disk is not None and st.st_size > SPARSE_BYTES and on_disk * 512 < st.st_size // 8:
+                    # Mostly holes: hashing it would read zeros for as long as its size says.
+                    sparse.add(r)
+                    problems.append(Violation(where, "-", "-", f"a sparse file ({st.st_size} bytes, {on_disk * 512} on disk): not hashed; a release holds real files: replace it"))
             else:
                 problems.append(Violation(where, "-", "-", "not a regular file (a pipe, socket or device): it was not opened; remove it"))
-    return _Tree(files, problems)
+    return _Tree(files, problems, sparse)
 
 
 def _guarded(path: object, checks: Iterable[Violation]) -> Iterator[Violation]:
@@ -312,15 +321,17 @@ def _guarded(path: object, checks: Iterable[Violation]) -> Iterator[Violation]:
         yield Violation(str(path), "-", "-", f"could not be checked ({type(exc).__name__}: {exc}): the file is damaged; republish the release")
 
 
-def _capped(path: object, checks: Iterable[Violation], limit: int = MAX_LINES_PER_FILE) -> Iterator[Violation]:
-    more = 0
-    for n, v in enumerate(checks):
-        if n < limit:
+def _capped(checks: Iterable[Violation], limit: int = MAX_LINES_PER_FILE) -> Iterator[Violation]:
+    """The first `limit` violations of each file, then one line per file
+    saying how many more there are."""
+    shown: dict[str, int] = {}
+    for v in checks:
+        shown[v.file] = shown.get(v.file, 0) + 1
+        if shown[v.file] <= limit:
             yield v
-        else:
-            more += 1
-    if more:
-        yield Violation(str(path), "-", "-", f"and {more} more violation(s) in this file (the first {limit} are shown)")
+    for file, n in shown.items():
+        if n > limit:
+            yield Violation(file, "-", "-", f"and {n - limit} more violation(s) in this file (the first {limit} are shown)")
 
 
 def _plain_data_path(rel: str) -> Optional[str]:
@@ -355,10 +366,14 @@ def validate_release(folder: Path, registry: Optional[Path] = None) -> Iterator[
     hashes: dict[str, str] = {}
 
     def digest(rel: str) -> Optional[str]:
-        if rel not in hashes and rel in tree.files:
+        if rel not in hashes and rel in tree.files and rel not in tree.sparse:
             hashes[rel] = _sha256(folder / rel)
         return hashes.get(rel)
 
+    yield from _capped(_release_checks(folder, tree, digest, registry))
+
+
+def _release_checks(folder: Path, tree: _Tree, digest, registry: Optional[Path]) -> Iterator[Violation]:
     card_read: list[bool] = []
     yield from _guarded(folder / "README.md", _check_card(folder, tree, card_read))
     if not card_read:
@@ -442,7 +457,7 @@ def _check_card(folder: Path, tree: _Tree, card_read: list) -> Iterator[Violatio
             if counts.get(split) is None:
                 yield Violation(str(readme), "-", f"dataset_info.{name}.splits", f"split {split} has no num_examples: republish the release")
             checks = _check_parquet(path, arrow, counts.get(split), name, split, known, ids.setdefault(name, {}))
-            yield from _capped(path, _guarded(path, checks))
+            yield from _guarded(path, checks)
 
 
 def _check_parquet(path: Path, declared: pa.Schema, expected_rows: Optional[int], config: str, split: str, known: bool = False, ids: Optional[dict] = None) -> Iterator[Violation]:
@@ -591,7 +606,7 @@ def _check_croissant(folder: Path, tree: _Tree, digest) -> Iterator[Violation]:
             continue
         listed.add(url)
         actual = digest(url)
-        if sha != actual:
+        if url not in tree.sparse and sha != actual:
             yield Violation(str(path), "-", f"distribution[{k}].sha256", f"is {_short(sha, 80)}, {url} has sha256 {actual}: the file changed after publishing; republish the release")
     for rel in sorted(parquet - listed):
         yield Violation(str(path), "-", "distribution", f"does not list {rel}: republish the release")
@@ -610,15 +625,15 @@ def _check_checksums(folder: Path, tree: _Tree, digest) -> Iterator[Violation]:
         yield Violation(str(sums), "-", "-", f"{tree.files[CHECKSUMS]} bytes, more than the {MAX_TEXT_BYTES} {CHECKSUMS} may have: not read; republish the release")
         return
     recorded: dict[str, str] = {}
-    lines = []
     for row, line in enumerate(_read_bounded(sums).decode("utf-8", "replace").splitlines(), start=1):
         digest_text, sep, name = line.partition("  ")
         if not sep or not re.fullmatch(r"[0-9a-f]{64}", digest_text) or not name:
-            lines.append(Violation(str(sums), str(row), "-", "not a `sha256  path` line: republish the release"))
+            yield Violation(str(sums), str(row), "-", "not a `sha256  path` line: republish the release")
             continue
         recorded[name] = digest_text
-    yield from _capped(sums, lines)
     for name in sorted(set(recorded) | set(actual)):
+        if name in tree.sparse:
+            continue
         if name not in tree.files:
             yield Violation(str(folder / name), "-", "-", f"listed in {CHECKSUMS} but missing" + ("" if not os.path.lexists(folder / name) else " as a regular file of the release (not opened)"))
         elif name not in recorded:
@@ -645,7 +660,7 @@ def _check_registry(folder: Path, tree: _Tree, digest, registry: Path) -> Iterat
         return
     actual = {rel: digest(rel) for rel in tree.files if rel.rsplit("/", 1)[-1] != CHECKSUMS}
     for name in sorted(set(files) | set(actual)):
-        if files.get(name) != actual.get(name):
+        if name not in tree.sparse and files.get(name) != actual.get(name):
             yield Violation(str(folder / name), "-", "sha256", f"differs from release v{version} in {registry}: rebuild it from commit {entry.get('commit')}")
 
 
