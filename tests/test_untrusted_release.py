@@ -118,6 +118,18 @@ def test_extra_corpus_files_do_not_turn_a_release_into_a_corpus(release, flag):
     assert [l for l in lines if l.startswith(f"{path}:-:-: not a readable Parquet file: ")] != []
 
 
+def test_corpus_files_linked_into_a_release_are_not_read_through_the_link(release, tmp_path):
+    outside = tmp_path / "elsewhere.jsonl"
+    outside.write_text("{}\n", encoding="utf-8")
+    (release / "sources.jsonl").symlink_to(outside)
+    (release / "notes.jsonl").symlink_to(outside)
+    lines = check(release)
+    assert f"{release / 'sources.jsonl'}:-:-: a symbolic link: a release holds its own files; it was not followed: replace the link by the file" in lines
+    for kind in ("corpus", "annotations"):
+        assert f"{release}:-:-: not checked as {kind} as well: it holds links or special files (named above), and nothing they point to is opened" in lines
+    assert not any(str(outside) in l for l in lines)
+
+
 def test_kind_corpus_checks_a_release_as_a_corpus_only(release):
     lines = check(release, "--kind", "corpus")
     assert f"{release / 'dataset.yaml'}:-:-: missing: a corpus needs a dataset.yaml" in lines
