@@ -207,6 +207,12 @@ def test_a_sparse_file_in_a_release_is_a_line_and_not_hashed(release):
     assert any(re.fullmatch(re.escape(f"{big}:-:-: a sparse file ({1 << 40} bytes, ") + r"\d+ on disk\): not hashed; a release holds real files: replace it", l) for l in lines)
 
 
+def test_card_yaml_nested_deep_is_a_line_and_not_parsed(release):
+    edit_card(release, "license: other", "license: " + "[" * 100_000 + "]" * 100_000)
+    lines = check(release, timeout=10)
+    assert lines == [f"{release / 'README.md'}:7:-: unreadable card YAML: [ and {{ nested more than 100 levels deep: not parsed; republish the release"]
+
+
 def test_an_oversized_croissant_and_checksums_are_lines_not_read(release):
     for name in ("croissant.json", "checksums.sha256"):
         with open(release / name, "r+b") as fh:

@@ -219,6 +219,7 @@ MAX_ENTRIES = 10_000  # files and folders in one release
 MAX_LINES_PER_FILE = 20  # violations printed per file before "and N more"
 SPARSE_BYTES = 64 * 1024 * 1024  # a file this large with under 1/8 of it on disk is not hashed
 BATCH_ROWS = 512  # rows of Parquet in memory at once
+MAX_FLOW_DEPTH = 100  # [ and { nested in the card's YAML (parsing costs the square of the depth)
 CROISSANT = "croissant.json"
 # The column that names a row, unique within a config across its splits.
 ID_COLUMNS = {"documents": "id", "parallel": "topic_id", "pairs": "pair_id", "annotations": "key"}
@@ -397,6 +398,10 @@ def _check_card(folder: Path, tree: _Tree, card_read: list) -> Iterator[Violatio
     if tree.files["README.md"] > MAX_TEXT_BYTES:
         yield Violation(str(readme), "-", "-", f"{tree.files['README.md']} bytes, more than the {MAX_TEXT_BYTES} a card may have: not read; republish the release")
         return
+    deep = _deep_flow(_read_bounded(readme).decode("utf-8", "replace"))
+    if deep is not None:
+        yield Violation(str(readme), str(deep), "-", f"unreadable card YAML: [ and {{ nested more than {MAX_FLOW_DEPTH} levels deep: not parsed; republish the release")
+        return
     try:
         meta = read_front_matter(readme)
     except yaml.YAMLError as exc:
@@ -458,6 +463,21 @@ def _check_card(folder: Path, tree: _Tree, card_read: list) -> Iterator[Violatio
                 yield Violation(str(readme), "-", f"dataset_info.{name}.splits", f"split {split} has no num_examples: republish the release")
             checks = _check_parquet(path, arrow, counts.get(split), name, split, known, ids.setdefault(name, {}))
             yield from _guarded(path, checks)
+
+
+def _deep_flow(text: str) -> Optional[int]:
+    """The line of the card where YAML flow collections ([ and {) nest more
+    than MAX_FLOW_DEPTH deep, or None. Quotes are not parsed: a bracket in a
+    string counts too, which a real card never stacks a hundred deep."""
+    end = text.find("\n---", 4)
+    front = text[: end if end >= 0 else len(text)]
+    depth = 0
+    for m in re.finditer(r"[\[\]{}]", front):
+        depth += 1 if m.group() in "[{" else -1
+        if depth > MAX_FLOW_DEPTH:
+            return front.count("\n", 0, m.start()) + 1
+        depth = max(depth, 0)
+    return None
 
 
 def _check_parquet(path: Path, declared: pa.Schema, expected_rows: Optional[int], config: str, split: str, known: bool = False, ids: Optional[dict] = None) -> Iterator[Violation]:
