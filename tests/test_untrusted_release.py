@@ -283,6 +283,20 @@ def test_offsets_outside_the_text_or_off_their_span_are_lines(release):
     assert f"{path}:0:entities[1].text: 'not here' is not text[{e1['start']}:{e1['end']}] ({text[e1['start']:e1['end']]!r}): the offsets or the span are wrong; republish the release" in lines
 
 
+def test_a_file_declared_twice_is_read_once(release):
+    edit_card(release, "path: data/parallel/train-00000-of-00001.parquet", f"path: {DOCS.as_posix()}")
+    lines = check(release)
+    assert f"{release / 'README.md'}:-:configs[1].data_files[0].path: '{DOCS.as_posix()}' is declared already at configs[0].data_files[0]: name each file once and republish" in lines
+
+
+def test_annotation_spans_that_do_not_fit_their_text_are_lines(tmp_path):
+    from parallel_corpus.validate import _check_rows
+
+    span = {"start": 3, "end": 9, "text": "Nairobi", "label": "place", "verification": "verified", "exported_start": 3, "exported_end": 9}
+    found = [str(v) for v in _check_rows(tmp_path / "a.parquet", [{"key": "t1/a1", "split": "train", "entities": [span]}], 0, "annotations", "train", {})]
+    assert f"{tmp_path / 'a.parquet'}:0:entities[0]: offsets 3..9 do not span the 7 character(s) of its text: republish the release" in found
+
+
 def test_a_text_that_changed_under_its_hash_is_a_line(release):
     def change(rows):
         rows[0]["text"] = rows[0]["text"].replace("a", "o", 1)

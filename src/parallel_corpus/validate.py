@@ -423,6 +423,7 @@ def _check_card(folder: Path, tree: _Tree, card_read: list) -> Iterator[Violatio
                 yield Violation(str(readme), "-", f"dataset_info[{i}].splits[{k}].name", f"{_short(s['name'])} is not a split: use {', '.join(SPLIT_ORDER)}")
     infos = {i.get("config_name", "default"): i for i in meta.get("dataset_info") or []}
     ids: dict[str, dict[bytes, tuple[str, int]]] = {}
+    declared_at: dict[str, str] = {}  # each file is read once, however often the card names it
     for c, cfg in enumerate(meta.get("configs") or []):
         name = cfg.get("config_name", "default")
         if name not in schema.CONFIG_SCHEMAS:
@@ -452,6 +453,10 @@ def _check_card(folder: Path, tree: _Tree, card_read: list) -> Iterator[Violatio
             if why is not None:
                 yield Violation(str(readme), "-", f"{where}.path", f"{_short(rel)} is {why}, not a plain relative path of a file under data/: not opened; name the file as data/{name}/{split}-00000-of-00001.parquet and republish")
                 continue
+            if rel in declared_at:
+                yield Violation(str(readme), "-", f"{where}.path", f"{_short(rel)} is declared already at {declared_at[rel]}: name each file once and republish")
+                continue
+            declared_at[rel] = where
             path = folder / rel
             if rel not in tree.files:
                 if os.path.lexists(path):
