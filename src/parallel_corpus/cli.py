@@ -237,17 +237,27 @@ def evaluate_alignment(gold: Path, build_dir: Path) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=True))
+@click.option("--kind", type=click.Choice(["release", "corpus", "annotations", "schemas", "dist"]), default=None,
+              help="Check every PATH as this kind only (dist: a folder of releases vX.Y.Z/). Without it, a folder is "
+                   "checked as every kind it looks like, so an extra file can add checks but never skip one.")
 @click.option("--registry", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Release registry to verify releases against.")
-def validate(paths: tuple[Path, ...], registry: Optional[Path]) -> None:
+def validate(paths: tuple[Path, ...], kind: Optional[str], registry: Optional[Path]) -> None:
     """Check corpus folders, annotations and releases against schemas/.
 
     With no PATH, checks this repository: schemas/, corpus/, annotations/ and
     every dist/v*/. Prints `file:row:field: message` for every violation and
     exits 1 if there is any.
+
+    \b
+    A release is read as untrusted input: links are named and never followed,
+    nothing outside the folder is opened, and every row is checked:
+      parallel-corpus validate --kind release path/to/v1.2.0
     """
     from .validate import validate_paths
 
-    violations = validate_paths(paths, registry)
+    if kind and not paths:
+        _fail("--kind goes with the PATH(s) to check")
+    violations = validate_paths(paths, registry, kind)
     for v in violations:
         click.echo(str(v))
     if violations:

@@ -8,7 +8,11 @@ fails on an undeclared one only at load time.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
@@ -21,6 +25,17 @@ from .jsontext import loads
 from . import schema
 from .config import Corpus, CorpusError, check_record, load_yaml, read_sources, reference_errors, schema_error_lines, yaml_problem
 from .ingest import sha256_file
+from .align.splits import SPLIT_ORDER
+
+_MAX_MESSAGE = 400
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def _one_line(text: object, limit: int) -> str:
+    """Text for one line of a log: control characters (newlines) as one
+    space, what cannot be printed escaped, and at most `limit` characters."""
+    text = _CONTROL.sub(" ", str(text)).encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -29,6 +44,11 @@ class Violation:
     row: str
     field: str
     message: str
+
+    def __post_init__(self) -> None:
+        # Names and messages may come from the input itself.
+        for name, limit in (("file", 1000), ("row", 40), ("field", 200), ("message", _MAX_MESSAGE)):
+            object.__setattr__(self, name, _one_line(getattr(self, name), limit))
 
     def __str__(self) -> str:
         return f"{self.file}:{self.row}:{self.field}: {self.message}"
@@ -185,122 +205,550 @@ def _card_shape(meta: dict, readme: str) -> Iterator[Violation]:
     yield from problems
 
 
+# A release is read as untrusted input: someone else made it, and `validate`
+# runs on it in their CI. Nothing outside the folder is opened (links are
+# named, never followed; card paths must be plain paths under data/), files
+# read whole have a size limit, Parquet is read in batches, and every
+# problem, even one pyarrow raises, is a line.
+MAX_TEXT_BYTES = 16 * 1024 * 1024  # README.md, croissant.json, checksums.sha256
+MAX_ENTRIES = 10_000  # files and folders in one release
+MAX_LINES_PER_FILE = 20  # violations printed per file before "and N more"
+SPARSE_BYTES = 64 * 1024 * 1024  # a file this large with under 1/8 of it on disk is not hashed
+BATCH_ROWS = 512  # rows of Parquet in memory at once
+MAX_FLOW_DEPTH = 100  # [ and { nested in the card's YAML (parsing costs the square of the depth)
+CROISSANT = "croissant.json"
+# The column that names a row, unique within a config across its splits.
+ID_COLUMNS = {"documents": "id", "parallel": "topic_id", "pairs": "pair_id", "annotations": "key"}
+# Language columns whose schema has no enum: codes as langdetect and ISO 639-1
+# write them (sw, ar, zh-cn). Where a schema lists the codes, its enum decides.
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z]{2,4})?")
+_GLOB = set("*?[]{}")
+
+
+class _Refused(Exception):
+    """A file that is not opened: not a regular file, or too large."""
+
+
+def _open_regular(path: Path):
+    """`path` opened for reading only if it is a regular file itself (not a
+    link, a pipe, a device): the last component is never followed, and a
+    pipe cannot block the open."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _Refused("not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _read_bounded(path: Path, limit: int = MAX_TEXT_BYTES) -> bytes:
+    with _open_regular(path) as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise _Refused(f"more than {limit} bytes")
+    return data
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with _open_regular(path) as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class _Tree:
+    """The regular files of a release (relative POSIX path -> size), found
+    without following any link, and what else the folder holds."""
+
+    files: dict[str, int]
+    problems: list[Violation]
+    sparse: set[str]
+
+
+def _walk(folder: Path) -> _Tree:
+    files: dict[str, int] = {}
+    problems: list[Violation] = []
+    sparse: set[str] = set()
+    stack = [""]
+    seen = 0
+    while stack:
+        rel = stack.pop()
+        try:
+            with os.scandir(folder / rel if rel else folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            problems.append(Violation(str(folder / rel), "-", "-", f"folder not readable ({exc.strerror}): make it readable"))
+            continue
+        for e in entries:
+            seen += 1
+            if seen > MAX_ENTRIES:
+                problems.append(Violation(str(folder), "-", "-", f"more than {MAX_ENTRIES} files and folders: not a release; the rest was not looked at"))
+                return _Tree(files, problems, sparse)
+            r = f"{rel}/{e.name}" if rel else e.name
+            where = str(folder / r)
+            if e.is_symlink():
+                problems.append(Violation(where, "-", "-", "a symbolic link: a release holds its own files; it was not followed: replace the link by the file"))
+            elif e.is_dir(follow_symlinks=False):
+                stack.append(r)
+            elif e.is_file(follow_symlinks=False):
+                st = e.stat(follow_symlinks=False)
+                files[r] = st.st_size
+                on_disk = getattr(st, "st_blocks", None)
+                if on_disk is not None and st.st_size > SPARSE_BYTES and on_disk * 512 < st.st_size // 8:
+                    # Mostly holes: hashing it would read zeros for as long as its size says.
+                    sparse.add(r)
+                    problems.append(Violation(where, "-", "-", f"a sparse file ({st.st_size} bytes, {on_disk * 512} on disk): not hashed; a release holds real files: replace it"))
+            else:
+                problems.append(Violation(where, "-", "-", "not a regular file (a pipe, socket or device): it was not opened; remove it"))
+    return _Tree(files, problems, sparse)
+
+
+def _guarded(path: object, checks: Iterable[Violation]) -> Iterator[Violation]:
+    """The violations of `checks`, and one line naming `path` for whatever
+    else goes wrong (a library raising on a damaged file)."""
+    try:
+        yield from checks
+    except _Refused as exc:
+        yield Violation(str(path), "-", "-", f"{exc}: it was not read")
+    except Exception as exc:
+        yield Violation(str(path), "-", "-", f"could not be checked ({type(exc).__name__}: {exc}): the file is damaged; republish the release")
+
+
+def _capped(checks: Iterable[Violation], limit: int = MAX_LINES_PER_FILE) -> Iterator[Violation]:
+    """The first `limit` violations of each file, then one line per file
+    saying how many more there are."""
+    shown: dict[str, int] = {}
+    for v in checks:
+        shown[v.file] = shown.get(v.file, 0) + 1
+        if shown[v.file] <= limit:
+            yield v
+    for file, n in shown.items():
+        if n > limit:
+            yield Violation(file, "-", "-", f"and {n - limit} more violation(s) in this file (the first {limit} are shown)")
+
+
+def _plain_data_path(rel: str) -> Optional[str]:
+    """Why a card's data_files path is not a plain relative path of a file
+    under data/, or None when it is one."""
+    if rel.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", rel):
+        return "an absolute path"
+    parts = rel.split("/")
+    if ".." in parts or "\\" in rel:
+        return "it climbs out of its folder (..)" if ".." in parts else "a backslash in a path"
+    if _GLOB & set(rel):
+        return "a glob pattern"
+    if parts[0] != "data" or len(parts) < 2 or any(p in ("", ".") for p in parts) or "\x00" in rel:
+        return "not under data/"
+    return None
+
+
+def _short(value: object, width: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def validate_release(folder: Path, registry: Optional[Path] = None) -> Iterator[Violation]:
-    """A published folder: card YAML, Parquet columns both ways, split counts, checksums."""
+    """A published folder: card YAML, Parquet columns both ways and every
+    row's values, row counts from the data, croissant.json, checksums."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        yield Violation(str(folder), "-", "-", "not a folder: a release is a folder (README.md, data/, croissant.json, checksums.sha256)")
+        return
+    tree = _walk(folder)
+    yield from tree.problems
+    hashes: dict[str, str] = {}
+
+    def digest(rel: str) -> Optional[str]:
+        if rel not in hashes and rel in tree.files and rel not in tree.sparse:
+            hashes[rel] = _sha256(folder / rel)
+        return hashes.get(rel)
+
+    yield from _capped(_release_checks(folder, tree, digest, registry))
+
+
+def _release_checks(folder: Path, tree: _Tree, digest, registry: Optional[Path]) -> Iterator[Violation]:
+    card_read: list[bool] = []
+    yield from _guarded(folder / "README.md", _check_card(folder, tree, card_read))
+    if not card_read:
+        return  # without its card a release cannot be loaded; that one line says what to fix first
+    yield from _guarded(folder / CROISSANT, _check_croissant(folder, tree, digest))
+    yield from _guarded(folder, _check_checksums(folder, tree, digest))
+    if registry is not None and registry.exists():
+        yield from _guarded(registry, _check_registry(folder, tree, digest, registry))
+
+
+def _check_card(folder: Path, tree: _Tree, card_read: list) -> Iterator[Violation]:
     import datasets
 
     from .card import read_front_matter
-    from .publish import CHECKSUMS, read_registry, release_files
 
-    folder = Path(folder)
     readme = folder / "README.md"
+    if "README.md" not in tree.files:
+        if not os.path.lexists(readme):
+            yield Violation(str(readme), "-", "-", "missing: a release needs its card")
+        return
+    if tree.files["README.md"] > MAX_TEXT_BYTES:
+        yield Violation(str(readme), "-", "-", f"{tree.files['README.md']} bytes, more than the {MAX_TEXT_BYTES} a card may have: not read; republish the release")
+        return
+    deep = _deep_flow(_read_bounded(readme).decode("utf-8", "replace"))
+    if deep is not None:
+        yield Violation(str(readme), str(deep), "-", f"unreadable card YAML: [ and {{ nested more than {MAX_FLOW_DEPTH} levels deep: not parsed; republish the release")
+        return
     try:
         meta = read_front_matter(readme)
-    except FileNotFoundError:
-        yield Violation(str(readme), "-", "-", "missing: a release needs its card")
-        return
     except yaml.YAMLError as exc:
         # The front matter starts on the card's second line.
         line, problem = yaml_problem(exc)
         yield Violation(str(readme), str(line + 2) if line is not None else "-", "-", f"unreadable card YAML: {problem}")
         return
-    except Exception as exc:  # our own ValueError
+    except Exception as exc:  # our own ValueError, or text that is not UTF-8
         yield Violation(str(readme), "-", "-", f"unreadable card YAML: {exc}")
         return
     shape = list(_card_shape(meta, str(readme)))
     if shape:
         yield from shape
         return
+    card_read.append(True)
+    for i, info in enumerate(meta.get("dataset_info") or []):
+        for k, s in enumerate(info.get("splits") or []):
+            if s["name"] not in SPLIT_ORDER:
+                yield Violation(str(readme), "-", f"dataset_info[{i}].splits[{k}].name", f"{_short(s['name'])} is not a split: use {', '.join(SPLIT_ORDER)}")
     infos = {i.get("config_name", "default"): i for i in meta.get("dataset_info") or []}
-    for cfg in meta.get("configs") or []:
+    ids: dict[str, dict[bytes, tuple[str, int]]] = {}
+    declared_at: dict[str, str] = {}  # each file is read once, however often the card names it
+    for c, cfg in enumerate(meta.get("configs") or []):
         name = cfg.get("config_name", "default")
+        if name not in schema.CONFIG_SCHEMAS:
+            yield Violation(str(readme), "-", f"configs[{c}].config_name", f"{_short(name)} is not a config of this dataset: use {', '.join(schema.CONFIG_SCHEMAS)}")
         info = infos.get(name)
         if info is None:
             yield Violation(str(readme), "-", f"dataset_info.{name}", "config has no dataset_info entry")
             continue
         try:
             declared = datasets.Features._from_yaml_list(info["features"])
+            arrow = declared.arrow_schema
         except Exception as exc:
             yield Violation(str(readme), "-", f"dataset_info.{name}.features", f"unreadable features: {exc}")
             continue
-        if name in schema.CONFIG_SCHEMAS and (schema.schemas_dir() / f"{name}.schema.json").exists():
-            expected = schema.features(name)
-            if declared != expected:
-                yield Violation(str(readme), "-", f"dataset_info.{name}.features", "differ from schemas/" + f"{name}.schema.json")
+        known = name in schema.CONFIG_SCHEMAS and (schema.schemas_dir() / f"{name}.schema.json").exists()
+        if known and declared != schema.features(name):
+            yield Violation(str(readme), "-", f"dataset_info.{name}.features", "differ from schemas/" + f"{name}.schema.json")
+            known = False  # rows are not checked against a schema the card does not declare
         counts = {s["name"]: s.get("num_examples") for s in info.get("splits") or []}
-        for df in cfg.get("data_files") or []:
-            split, rel = df.get("split"), df.get("path")
-            path = folder / rel
-            if not path.is_file():
-                yield Violation(str(path), "-", "-", f"missing: config {name} split {split} declares it")
+        for d, df in enumerate(cfg.get("data_files") or []):
+            split, rel = df["split"], df["path"]
+            where = f"configs[{c}].data_files[{d}]"
+            if split not in SPLIT_ORDER:
+                yield Violation(str(readme), "-", f"{where}.split", f"{_short(split)} is not a split: use {', '.join(SPLIT_ORDER)}")
                 continue
-            yield from _check_parquet(path, declared.arrow_schema, counts.get(split), name, split)
-    # checksums written at publish time
-    sums = folder / CHECKSUMS
-    actual = release_files(folder)
-    if sums.is_file():
-        recorded = {}
-        for row, line in enumerate(sums.read_text(encoding="utf-8").splitlines(), start=1):
-            digest, _, name = line.partition("  ")
-            recorded[name] = digest
-        for name in sorted(set(recorded) | set(actual)):
-            if name not in actual:
-                yield Violation(str(folder / name), "-", "-", f"listed in {CHECKSUMS} but missing")
-            elif name not in recorded:
-                yield Violation(str(folder / name), "-", "-", f"not listed in {CHECKSUMS}")
-            elif recorded[name] != actual[name]:
-                yield Violation(str(folder / name), "-", "sha256", f"is {actual[name]}, {CHECKSUMS} says {recorded[name]}: the file changed after publishing")
-    else:
-        yield Violation(str(sums), "-", "-", "missing: a release lists its files' sha256")
-    if registry is not None and registry.exists():
-        version = folder.name.lstrip("v")
-        entry = read_registry(registry).get(version)
-        if entry is not None:
-            for name in sorted(set(entry["files"]) | set(actual)):
-                if entry["files"].get(name) != actual.get(name):
-                    yield Violation(str(folder / name), "-", "sha256", f"differs from release v{version} in {registry}: rebuild it from commit {entry.get('commit')}")
+            why = _plain_data_path(rel)
+            if why is not None:
+                yield Violation(str(readme), "-", f"{where}.path", f"{_short(rel)} is {why}, not a plain relative path of a file under data/: not opened; name the file as data/{name}/{split}-00000-of-00001.parquet and republish")
+                continue
+            if rel in declared_at:
+                yield Violation(str(readme), "-", f"{where}.path", f"{_short(rel)} is declared already at {declared_at[rel]}: name each file once and republish")
+                continue
+            declared_at[rel] = where
+            path = folder / rel
+            if rel not in tree.files:
+                if os.path.lexists(path):
+                    yield Violation(str(path), "-", "-", f"config {name} split {split} declares it, but it is not a regular file of the release (a link, a folder, or under one): not opened")
+                else:
+                    yield Violation(str(path), "-", "-", f"missing: config {name} split {split} declares it")
+                continue
+            if counts.get(split) is None:
+                yield Violation(str(readme), "-", f"dataset_info.{name}.splits", f"split {split} has no num_examples: republish the release")
+            checks = _check_parquet(path, arrow, counts.get(split), name, split, known, ids.setdefault(name, {}))
+            yield from _guarded(path, checks)
 
 
-def _check_parquet(path: Path, declared: pa.Schema, expected_rows: Optional[int], config: str, split: str) -> Iterator[Violation]:
-    try:
-        pf = pq.ParquetFile(path)
-    except Exception as exc:
-        yield Violation(str(path), "-", "-", f"not a readable Parquet file: {exc}")
-        return
-    actual = pf.schema_arrow
-    declared_names = set(declared.names)
-    for f in actual:
-        if f.name not in declared_names:
-            yield Violation(str(path), "-", f.name, f"column is not declared in the card's features of config {config}")
-    for f in declared:
-        if f.name not in actual.names:
-            yield Violation(str(path), "-", f.name, "declared column is missing from the file (datasets would load it as nulls)")
-        elif not actual.field(f.name).type.equals(f.type):
-            yield Violation(str(path), "-", f.name, f"type {actual.field(f.name).type} differs from declared {f.type}")
-    rows = pf.metadata.num_rows
+def _deep_flow(text: str) -> Optional[int]:
+    """The line of the card where YAML flow collections ([ and {) nest more
+    than MAX_FLOW_DEPTH deep, or None. Quotes are not parsed: a bracket in a
+    string counts too, which a real card never stacks a hundred deep."""
+    end = text.find("\n---", 4)
+    front = text[: end if end >= 0 else len(text)]
+    depth = 0
+    for m in re.finditer(r"[\[\]{}]", front):
+        depth += 1 if m.group() in "[{" else -1
+        if depth > MAX_FLOW_DEPTH:
+            return front.count("\n", 0, m.start()) + 1
+        depth = max(depth, 0)
+    return None
+
+
+def _check_parquet(path: Path, declared: pa.Schema, expected_rows: Optional[int], config: str, split: str, known: bool = False, ids: Optional[dict] = None) -> Iterator[Violation]:
+    """Columns both ways, then every row read in batches: the rows counted
+    from the data (not the footer), and, where the config's schema is
+    known, each row's values."""
+    with _open_regular(path) as fh:
+        try:
+            pf = pq.ParquetFile(fh, buffer_size=1 << 20)
+            footer_rows = pf.metadata.num_rows
+            actual = pf.schema_arrow
+        except Exception as exc:
+            yield Violation(str(path), "-", "-", f"not a readable Parquet file: {exc}: republish the release")
+            return
+        declared_names = set(declared.names)
+        same = True
+        for f in actual:
+            if f.name not in declared_names:
+                same = False
+                yield Violation(str(path), "-", f.name, f"column is not declared in the card's features of config {config}")
+        for f in declared:
+            if f.name not in actual.names:
+                same = False
+                yield Violation(str(path), "-", f.name, "declared column is missing from the file (datasets would load it as nulls)")
+            elif not actual.field(f.name).type.equals(f.type):
+                same = False
+                yield Violation(str(path), "-", f.name, f"type {actual.field(f.name).type} differs from declared {f.type}")
+        rows = 0
+        batches = pf.iter_batches(batch_size=BATCH_ROWS, use_threads=False)
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            except Exception as exc:
+                yield Violation(str(path), str(rows), "-", f"unreadable from row {rows} on ({exc}): the file is truncated or damaged; republish it")
+                return
+            if same and known:
+                yield from _check_rows(path, batch.to_pylist(), rows, config, split, ids if ids is not None else {})
+            rows += batch.num_rows
+    if rows != footer_rows:
+        yield Violation(str(path), "-", "num_rows", f"the footer says {footer_rows} rows, the data holds {rows}: the footer is forged or damaged; republish the file")
     if expected_rows is not None and rows != expected_rows:
         yield Violation(str(path), "-", "num_examples", f"{rows} rows, the card's {config}/{split} split says {expected_rows}")
 
 
+def _check_rows(path: Path, records: list[dict], first: int, config: str, split: str, ids: dict) -> Iterator[Violation]:
+    """Values the types cannot say: the schema's enums, patterns and ranges,
+    the file's split, unique ids, language codes, and offsets inside the text."""
+    where = str(path)
+    id_column = ID_COLUMNS.get(config)
+    for n, row in enumerate(records, start=first):
+        r = str(n)
+        for field, message in schema.record_errors(config, row):
+            yield Violation(where, r, field, f"{message}: the value breaks schemas/{config}.schema.json; republish the release")
+        value = row.get("split")
+        if "split" in row and value != split:
+            yield Violation(where, r, "split", f"{_short(value)} in the file of split {split}: a row belongs to its file's split; republish the release")
+        if id_column and isinstance(row.get(id_column), str):
+            key = hashlib.blake2b(row[id_column].encode("utf-8", "surrogatepass"), digest_size=16).digest()
+            if key in ids:
+                other_split, other_row = ids[key]
+                yield Violation(where, r, id_column, f"{_short(row[id_column])} is also row {other_row} of split {other_split}: ids are unique within config {config}; republish the release")
+            else:
+                ids[key] = (split, n)
+        for field, code in _language_codes(config, row):
+            if not isinstance(code, str) or not _LANGUAGE_CODE.fullmatch(code):
+                yield Violation(where, r, field, f"{_short(code)} is not a language code (ISO 639-1, as sw or ar): republish the release")
+        if config == "documents":
+            yield from _document_offsets(where, r, row)
+        elif config == "annotations":
+            for k, e in enumerate(row.get("entities") or []):
+                start, end, text = e.get("start"), e.get("end"), e.get("text")
+                if isinstance(start, int) and isinstance(end, int) and isinstance(text, str) and (start > end or end - start != len(text)):
+                    yield Violation(where, r, f"entities[{k}]", f"offsets {start}..{end} do not span the {len(text)} character(s) of its text: republish the release")
+
+
+def _language_codes(config: str, row: dict) -> Iterator[tuple[str, object]]:
+    """(field, code) of the language columns whose schema names no codes."""
+    if config == "documents":
+        yield "language", row.get("language")
+        for k, b in enumerate(row.get("blocks") or []):
+            yield f"blocks[{k}].language", b.get("language")
+    elif config == "pairs":
+        yield "language_1", row.get("language_1")
+        yield "language_2", row.get("language_2")
+    elif config == "parallel":
+        for k, code in enumerate(row.get("languages") or []):
+            yield f"languages[{k}]", code
+        for k, d in enumerate(row.get("documents") or []):
+            yield f"documents[{k}].language", d.get("language")
+
+
+def _document_offsets(where: str, r: str, row: dict) -> Iterator[Violation]:
+    text = row.get("text")
+    if not isinstance(text, str):
+        return
+    n = len(text)
+    if row.get("num_chars") != n:
+        yield Violation(where, r, "num_chars", f"{_short(row.get('num_chars'))}, but the text has {n} characters: republish the release")
+    if row.get("text_sha256") != hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest():
+        yield Violation(where, r, "text_sha256", "is not the sha256 of the text: the text or its hash changed; republish the release")
+    for column in ("blocks", "entities", "dates"):
+        for k, span in enumerate(row.get(column) or []):
+            start, end = span.get("start"), span.get("end")
+            if not (isinstance(start, int) and isinstance(end, int)):
+                continue
+            if not 0 <= start <= end <= n:
+                yield Violation(where, r, f"{column}[{k}]", f"offsets {start}..{end} fall outside the text ({n} characters): republish the release")
+            elif "text" in span and span["text"] != text[start:end]:
+                yield Violation(where, r, f"{column}[{k}].text", f"{_short(span['text'])} is not text[{start}:{end}] ({_short(text[start:end])}): the offsets or the span are wrong; republish the release")
+
+
+def _check_croissant(folder: Path, tree: _Tree, digest) -> Iterator[Violation]:
+    """croissant.json is a JSON object whose FileObjects are exactly the
+    release's Parquet files, with their sha256 (see croissant.py)."""
+    path = folder / CROISSANT
+    if CROISSANT not in tree.files:
+        if not os.path.lexists(path):
+            yield Violation(str(path), "-", "-", "missing: a release carries its Croissant metadata; republish the release")
+        return
+    if tree.files[CROISSANT] > MAX_TEXT_BYTES:
+        yield Violation(str(path), "-", "-", f"{tree.files[CROISSANT]} bytes, more than the {MAX_TEXT_BYTES} croissant.json may have: not read; republish the release")
+        return
+    try:
+        doc = loads(_read_bounded(path).decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        yield Violation(str(path), "-", "-", f"not UTF-8 (byte {exc.start}): republish the release")
+        return
+    except json.JSONDecodeError as exc:
+        yield Violation(str(path), str(exc.lineno), "-", f"not valid JSON: {exc.msg}: republish the release")
+        return
+    if not isinstance(doc, dict):
+        yield Violation(str(path), "-", "-", "not a JSON object: republish the release")
+        return
+    distribution = doc.get("distribution")
+    if not isinstance(distribution, list) or not all(isinstance(d, dict) for d in distribution):
+        yield Violation(str(path), "-", "distribution", "must be a list of objects: republish the release")
+        return
+    parquet = {rel for rel in tree.files if rel.startswith("data/") and rel.endswith(".parquet")}
+    listed = set()
+    for k, d in enumerate(distribution):
+        url, sha = d.get("contentUrl"), d.get("sha256")
+        if not isinstance(url, str) or url not in parquet:
+            yield Violation(str(path), "-", f"distribution[{k}].contentUrl", f"{_short(url)} is not a Parquet file of this release: republish the release")
+            continue
+        listed.add(url)
+        actual = digest(url)
+        if url not in tree.sparse and sha != actual:
+            yield Violation(str(path), "-", f"distribution[{k}].sha256", f"is {_short(sha, 80)}, {url} has sha256 {actual}: the file changed after publishing; republish the release")
+    for rel in sorted(parquet - listed):
+        yield Violation(str(path), "-", "distribution", f"does not list {rel}: republish the release")
+
+
+def _check_checksums(folder: Path, tree: _Tree, digest) -> Iterator[Violation]:
+    from .publish import CHECKSUMS
+
+    sums = folder / CHECKSUMS
+    actual = sorted(rel for rel in tree.files if rel.rsplit("/", 1)[-1] != CHECKSUMS)
+    if CHECKSUMS not in tree.files:
+        if not os.path.lexists(sums):
+            yield Violation(str(sums), "-", "-", "missing: a release lists its files' sha256")
+        return
+    if tree.files[CHECKSUMS] > MAX_TEXT_BYTES:
+        yield Violation(str(sums), "-", "-", f"{tree.files[CHECKSUMS]} bytes, more than the {MAX_TEXT_BYTES} {CHECKSUMS} may have: not read; republish the release")
+        return
+    recorded: dict[str, str] = {}
+    for row, line in enumerate(_read_bounded(sums).decode("utf-8", "replace").splitlines(), start=1):
+        digest_text, sep, name = line.partition("  ")
+        if not sep or not re.fullmatch(r"[0-9a-f]{64}", digest_text) or not name:
+            yield Violation(str(sums), str(row), "-", "not a `sha256  path` line: republish the release")
+            continue
+        recorded[name] = digest_text
+    for name in sorted(set(recorded) | set(actual)):
+        if name in tree.sparse:
+            continue
+        if name not in tree.files:
+            yield Violation(str(folder / name), "-", "-", f"listed in {CHECKSUMS} but missing" + ("" if not os.path.lexists(folder / name) else " as a regular file of the release (not opened)"))
+        elif name not in recorded:
+            yield Violation(str(folder / name), "-", "-", f"not listed in {CHECKSUMS}")
+        elif recorded[name] != digest(name):
+            yield Violation(str(folder / name), "-", "sha256", f"is {digest(name)}, {CHECKSUMS} says {recorded[name]}: the file changed after publishing")
+
+
+def _check_registry(folder: Path, tree: _Tree, digest, registry: Path) -> Iterator[Violation]:
+    from .publish import CHECKSUMS, PublishError, read_registry
+
+    try:
+        entries = read_registry(registry)
+    except PublishError as exc:
+        yield _from_error(exc, registry)
+        return
+    version = folder.name.lstrip("v")
+    entry = entries.get(version)
+    if entry is None:
+        return
+    files = entry.get("files") if isinstance(entry, dict) else None
+    if not isinstance(files, dict):
+        yield Violation(str(registry), "-", "files", f"the entry of v{version} lists no files: restore it from git")
+        return
+    actual = {rel: digest(rel) for rel in tree.files if rel.rsplit("/", 1)[-1] != CHECKSUMS}
+    for name in sorted(set(files) | set(actual)):
+        if name not in tree.sparse and files.get(name) != actual.get(name):
+            yield Violation(str(folder / name), "-", "sha256", f"differs from release v{version} in {registry}: rebuild it from commit {entry.get('commit')}")
+
+
 # -- dispatch -----------------------------------------------------------------------
+
+_CORPUS_JSONL = {"sources.jsonl", "releases.jsonl"}
+
+
+def kinds_of(path: Path) -> list[str]:
+    """Every kind of folder `path` looks like. A folder is checked as each of
+    them, so a file added to a release can add checks, never skip one."""
+    if not path.is_dir():
+        return ["annotations"] if path.suffix == ".jsonl" else []
+    kinds = []
+    if (path / "README.md").exists() and (path / "data").is_dir():
+        kinds.append("release")
+    if (path / "sources.jsonl").exists():
+        kinds.append("corpus")
+    if path.name == "annotations" or any(p.name not in _CORPUS_JSONL for p in path.glob("*.jsonl")):
+        kinds.append("annotations")
+    if any(path.glob("*.schema.json")):
+        kinds.append("schemas")
+    if any(p.name.startswith("v") and p.is_dir() and not p.is_symlink() for p in path.iterdir()):
+        kinds.append("dist")
+    return kinds
 
 
 def kind_of(path: Path) -> str:
-    if path.is_dir() and (path / "sources.jsonl").exists():
-        return "corpus"
-    if path.is_dir() and (path / "README.md").exists() and (path / "data").is_dir():
-        return "release"
-    if path.is_dir() and (any(path.glob("*.jsonl")) or path.name == "annotations"):
-        return "annotations"
-    if path.is_dir() and any(path.glob("*.schema.json")):
-        return "schemas"
-    if path.is_dir() and any(p.is_dir() and p.name.startswith("v") for p in path.iterdir()):
-        return "dist"
-    return "unknown"
+    """The first kind `path` looks like ("unknown" for none)."""
+    kinds = kinds_of(path)
+    return kinds[0] if kinds else "unknown"
 
 
-def validate_paths(paths: Iterable[Path], registry: Optional[Path] = None) -> list[Violation]:
-    """Violations of every path; with none, the current repository's whole tree."""
+def _validate_as(path: Path, kind: str, registry: Optional[Path]) -> Iterator[Violation]:
+    if kind == "corpus":
+        yield from validate_corpus(path)
+        reg = registry or (path / "releases.jsonl")
+        if reg.exists():
+            from .publish import read_registry, PublishError
+
+            try:
+                read_registry(reg)
+            except PublishError as exc:
+                yield _from_error(exc, reg)
+    elif kind == "release":
+        yield from validate_release(path, registry)
+    elif kind == "dist":
+        if not path.is_dir():
+            yield Violation(str(path), "-", "-", "not a folder: a dist folder holds releases vX.Y.Z/")
+            return
+        for release in sorted(p for p in path.iterdir() if p.name.startswith("v")):
+            if release.is_symlink():
+                yield Violation(str(release), "-", "-", "a symbolic link: it was not followed; put the release itself here")
+            elif release.is_dir():
+                yield from validate_release(release, registry)
+    elif kind == "annotations":
+        if path.is_dir():
+            yield from validate_annotations(path)
+        else:
+            yield from validate_annotations_file(path)
+    elif kind == "schemas":
+        yield from validate_schemas(path)
+
+
+def validate_paths(paths: Iterable[Path], registry: Optional[Path] = None, kind: Optional[str] = None) -> list[Violation]:
+    """Violations of every path, checked as `kind`, or without one as every
+    kind it looks like; with no path, the current repository's whole tree."""
     out: list[Violation] = []
     paths = list(paths)
     if not paths:
@@ -310,28 +758,14 @@ def validate_paths(paths: Iterable[Path], registry: Optional[Path] = None) -> li
         if registry is None and Path("corpus/releases.jsonl").exists():
             registry = Path("corpus/releases.jsonl")
     for path in paths:
-        kind = kind_of(path)
-        if kind == "corpus":
-            out.extend(validate_corpus(path))
-            reg = registry or (path / "releases.jsonl")
-            if reg.exists():
-                from .publish import read_registry, PublishError
-
-                try:
-                    read_registry(reg)
-                except PublishError as exc:
-                    out.append(_from_error(exc, reg))
-        elif kind == "release":
-            out.extend(validate_release(path, registry))
-        elif kind == "dist":
-            for release in sorted(p for p in path.iterdir() if p.is_dir() and p.name.startswith("v")):
-                out.extend(validate_release(release, registry))
-        elif kind == "annotations":
-            out.extend(validate_annotations(path))
-        elif kind == "schemas":
-            out.extend(validate_schemas(path))
-        elif path.is_file() and path.suffix == ".jsonl":
-            out.extend(validate_annotations_file(path))
-        else:
-            out.append(Violation(str(path), "-", "-", "not a corpus folder, a release, an annotations folder or a schemas folder"))
+        kinds = [kind] if kind else kinds_of(path)
+        if not kinds:
+            out.append(Violation(str(path), "-", "-", "not a corpus folder, a release, an annotations folder or a schemas folder: name its kind with --kind"))
+        for k in kinds:
+            if not kind and k in ("corpus", "annotations", "schemas") and ("release" in kinds or "dist" in kinds) and _walk(path).problems:
+                # A release is someone else's folder: its corpus or annotation
+                # files are not read through the links the release check named.
+                out.append(Violation(str(path), "-", "-", f"not checked as {k} as well: it holds links or special files (named above), and nothing they point to is opened"))
+                continue
+            out.extend(_guarded(path, _validate_as(path, k, registry)))
     return out
