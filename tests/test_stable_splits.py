@@ -135,6 +135,31 @@ def test_pairs_has_every_split_that_holds_two_documents(two_releases):
         assert datasets.load_dataset(str(second.path), "parallel", split=split).num_rows > 0
 
 
+def test_the_card_declares_the_languages_of_added_articles_and_validates(two_releases):
+    tmp, corpus, first, second = two_releases
+    from parallel_corpus.card import read_front_matter
+    from parallel_corpus.validate import validate_paths
+
+    assert read_front_matter(second.path / "README.md")["language"] == ["sw", "hi", "ar", "de", "en", "es", "fr"]
+    assert read_front_matter(first.path / "README.md")["language"] == ["sw", "hi", "ar"]
+    assert validate_paths([second.path, corpus], registry=tmp / "releases.jsonl") == []
+
+
+def test_a_broken_split_record_is_one_line_for_validate_and_build(two_releases, tmp_path):
+    tmp, *_ = two_releases
+    corpus = _copy_of(tmp, tmp_path)
+    record = corpus / RECORD_FILE
+    lines = record.read_text(encoding="utf-8").splitlines()
+    record.write_text("\n".join([lines[0].replace('"train"', '"dev"'), *lines[1:]]) + "\n", encoding="utf-8")
+    before = record.read_bytes()
+    out = CliRunner().invoke(main, ["validate", str(corpus)])
+    assert out.exit_code == 1
+    assert f"{record}:1:split: 'dev' is not one of ['train', 'validation', 'test']: restore it from git" in out.stdout.splitlines()
+    out = CliRunner().invoke(main, ["build", "--corpus", str(corpus), "--out", str(tmp_path / "build"), "-q"])
+    assert out.exit_code == 1 and out.stderr.strip() == f"error: {record}:1:split: 'dev' is not one of ['train', 'validation', 'test']: restore it from git"
+    assert record.read_bytes() == before and not (tmp_path / "build").exists()
+
+
 def test_the_diff_reports_no_move_for_added_articles(two_releases):
     tmp, *_ = two_releases
     out = CliRunner().invoke(main, ["diff", "v0.1.0", "v0.2.0", "--dist", str(tmp / "dist"), "--json"])

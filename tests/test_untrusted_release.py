@@ -264,6 +264,20 @@ def test_a_language_that_is_not_a_code_is_a_line(release):
     assert f"{release / DOCS}:0:blocks[0].language: '../x' is not a language code (ISO 639-1, as sw or ar): republish the release" in lines
 
 
+def test_a_document_in_a_language_the_card_does_not_declare_is_a_line(release):
+    """`zz` has the form of a code; the card's `language` list is what the
+    release declares, and a document's language must be in it (a block may
+    quote any language)."""
+    def change(rows):
+        rows[1]["language"] = "zz"
+        rows[1]["blocks"][0]["language"] = "en"
+
+    rewrite(release / DOCS, change)
+    lines = check(release)
+    assert f"{release / DOCS}:1:language: 'zz' is not a language of the card (ar, hi, sw): republish the release" in lines
+    assert not [l for l in lines if ":1:blocks[0].language:" in l]
+
+
 def test_offsets_outside_the_text_or_off_their_span_are_lines(release):
     def change(rows):
         n = len(rows[0]["text"])

@@ -65,7 +65,15 @@ def _size_category(n: int) -> str:
     return "1M<n<10M"
 
 
-def front_matter(dataset: dict[str, Any], splits: dict[str, dict[str, dict[str, int]]]) -> dict[str, Any]:
+def document_languages(dataset: dict[str, Any], report: dict[str, Any]) -> list[str]:
+    """The card's `language`: the dataset's languages, then any other its
+    documents are in (an article in a language the corpus did not plan for
+    is still in the data, and `validate` holds rows to this list)."""
+    found = {lang for t in report.get("topics", []) for lang in t.get("languages", {})}
+    return [*dataset["languages"], *sorted(found - set(dataset["languages"]))]
+
+
+def front_matter(dataset: dict[str, Any], splits: dict[str, dict[str, dict[str, int]]], languages: Optional[list[str]] = None) -> dict[str, Any]:
     configs = []
     infos = []
     for config in ("documents", "parallel", "pairs", "annotations"):
@@ -86,7 +94,7 @@ def front_matter(dataset: dict[str, Any], splits: dict[str, dict[str, dict[str, 
     num_docs = sum(v["num_examples"] for v in splits["documents"].values())
     return {
         "pretty_name": dataset["pretty_name"],
-        "language": list(dataset["languages"]),
+        "language": list(languages if languages is not None else dataset["languages"]),
         "license": dataset["license"],
         "multilinguality": "multilingual",
         "size_categories": [_size_category(num_docs)],
@@ -262,7 +270,7 @@ def render(dataset: dict[str, Any], splits: dict[str, Any], report: dict[str, An
         return values.get(match.group(1), match.group(0))
 
     body = _PLACEHOLDER.sub(substitute, template)
-    header = yaml.safe_dump(front_matter(dataset, splits), sort_keys=False, allow_unicode=True, width=1000)
+    header = yaml.safe_dump(front_matter(dataset, splits, document_languages(dataset, report)), sort_keys=False, allow_unicode=True, width=1000)
     return f"---\n{header}---\n\n{body.strip()}\n"
 
 

@@ -297,8 +297,7 @@ def _assemble(build_dir: Path, staging: Path, dataset: dict[str, Any], report: d
     if "documents" not in splits:
         raise PublishError(f"{build_dir}: the build has no documents: run `parallel-corpus build` again")
     topics = report.get("topics", [])
-    extra = sorted({l for t in topics for l in t["languages"]} - set(dataset["languages"]))
-    chart.coverage_png(staging / card.COVERAGE_CHART, topics, [*dataset["languages"], *extra])
+    chart.coverage_png(staging / card.COVERAGE_CHART, topics, card.document_languages(dataset, report))
     (staging / "README.md").write_text(card.render(dataset, splits, report, staging, template, changelog), encoding="utf-8")
     return splits
 

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from .align.splits import RECORD_FILE, SplitsFileError, read_recorded
 from .jsontext import loads
 from . import schema
 from .config import Corpus, CorpusError, check_record, load_yaml, read_sources, reference_errors, schema_error_lines, yaml_problem
@@ -103,6 +104,10 @@ CURATED = {
 
 def validate_corpus(root: Path) -> Iterator[Violation]:
     corpus = Corpus(root)
+    try:
+        read_recorded(corpus.path(RECORD_FILE))
+    except SplitsFileError as exc:
+        yield _from_line(str(exc))
     sources, errors = read_sources(corpus.sources_path)
     for line in errors:
         yield _from_line(line)
@@ -148,8 +153,9 @@ def validate_corpus(root: Path) -> Iterator[Violation]:
 
 def validate_annotations(folder: Path) -> Iterator[Violation]:
     """Every annotation file of a folder (the quarantine holds what failed on purpose)."""
+    corpus = (Path(folder) / "sources.jsonl").exists()
     for path in sorted(Path(folder).glob("*.jsonl")):
-        if not path.name.startswith("quarantine"):
+        if not path.name.startswith("quarantine") and not (corpus and path.name in _CORPUS_JSONL):
             yield from validate_annotations_file(path)
 
 
@@ -420,6 +426,10 @@ def _check_card(folder: Path, tree: _Tree, card_read: list) -> Iterator[Violatio
     infos = {i.get("config_name", "default"): i for i in meta.get("dataset_info") or []}
     ids: dict[str, dict[bytes, tuple[str, int]]] = {}
     declared_at: dict[str, str] = {}  # each file is read once, however often the card names it
+    listed = meta.get("language")
+    card_languages = frozenset(listed) if isinstance(listed, list) and listed and all(isinstance(x, str) for x in listed) else None
+    if listed is not None and card_languages is None:
+        yield Violation(str(readme), "-", "language", "must be a list of language codes: republish the release")
     for c, cfg in enumerate(meta.get("configs") or []):
         name = cfg.get("config_name", "default")
         if name not in schema.CONFIG_SCHEMAS:
@@ -462,7 +472,7 @@ def _check_card(folder: Path, tree: _Tree, card_read: list) -> Iterator[Violatio
                 continue
             if counts.get(split) is None:
                 yield Violation(str(readme), "-", f"dataset_info.{name}.splits", f"split {split} has no num_examples: republish the release")
-            checks = _check_parquet(path, arrow, counts.get(split), name, split, known, ids.setdefault(name, {}))
+            checks = _check_parquet(path, arrow, counts.get(split), name, split, known, ids.setdefault(name, {}), card_languages)
             yield from _guarded(path, checks)
 
 
@@ -481,7 +491,7 @@ def _deep_flow(text: str) -> Optional[int]:
     return None
 
 
-def _check_parquet(path: Path, declared: pa.Schema, expected_rows: Optional[int], config: str, split: str, known: bool = False, ids: Optional[dict] = None) -> Iterator[Violation]:
+def _check_parquet(path: Path, declared: pa.Schema, expected_rows: Optional[int], config: str, split: str, known: bool = False, ids: Optional[dict] = None, languages: Optional[frozenset] = None) -> Iterator[Violation]:
     """Columns both ways, then every row read in batches: the rows counted
     from the data (not the footer), and, where the config's schema is
     known, each row's values."""
@@ -517,7 +527,7 @@ def _check_parquet(path: Path, declared: pa.Schema, expected_rows: Optional[int]
                 yield Violation(str(path), str(rows), "-", f"unreadable from row {rows} on ({exc}): the file is truncated or damaged; republish it")
                 return
             if same and known:
-                yield from _check_rows(path, batch.to_pylist(), rows, config, split, ids if ids is not None else {})
+                yield from _check_rows(path, batch.to_pylist(), rows, config, split, ids if ids is not None else {}, languages)
             rows += batch.num_rows
     if rows != footer_rows:
         yield Violation(str(path), "-", "num_rows", f"the footer says {footer_rows} rows, the data holds {rows}: the footer is forged or damaged; republish the file")
@@ -525,9 +535,10 @@ def _check_parquet(path: Path, declared: pa.Schema, expected_rows: Optional[int]
         yield Violation(str(path), "-", "num_examples", f"{rows} rows, the card's {config}/{split} split says {expected_rows}")
 
 
-def _check_rows(path: Path, records: list[dict], first: int, config: str, split: str, ids: dict) -> Iterator[Violation]:
+def _check_rows(path: Path, records: list[dict], first: int, config: str, split: str, ids: dict, languages: Optional[frozenset] = None) -> Iterator[Violation]:
     """Values the types cannot say: the schema's enums, patterns and ranges,
-    the file's split, unique ids, language codes, and offsets inside the text."""
+    the file's split, unique ids, language codes (a document's from the
+    card's `language` list, when it has one), and offsets inside the text."""
     where = str(path)
     id_column = ID_COLUMNS.get(config)
     for n, row in enumerate(records, start=first):
@@ -547,6 +558,9 @@ def _check_rows(path: Path, records: list[dict], first: int, config: str, split:
         for field, code in _language_codes(config, row):
             if not isinstance(code, str) or not _LANGUAGE_CODE.fullmatch(code):
                 yield Violation(where, r, field, f"{_short(code)} is not a language code (ISO 639-1, as sw or ar): republish the release")
+            elif languages is not None and code not in languages and not field.startswith("blocks["):
+                # A block may quote any language; a document is in one the card declares.
+                yield Violation(where, r, field, f"{_short(code)} is not a language of the card ({', '.join(sorted(languages))}): republish the release")
         if config == "documents":
             yield from _document_offsets(where, r, row)
         elif config == "annotations":
@@ -687,7 +701,8 @@ def _check_registry(folder: Path, tree: _Tree, digest, registry: Path) -> Iterat
 
 # -- dispatch -----------------------------------------------------------------------
 
-_CORPUS_JSONL = {"sources.jsonl", "releases.jsonl"}
+# The JSON-lines files of a corpus folder, which are not annotations.
+_CORPUS_JSONL = {"sources.jsonl", "releases.jsonl", RECORD_FILE}
 
 
 def kinds_of(path: Path) -> list[str]:
