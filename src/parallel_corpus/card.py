@@ -276,7 +276,11 @@ def render(dataset: dict[str, Any], splits: dict[str, Any], report: dict[str, An
 
 def read_front_matter(readme: Path) -> dict[str, Any]:
     """The YAML block of a card; raises ValueError when there is none."""
-    text = readme.read_text(encoding="utf-8")
+    return front_matter_of(readme.read_text(encoding="utf-8"))
+
+
+def front_matter_of(text: str) -> dict[str, Any]:
+    """The YAML block of a card's text (for a reader that has read it already)."""
     if not text.startswith("---\n"):
         raise ValueError("no YAML front matter")
     end = text.find("\n---", 4)

@@ -313,6 +313,18 @@ def _walk(folder: Path) -> _Tree:
     return _Tree(files, problems, sparse)
 
 
+def _unreadable(folder: Path, tree: _Tree, name: str, missing: str, holder: str) -> Optional[list[Violation]]:
+    """None when `name` is a regular file of the release small enough to read
+    whole; otherwise the lines saying why it is not read (none for a link or
+    a special file, which the walk has named already)."""
+    path = folder / name
+    if name not in tree.files:
+        return [] if os.path.lexists(path) else [Violation(str(path), "-", "-", missing)]
+    if tree.files[name] > MAX_TEXT_BYTES:
+        return [Violation(str(path), "-", "-", f"{tree.files[name]} bytes, more than the {MAX_TEXT_BYTES} {holder} may have: not read; republish the release")]
+    return None
+
+
 def _guarded(path: object, checks: Iterable[Violation]) -> Iterator[Violation]:
     """The violations of `checks`, and one line naming `path` for whatever
     else goes wrong (a library raising on a damaged file)."""
@@ -390,22 +402,20 @@ def _release_checks(folder: Path, tree: _Tree, digest, registry: Optional[Path])
 def _check_card(folder: Path, tree: _Tree, card_read: list) -> Iterator[Violation]:
     import datasets
 
-    from .card import read_front_matter
+    from .card import front_matter_of
 
     readme = folder / "README.md"
-    if "README.md" not in tree.files:
-        if not os.path.lexists(readme):
-            yield Violation(str(readme), "-", "-", "missing: a release needs its card")
+    unreadable = _unreadable(folder, tree, "README.md", "missing: a release needs its card", "a card")
+    if unreadable is not None:
+        yield from unreadable
         return
-    if tree.files["README.md"] > MAX_TEXT_BYTES:
-        yield Violation(str(readme), "-", "-", f"{tree.files['README.md']} bytes, more than the {MAX_TEXT_BYTES} a card may have: not read; republish the release")
-        return
-    deep = _deep_flow(_read_bounded(readme).decode("utf-8", "replace"))
+    raw = _read_bounded(readme)
+    deep = _deep_flow(raw.decode("utf-8", "replace"))
     if deep is not None:
         yield Violation(str(readme), str(deep), "-", f"unreadable card YAML: [ and {{ nested more than {MAX_FLOW_DEPTH} levels deep: not parsed; republish the release")
         return
     try:
-        meta = read_front_matter(readme)
+        meta = front_matter_of(raw.decode("utf-8"))
     except yaml.YAMLError as exc:
         # The front matter starts on the card's second line.
         line, problem = yaml_problem(exc)
@@ -610,12 +620,9 @@ def _check_croissant(folder: Path, tree: _Tree, digest) -> Iterator[Violation]:
     """croissant.json is a JSON object whose FileObjects are exactly the
     release's Parquet files, with their sha256 (see croissant.py)."""
     path = folder / CROISSANT
-    if CROISSANT not in tree.files:
-        if not os.path.lexists(path):
-            yield Violation(str(path), "-", "-", "missing: a release carries its Croissant metadata; republish the release")
-        return
-    if tree.files[CROISSANT] > MAX_TEXT_BYTES:
-        yield Violation(str(path), "-", "-", f"{tree.files[CROISSANT]} bytes, more than the {MAX_TEXT_BYTES} croissant.json may have: not read; republish the release")
+    unreadable = _unreadable(folder, tree, CROISSANT, "missing: a release carries its Croissant metadata; republish the release", CROISSANT)
+    if unreadable is not None:
+        yield from unreadable
         return
     try:
         doc = loads(_read_bounded(path).decode("utf-8"))
@@ -652,12 +659,9 @@ def _check_checksums(folder: Path, tree: _Tree, digest) -> Iterator[Violation]:
 
     sums = folder / CHECKSUMS
     actual = sorted(rel for rel in tree.files if rel.rsplit("/", 1)[-1] != CHECKSUMS)
-    if CHECKSUMS not in tree.files:
-        if not os.path.lexists(sums):
-            yield Violation(str(sums), "-", "-", "missing: a release lists its files' sha256")
-        return
-    if tree.files[CHECKSUMS] > MAX_TEXT_BYTES:
-        yield Violation(str(sums), "-", "-", f"{tree.files[CHECKSUMS]} bytes, more than the {MAX_TEXT_BYTES} {CHECKSUMS} may have: not read; republish the release")
+    unreadable = _unreadable(folder, tree, CHECKSUMS, "missing: a release lists its files' sha256", CHECKSUMS)
+    if unreadable is not None:
+        yield from unreadable
         return
     recorded: dict[str, str] = {}
     for row, line in enumerate(_read_bounded(sums).decode("utf-8", "replace").splitlines(), start=1):
