@@ -538,11 +538,12 @@ def _splits(corpus: Corpus, assignments: dict[str, Any], dataset: dict[str, Any]
         raise BuildError(str(exc)) from None
     topic_of = {d: a.topic_id for d, a in assignments.items()}
     split_of_topic = assign_splits(set(topic_of.values()), dataset["splits"], seed, pinned_topics(topic_of, recorded))
-    report.split_moves = moves({d: split_of_topic[t] for d, t in topic_of.items()}, recorded)
-    for line in report.split_moves[:10]:
-        log(f"warning: released document {line} (its topic holds documents released in {line.rsplit(' ', 1)[1]}): the release needs a major version")
-    if len(report.split_moves) > 10:
-        log(f"warning: and {len(report.split_moves) - 10} more released documents change split; report.json lists them all")
+    moved = moves({d: split_of_topic[t] for d, t in topic_of.items()}, recorded)
+    report.split_moves = [str(m) for m in moved]
+    for m in moved[:10]:
+        log(f"warning: released document {m} (its topic holds documents released in {m.new}): the release needs a major version")
+    if len(moved) > 10:
+        log(f"warning: and {len(moved) - 10} more released documents change split; report.json lists them all")
     return split_of_topic
 
 

@@ -14,6 +14,7 @@ from typing import Any, Optional
 
 import pyarrow.parquet as pq
 
+from .align.splits import Move
 from .card import read_front_matter
 from .ingest import sha256_file
 
@@ -159,7 +160,7 @@ def diff_releases(old: Path, new: Path) -> ReleaseDiff:
     diff.documents_removed = sorted(set(da) - set(db))
     for doc_id in sorted(set(da) & set(db)):
         if da[doc_id][2] != db[doc_id][2]:
-            diff.documents_moved.append(f"{doc_id}: {da[doc_id][2]} -> {db[doc_id][2]}")
+            diff.documents_moved.append(str(Move(doc_id, da[doc_id][2], db[doc_id][2])))
         if da[doc_id][0] != db[doc_id][0]:
             diff.documents_changed.append(doc_id)
         elif da[doc_id][1] != db[doc_id][1]:

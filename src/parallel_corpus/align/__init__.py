@@ -11,14 +11,42 @@ key, found by sparse matrix products.
 
 from __future__ import annotations
 
-from ..records import Assignment
-from ..stages.signature import signature
-from ..text.keys import name_keys, number_keys, skeleton
-from .catalog import Catalog, Event, Topic, load_catalog
-from .cluster import ClusterParams, similarities, weighted_keys
-from .pairs import make_pairs, pair_columns, pair_rows, plan_pairs
-from .store import SignatureStore
-from .topics import assign_topics
+from importlib import import_module
+from typing import Any
+
+# Each name and the module that holds it, imported when first asked for:
+# `align.splits` (the split record, read by `validate` and `publish`) must
+# not pull in NumPy and SciPy with the clustering.
+_HOMES = {
+    "Assignment": "..records",
+    "signature": "..stages.signature",
+    "name_keys": "..text.keys",
+    "number_keys": "..text.keys",
+    "skeleton": "..text.keys",
+    "Catalog": ".catalog",
+    "Event": ".catalog",
+    "Topic": ".catalog",
+    "load_catalog": ".catalog",
+    "ClusterParams": ".cluster",
+    "similarities": ".cluster",
+    "weighted_keys": ".cluster",
+    "make_pairs": ".pairs",
+    "pair_columns": ".pairs",
+    "pair_rows": ".pairs",
+    "plan_pairs": ".pairs",
+    "SignatureStore": ".store",
+    "assign_topics": ".topics",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Assignment",

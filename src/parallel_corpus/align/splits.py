@@ -21,7 +21,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Optional
+from typing import Iterable, Mapping, NamedTuple, Optional
 
 from ..atomic import write_lines_atomic
 from ..jsontext import loads
@@ -84,9 +84,20 @@ def pinned_topics(topic_of: Mapping[str, str], recorded: Mapping[str, "Recorded"
     return {t: min(c, key=lambda s: (-c[s], SPLIT_ORDER.index(s))) for t, c in votes.items()}
 
 
-def moves(split_of: Mapping[str, str], recorded: Mapping[str, "Recorded"]) -> list[str]:
-    """`id: old -> new` for every released document whose split changed."""
-    return [f"{d}: {recorded[d].split} -> {s}" for d, s in sorted(split_of.items()) if d in recorded and recorded[d].split != s]
+class Move(NamedTuple):
+    """A released document in another split than its release put it in."""
+
+    id: str
+    old: str
+    new: str
+
+    def __str__(self) -> str:
+        return f"{self.id}: {self.old} -> {self.new}"
+
+
+def moves(split_of: Mapping[str, str], recorded: Mapping[str, "Recorded"]) -> list[Move]:
+    """Every released document whose split changed, by id."""
+    return [Move(d, recorded[d].split, s) for d, s in sorted(split_of.items()) if d in recorded and recorded[d].split != s]
 
 
 # -- the record -------------------------------------------------------------------
