@@ -58,7 +58,7 @@ def corpus_copy(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def stages():
-    from parallel_corpus.pipeline import Stages
+    from parallel_corpus.stages.document import Stages
 
     import yaml
 
@@ -80,7 +80,7 @@ def labelstudio_server(tmp_path_factory):
     one started by scripts/labelstudio (which installs it into .labelstudio/venv
     the first time) on a free port with its own state folder, stopped at the end.
     """
-    from parallel_corpus import labelstudio as ls
+    from parallel_corpus.annotate import labelstudio as ls
 
     url, key = os.environ.get("LABEL_STUDIO_URL"), os.environ.get("LABEL_STUDIO_API_KEY")
     if url and key:

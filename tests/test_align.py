@@ -20,9 +20,9 @@ from parallel_corpus.align import (
     signature,
     skeleton,
 )
-from parallel_corpus.dates import load_calendar
-from parallel_corpus.entities import load_gazetteer
-from parallel_corpus.evaluate import bcubed_scores, evaluate_alignment, pairwise_scores, read_gold
+from parallel_corpus.stages.dates import load_calendar
+from parallel_corpus.stages.entities import load_gazetteer
+from parallel_corpus.align.evaluate import bcubed_scores, evaluate_alignment, pairwise_scores, read_gold
 from parallel_corpus.schema import load_schema
 
 from conftest import load_script
@@ -332,7 +332,7 @@ def test_one_shared_key_across_scripts_is_no_evidence() -> None:
 
 def test_clustering_parameters_come_from_yaml(tmp_path: Path) -> None:
     from parallel_corpus.align import ClusterParams
-    from parallel_corpus.config import CorpusError
+    from parallel_corpus.corpus import CorpusError
 
     default = ClusterParams.default()
     assert ClusterParams.load(tmp_path) == default

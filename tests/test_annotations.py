@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parallel_corpus import annotations as ann
+from parallel_corpus.annotate import annotations as ann
 from parallel_corpus import schema
-from parallel_corpus.cli_annotate import annotate
+from parallel_corpus.cli.annotate import annotate
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "labelstudio"
 EXTERNAL_LS = Path(__file__).resolve().parents[2] / "shared" / "external" / "labelstudio"

@@ -9,9 +9,9 @@ import datasets
 import pytest
 from click.testing import CliRunner
 
-from parallel_corpus.build import build
-from parallel_corpus.cli import main
-from parallel_corpus.publish import PublishError, publish, release_files
+from parallel_corpus.engine.build import build
+from parallel_corpus.cli.commands import main
+from parallel_corpus.release.publish import PublishError, publish, release_files
 
 from conftest import CORPUS
 
@@ -48,7 +48,7 @@ def test_every_config_loads(release):
 
 
 def test_the_card_declares_what_the_files_hold(release):
-    from parallel_corpus.card import read_front_matter
+    from parallel_corpus.release.card import read_front_matter
 
     meta = read_front_matter(release.path / "README.md")
     assert meta["language"] == ["sw", "hi", "ar"]

@@ -212,7 +212,7 @@ def test_the_readme_and_the_card_list_every_reason_code(tmp_path) -> None:
     import re
 
     from conftest import REPO
-    from parallel_corpus.card import _cleaning
+    from parallel_corpus.release.card import _cleaning
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("## Cleaning") : readme.index("## Language tagging")]
@@ -227,7 +227,7 @@ def test_explain_command_shows_reason_and_score(tmp_path) -> None:
     from click.testing import CliRunner
 
     from conftest import CORPUS
-    from parallel_corpus.cli import main
+    from parallel_corpus.cli.commands import main
 
     article = tmp_path / "article.txt"
     article.write_text(f"Kichwa cha habari\n{PARA} Nchi hizo zimekubaliana kushirikiana zaidi Unaweza kusoma\n", encoding="utf-8")

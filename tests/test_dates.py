@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parallel_corpus.config import CorpusError
-from parallel_corpus.dates import Calendar, find_dates, load_calendar, match_leading_date
+from parallel_corpus.corpus import CorpusError
+from parallel_corpus.stages.dates import Calendar, find_dates, load_calendar, match_leading_date
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "corpus" / "raw"

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parallel_corpus.config import CorpusError
-from parallel_corpus.entities import Gazetteer, load_gazetteer, normalize_key
+from parallel_corpus.corpus import CorpusError
+from parallel_corpus.stages.entities import Gazetteer, load_gazetteer, normalize_key
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "corpus" / "raw"

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from parallel_corpus.publish import read_registry
+from parallel_corpus.release.publish import read_registry
 
 from conftest import CORPUS
 from test_hardening import add_source, build_cli, error_lines, invoke, tree_bytes

@@ -30,11 +30,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parallel_corpus import annotations as ann
-from parallel_corpus import labelstudio as ls
-from parallel_corpus.build import build, exclusive
-from parallel_corpus.cli import main
-from parallel_corpus.publish import publish
+from parallel_corpus.annotate import annotations as ann
+from parallel_corpus.annotate import labelstudio as ls
+from parallel_corpus.engine.build import build, exclusive
+from parallel_corpus.cli.commands import main
+from parallel_corpus.release.publish import publish
 
 from conftest import CORPUS, REPO, free_port
 
@@ -695,7 +695,7 @@ def test_two_annotators_disagreeing_are_both_kept_and_both_published(labelstudio
 @pytest.fixture(scope="module")
 def cleaning_rules():
     from parallel_corpus.stages.clean import CleaningRules
-    from parallel_corpus.dates import load_calendar
+    from parallel_corpus.stages.dates import load_calendar
 
     return CleaningRules.load(CORPUS / "cleaning.yaml", load_calendar(CORPUS).match_leading_date)
 
@@ -731,7 +731,7 @@ _CALENDAR = []
 
 
 def _calendar():
-    from parallel_corpus.dates import load_calendar
+    from parallel_corpus.stages.dates import load_calendar
 
     if not _CALENDAR:
         _CALENDAR.append(load_calendar(CORPUS))
@@ -800,8 +800,8 @@ def test_an_alias_bomb_is_refused_in_a_line_and_at_once() -> None:
 
     import yaml
 
-    from parallel_corpus.config import parse_yaml
-    from parallel_corpus.yamlfast import AliasRefused
+    from parallel_corpus.corpus import parse_yaml
+    from parallel_corpus._fast.yamlfast import AliasRefused
 
     started = time.monotonic()
     with pytest.raises(AliasRefused) as caught:
@@ -815,7 +815,7 @@ def test_an_alias_bomb_is_refused_in_a_line_and_at_once() -> None:
 
 
 def test_a_card_with_an_alias_is_one_violation_line(tmp_path) -> None:
-    from parallel_corpus.validate import validate_release
+    from parallel_corpus.release.validate import validate_release
 
     (tmp_path / "README.md").write_text("---\nname: x\n" + ALIAS_BOMB + "---\n\ncard\n", encoding="utf-8")
     found = list(validate_release(tmp_path))
@@ -826,7 +826,7 @@ def test_a_card_with_an_alias_is_one_violation_line(tmp_path) -> None:
 
 
 def test_a_card_whose_configs_are_not_mappings_is_one_violation_line(tmp_path) -> None:
-    from parallel_corpus.validate import validate_release
+    from parallel_corpus.release.validate import validate_release
 
     (tmp_path / "README.md").write_text("---\nconfigs:\n- just a string\ndataset_info:\n- splits: [{name: train, num_examples: many}]\n---\n", encoding="utf-8")
     found = [str(v) for v in validate_release(tmp_path)]

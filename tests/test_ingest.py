@@ -7,8 +7,8 @@ import hashlib
 
 import pytest
 
-from parallel_corpus.config import Corpus, CorpusError, Source
-from parallel_corpus.ingest import IngestError, decode, read_source
+from parallel_corpus.corpus import Corpus, CorpusError, Source
+from parallel_corpus.stages.ingest import IngestError, decode, read_source
 
 from conftest import CORPUS
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from parallel_corpus import annotations as ann
-from parallel_corpus import labelstudio as ls
-from parallel_corpus.cli_annotate import annotate
+from parallel_corpus.annotate import annotations as ann
+from parallel_corpus.annotate import labelstudio as ls
+from parallel_corpus.cli.annotate import annotate
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from parallel_corpus.stages.clean import clean
-from parallel_corpus.langid import tag
+from parallel_corpus.stages.langid import tag
 
 from conftest import CORPUS
 

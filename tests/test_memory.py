@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from parallel_corpus.memory import _malloc_trim, give_back
+from parallel_corpus.engine.memory import _malloc_trim, give_back
 
 
 def _rss_mb() -> float:

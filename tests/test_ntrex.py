@@ -12,8 +12,8 @@ from collections import defaultdict
 import pytest
 from click.testing import CliRunner
 
-from parallel_corpus.cli import main
-from parallel_corpus.langid import tag
+from parallel_corpus.cli.commands import main
+from parallel_corpus.stages.langid import tag
 
 from conftest import REPO, external
 

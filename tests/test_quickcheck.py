@@ -17,9 +17,9 @@ import jsonschema
 import pytest
 
 from parallel_corpus import schema
-from parallel_corpus.config import Corpus, load_yaml
-from parallel_corpus.pipeline import process
-from parallel_corpus.quickcheck import Unsure, compile_check
+from parallel_corpus.corpus import Corpus, load_yaml
+from parallel_corpus.stages.document import process
+from parallel_corpus._fast.quickcheck import Unsure, compile_check
 
 from conftest import CORPUS
 
@@ -141,7 +141,7 @@ def test_a_value_it_cannot_judge_exactly_raises_unsure():
 
 
 def test_bad_sources_line_still_gets_jsonschemas_message(tmp_path: Path):
-    from parallel_corpus.config import read_sources
+    from parallel_corpus.corpus import read_sources
 
     good = json.loads(next(line for line in (CORPUS / "sources.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()))
     bad = dict(good, sha256="not-a-digest")

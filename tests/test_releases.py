@@ -12,9 +12,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from parallel_corpus.build import build
-from parallel_corpus.cli import main
-from parallel_corpus.publish import PublishError, publish, read_registry, release_files
+from parallel_corpus.engine.build import build
+from parallel_corpus.cli.commands import main
+from parallel_corpus.release.publish import PublishError, publish, read_registry, release_files
 
 from conftest import CORPUS
 

@@ -11,10 +11,10 @@ import datasets
 import pytest
 from click.testing import CliRunner
 
-from parallel_corpus import labelstudio as ls
-from parallel_corpus.build import build
-from parallel_corpus.cli_annotate import annotate
-from parallel_corpus.publish import publish
+from parallel_corpus.annotate import labelstudio as ls
+from parallel_corpus.engine.build import build
+from parallel_corpus.cli.annotate import annotate
+from parallel_corpus.release.publish import publish
 
 from conftest import CORPUS
 

@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from parallel_corpus.align import ClusterParams, assign_topics, make_pairs, pair_rows, plan_pairs, weighted_keys
-from parallel_corpus.config import Corpus
-from parallel_corpus.pipeline import Stages, process_with_signature
+from parallel_corpus.corpus import Corpus
+from parallel_corpus.stages.document import Stages, process_with_signature
 from parallel_corpus.align.store import SignatureStore
 from parallel_corpus.align.splits import assign_splits
 from parallel_corpus.synthetic import make_corpus
@@ -116,7 +116,7 @@ def test_pairs_come_in_row_groups_of_any_size_with_the_same_rows(synthetic_signa
 def test_parallel_made_bucket_by_bucket_equals_parallel_made_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A tiny text budget makes one bucket of topics after another; `parallel`
     must be the same, and row groups of any size hold the same rows."""
-    import parallel_corpus.build as build_module
+    import parallel_corpus.engine.build as build_module
 
     folder = tmp_path / "corpus"
     make_corpus(80, folder, seed=2)
@@ -138,7 +138,7 @@ def test_parallel_made_bucket_by_bucket_equals_parallel_made_at_once(tmp_path: P
 def test_documents_are_written_in_row_groups_of_exactly_a_thousand(tmp_path: Path) -> None:
     import pyarrow as pa
 
-    from parallel_corpus.build import _SplitWriter
+    from parallel_corpus.engine.build import _SplitWriter
 
     arrow_schema = pa.schema([("id", pa.string()), ("n", pa.int64())])
     with _SplitWriter(tmp_path, arrow_schema) as writer:

@@ -22,9 +22,9 @@ import yaml
 from click.testing import CliRunner
 
 from parallel_corpus.align.splits import RECORD_FILE, assign_splits, pinned_topics, read_recorded, Recorded
-from parallel_corpus.build import build
-from parallel_corpus.cli import main
-from parallel_corpus.publish import PublishError, publish
+from parallel_corpus.engine.build import build
+from parallel_corpus.cli.commands import main
+from parallel_corpus.release.publish import PublishError, publish
 
 from conftest import CORPUS
 
@@ -137,8 +137,8 @@ def test_pairs_has_every_split_that_holds_two_documents(two_releases):
 
 def test_the_card_declares_the_languages_of_added_articles_and_validates(two_releases):
     tmp, corpus, first, second = two_releases
-    from parallel_corpus.card import read_front_matter
-    from parallel_corpus.validate import validate_paths
+    from parallel_corpus.release.card import read_front_matter
+    from parallel_corpus.release.validate import validate_paths
 
     assert read_front_matter(second.path / "README.md")["language"] == ["sw", "hi", "ar", "de", "en", "es", "fr"]
     assert read_front_matter(first.path / "README.md")["language"] == ["sw", "hi", "ar"]

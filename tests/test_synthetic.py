@@ -20,7 +20,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from parallel_corpus.cli import main
+from parallel_corpus.cli.commands import main
 from parallel_corpus.synthetic import MAX_BYTES, MIN_BYTES, SyntheticError, make_corpus
 
 REPO = Path(__file__).resolve().parents[1]
@@ -117,7 +117,7 @@ def test_documents_have_the_shapes_of_real_news(corpus: Path) -> None:
 
 def test_invented_names_meet_across_scripts_and_are_found(corpus: Path) -> None:
     from parallel_corpus.align import skeleton
-    from parallel_corpus.entities import load_gazetteer
+    from parallel_corpus.stages.entities import load_gazetteer
 
     data = yaml.safe_load((corpus / "entities.yaml").read_text(encoding="utf-8"))
     people = [e for e in data["entities"] if e["type"] == "person"]
@@ -177,8 +177,8 @@ def test_ray_writes_the_same_bytes(corpus: Path, build_one_worker: Path, tmp_pat
 
 
 def test_recurring_segments_counted_by_workers_as_by_the_driver(tmp_path: Path) -> None:
-    from parallel_corpus.build import _segment_keys
-    from parallel_corpus.pipeline import Stages
+    from parallel_corpus.engine.build import _segment_keys
+    from parallel_corpus.stages.document import Stages
 
     corpus = tmp_path / "corpus"
     make_corpus(200, corpus, seed=5)

@@ -17,8 +17,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from parallel_corpus import annotations as ann
-from parallel_corpus.publish import publish
+from parallel_corpus.annotate import annotations as ann
+from parallel_corpus.release.publish import publish
 
 from conftest import CORPUS
 from test_hardening import invoke, tree_bytes

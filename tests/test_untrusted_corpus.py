@@ -194,7 +194,7 @@ def test_a_pattern_that_backtracks_stops_the_build_in_seconds_with_one_line(corp
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]))
     t0 = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-c", "from parallel_corpus.cli import main; main(prog_name='parallel-corpus')", "build",
+        [sys.executable, "-c", "from parallel_corpus.cli.commands import main; main(prog_name='parallel-corpus')", "build",
          "--corpus", str(corpus_copy), "--out", str(tmp_path / "build"), "--annotations", str(tmp_path / "none"), "-q"],
         capture_output=True, text=True, timeout=120, env=env,
     )

@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parallel_corpus.build import build
-from parallel_corpus.publish import publish
-from parallel_corpus.validate import MAX_LINES_PER_FILE, MAX_TEXT_BYTES
+from parallel_corpus.engine.build import build
+from parallel_corpus.release.publish import publish
+from parallel_corpus.release.validate import MAX_LINES_PER_FILE, MAX_TEXT_BYTES
 
 from conftest import CORPUS
 from test_hardening import invoke
@@ -304,7 +304,7 @@ def test_a_file_declared_twice_is_read_once(release):
 
 
 def test_annotation_spans_that_do_not_fit_their_text_are_lines(tmp_path):
-    from parallel_corpus.validate import _check_rows
+    from parallel_corpus.release.validate import _check_rows
 
     span = {"start": 3, "end": 9, "text": "Nairobi", "label": "place", "verification": "verified", "exported_start": 3, "exported_end": 9}
     found = [str(v) for v in _check_rows(tmp_path / "a.parquet", [{"key": "t1/a1", "split": "train", "entities": [span]}], 0, "annotations", "train", {})]

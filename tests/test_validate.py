@@ -9,9 +9,9 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from parallel_corpus.build import build
-from parallel_corpus.cli import main
-from parallel_corpus.publish import publish
+from parallel_corpus.engine.build import build
+from parallel_corpus.cli.commands import main
+from parallel_corpus.release.publish import publish
 
 from conftest import CORPUS
 
@@ -120,6 +120,6 @@ def test_malformed_dataset_yaml_fails(corpus_copy):
 
 
 def test_the_schemas_are_valid_json_schema():
-    from parallel_corpus.validate import validate_schemas
+    from parallel_corpus.release.validate import validate_schemas
 
     assert list(validate_schemas()) == []

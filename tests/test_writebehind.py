@@ -9,8 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from parallel_corpus.build import parquet_writer
-from parallel_corpus.writebehind import WriteBehind
+from parallel_corpus.engine.build import parquet_writer
+from parallel_corpus._fast.writebehind import WriteBehind
 
 
 def test_writes_run_in_order_off_the_driver_and_are_done_on_leaving():

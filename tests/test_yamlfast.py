@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from parallel_corpus.yamlfast import _SCALAR_TAGS, SafeLoader, _from_events, _NotPlain, safe_load
+from parallel_corpus._fast.yamlfast import _SCALAR_TAGS, SafeLoader, _from_events, _NotPlain, safe_load
 
 from conftest import CORPUS, EXTERNAL
 

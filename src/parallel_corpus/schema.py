@@ -168,7 +168,7 @@ def quick_check(name: str, formats: bool = True) -> Callable[[Any], bool]:
     """A fast predicate for "valid under schema `name`" (see `quickcheck`):
     True is jsonschema's verdict, False (or a value it cannot judge) sends
     the record to jsonschema."""
-    from .quickcheck import Unsure, compile_check
+    from parallel_corpus._fast.quickcheck import Unsure, compile_check
 
     compiled = compile_check(load_schema(name), validator(name).format_checker if formats else None)
     if compiled is None:

@@ -185,11 +185,11 @@ def load_seed_text(seed_corpus: Path) -> SeedText:
     """Cut the seed articles into slot-bearing sentences with the package's own
     cleaner, gazetteer and date finder, so chrome never enters the pool and
     every mention the pipeline would find is replaced."""
-    from .stages.clean import CleaningRules, clean
-    from .config import Corpus, load_yaml
-    from .dates import load_calendar
-    from .entities import TOKEN_RE, load_gazetteer, normalize_key
-    from .ingest import read_source
+    from parallel_corpus.stages.clean import CleaningRules, clean
+    from parallel_corpus.corpus import Corpus, load_yaml
+    from parallel_corpus.stages.dates import load_calendar
+    from parallel_corpus.stages.entities import TOKEN_RE, load_gazetteer, normalize_key
+    from parallel_corpus.stages.ingest import read_source
 
     corpus = Corpus(Path(seed_corpus))
     needed = ["sources.jsonl", "dataset.yaml", "cleaning.yaml", "languages.yaml", "dates.yaml", "entities.yaml"]
@@ -351,7 +351,7 @@ class _NameMaker:
     """Unique invented words, none of which is a word of the seed texts."""
 
     def __init__(self, rng: random.Random, vocabulary: set[str]):
-        from .entities import normalize_key
+        from parallel_corpus.stages.entities import normalize_key
 
         self._rng = rng
         self._taken: set[tuple[tuple[int, str], ...]] = set()

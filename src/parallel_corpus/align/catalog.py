@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..config import CorpusError, check_curated, load_yaml
-from ..records import Assignment, as_date
+from parallel_corpus.corpus import CorpusError, check_curated, load_yaml
+from parallel_corpus.records import Assignment, as_date
 
 __all__ = ["Event", "Topic", "Catalog", "load_catalog", "catalog_match"]
 

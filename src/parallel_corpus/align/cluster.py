@@ -16,10 +16,10 @@ from typing import Sequence
 import numpy as np
 from scipy import sparse
 
-from ..config import CorpusError, check_curated, load_yaml
-from .graph import Links
-from .linkage import average_link, mean_links
-from .store import SignatureStore
+from parallel_corpus.corpus import CorpusError, check_curated, load_yaml
+from parallel_corpus.align.graph import Links
+from parallel_corpus.align.linkage import average_link, mean_links
+from parallel_corpus.align.store import SignatureStore
 
 __all__ = ["ClusterParams", "weighted_keys", "similarities"]
 

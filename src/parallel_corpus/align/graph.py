@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 from scipy import sparse
 
-from .linkage import unique_links
+from parallel_corpus.align.linkage import unique_links
 
 if TYPE_CHECKING:
-    from .cluster import ClusterParams, _WeightedKeys
+    from parallel_corpus.align.cluster import ClusterParams, _WeightedKeys
 
 __all__ = ["Links", "candidate_graph", "within_days"]
 

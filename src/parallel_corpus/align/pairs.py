@@ -11,9 +11,9 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from ..records import Assignment
-from .cluster import _WeightedKeys, similarities, weighted_keys
-from .store import SignatureStore
+from parallel_corpus.records import Assignment
+from parallel_corpus.align.cluster import _WeightedKeys, similarities, weighted_keys
+from parallel_corpus.align.store import SignatureStore
 
 __all__ = ["plan_pairs", "pair_columns", "pair_rows", "make_pairs"]
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, NamedTuple, Optional
 
-from ..atomic import write_lines_atomic
-from ..jsontext import loads
+from parallel_corpus.files import write_lines_atomic
+from parallel_corpus.jsontext import loads
 
 SPLIT_ORDER = ("train", "validation", "test")
 RECORD_FILE = "splits.jsonl"
@@ -117,7 +117,7 @@ class SplitsFileError(ValueError):
 
 def read_recorded(path: Path) -> dict[str, Recorded]:
     """Released document id -> its split; empty when no release was registered."""
-    from .. import schema
+    from parallel_corpus import schema
 
     path = Path(path)
     if not path.exists():

@@ -22,7 +22,7 @@ import sys
 from array import array
 from typing import Any, Iterable, Iterator, Mapping, Optional
 
-from ..records import as_date
+from parallel_corpus.records import as_date
 
 __all__ = ["SignatureStore", "ENTITY", "DATE"]
 

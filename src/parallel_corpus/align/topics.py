@@ -6,11 +6,11 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..records import Assignment
-from .catalog import Catalog, catalog_match
-from .cluster import ClusterParams, _cluster_id, _cluster_titles, _clusters, _topics_of_events, weighted_keys
-from .graph import candidate_graph, within_days
-from .store import SignatureStore
+from parallel_corpus.records import Assignment
+from parallel_corpus.align.catalog import Catalog, catalog_match
+from parallel_corpus.align.cluster import ClusterParams, _cluster_id, _cluster_titles, _clusters, _topics_of_events, weighted_keys
+from parallel_corpus.align.graph import candidate_graph, within_days
+from parallel_corpus.align.store import SignatureStore
 
 __all__ = ["assign_topics"]
 

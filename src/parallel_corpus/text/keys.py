@@ -12,8 +12,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from ..caching import WORD_CACHE_SIZE, CharTable
-from ..entities import key_with_origin, split_tokens
+from parallel_corpus.text.tables import WORD_CACHE_SIZE, CharTable
+from parallel_corpus.stages.entities import key_with_origin, split_tokens
 
 __all__ = ["skeleton", "name_keys", "number_keys", "word_keys", "token_word_keys"]
 

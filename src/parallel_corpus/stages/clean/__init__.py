@@ -10,7 +10,7 @@ fixed point; `cleaned` holds what comes out. Every removal carries a reason
 code of `parallel_corpus.records.REMOVAL_REASONS`.
 """
 
-from .cleaned import (
+from parallel_corpus.stages.clean.cleaned import (
     BLOCK_SEPARATOR,
     BLOCK_TYPES,
     Block,
@@ -19,9 +19,9 @@ from .cleaned import (
     LineDecision,
     RemovedLine,
 )
-from .facts import normalize_lines
-from .lines import clean, explain, segments_of
-from .rules import CleaningRules, fold
+from parallel_corpus.stages.clean.facts import normalize_lines
+from parallel_corpus.stages.clean.lines import clean, explain, segments_of
+from parallel_corpus.stages.clean.rules import CleaningRules, fold
 
 __all__ = [
     "BLOCK_SEPARATOR",

@@ -7,9 +7,9 @@ import datetime as dt
 import re
 from typing import Optional
 
-from .cleaned import Block, RemovedLine
-from .facts import _Line, _LineFacts
-from .rules import CleaningRules, _is_prose, _is_short_line, _words
+from parallel_corpus.stages.clean.cleaned import Block, RemovedLine
+from parallel_corpus.stages.clean.facts import _Line, _LineFacts
+from parallel_corpus.stages.clean.rules import CleaningRules, _is_prose, _is_short_line, _words
 
 
 def _split_glued_dateline(line: _Line, facts: _LineFacts) -> list[_Line]:

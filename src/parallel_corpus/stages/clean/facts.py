@@ -8,9 +8,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Optional
 
-from . import pieces
-from .boilerplate import Boilerplate
-from .rules import (
+from parallel_corpus.stages.clean import pieces
+from parallel_corpus.stages.clean.boilerplate import Boilerplate
+from parallel_corpus.stages.clean.rules import (
     CleaningRules,
     _caption_text,
     _fold_nfc,

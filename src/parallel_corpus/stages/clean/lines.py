@@ -17,10 +17,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from . import pieces
-from .blocks import _split_glued_dateline, _structure
-from .boilerplate import Boilerplate
-from .cleaned import (
+from parallel_corpus.stages.clean import pieces
+from parallel_corpus.stages.clean.blocks import _split_glued_dateline, _structure
+from parallel_corpus.stages.clean.boilerplate import Boilerplate
+from parallel_corpus.stages.clean.cleaned import (
     BLOCK_SEPARATOR,
     Block,
     Cleaned,
@@ -28,9 +28,9 @@ from .cleaned import (
     LineDecision,
     RemovedLine,
 )
-from .facts import _Line, _LineFacts, normalize_lines
-from .pieces import ShapeRules
-from .rules import (
+from parallel_corpus.stages.clean.facts import _Line, _LineFacts, normalize_lines
+from parallel_corpus.stages.clean.pieces import ShapeRules
+from parallel_corpus.stages.clean.rules import (
     CleaningRules,
     _after_folded_prefix,
     _fold_nfc,
@@ -38,7 +38,7 @@ from .rules import (
     _words,
     fold,
 )
-from .runs import _drop_related_links, _drop_trailing_leads, _promo_cuts
+from parallel_corpus.stages.clean.runs import _drop_related_links, _drop_trailing_leads, _promo_cuts
 
 # Passes of the cleaner over its own output beyond one per block: a pass that
 # changes anything removes or splits a line, so the loop ends long before.
@@ -192,7 +192,7 @@ def segments_of(text: str, shapes: ShapeRules) -> list[str]:
     """The folded segments of a text that the corpus-level boilerplate count
     keys: its lines, and the pieces of every line of several pieces, of the
     shape of furniture (`pieces.may_be_boilerplate`)."""
-    from .boilerplate import segments
+    from parallel_corpus.stages.clean.boilerplate import segments
 
     found = segments(normalize_lines(text), lambda line: [line[p.start : p.end].strip() for p in pieces.split(line)])
     # The lines are NFC already, and so is every slice of them.

@@ -21,11 +21,11 @@ from typing import Any, Callable, Iterable, Optional
 
 import regex
 
-from ...caching import WORD_CACHE_SIZE
-from ...config import CorpusError, check_curated, load_yaml, yaml_line
-from ...records import REMOVAL_REASONS
-from ...schema import regex_problem
-from .pieces import ShapeRules
+from parallel_corpus.text.tables import WORD_CACHE_SIZE
+from parallel_corpus.corpus import CorpusError, check_curated, load_yaml, yaml_line
+from parallel_corpus.records import REMOVAL_REASONS
+from parallel_corpus.schema import regex_problem
+from parallel_corpus.stages.clean.pieces import ShapeRules
 
 # Sentence-final punctuation in the scripts we meet (Latin, Arabic, Devanagari
 # danda, CJK) and closing quotes after it: a line ending so is prose, not a

@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from . import pieces
-from .cleaned import RemovedLine
-from .facts import _Line, _LineFacts
-from .rules import CleaningRules, _is_prose, _is_short_line_or_title, _words
+from parallel_corpus.stages.clean import pieces
+from parallel_corpus.stages.clean.cleaned import RemovedLine
+from parallel_corpus.stages.clean.facts import _Line, _LineFacts
+from parallel_corpus.stages.clean.rules import CleaningRules, _is_prose, _is_short_line_or_title, _words
 
 # -- lines that glue chrome to prose -------------------------------------------
 

@@ -14,8 +14,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional, TypeVar
 
-from .jsontext import loads
-from . import __version__, schema
+from parallel_corpus.jsontext import loads
+from parallel_corpus import __version__, schema
 
 DEFAULT_URL = "http://127.0.0.1:8089"
 PROJECT_TITLES = {"documents": "parallel-corpus documents", "pairs": "parallel-corpus pairs"}

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .config import Corpus, Source
-from .script import count_letters, dominant_script
+from parallel_corpus.corpus import Corpus, Source
+from parallel_corpus.text.script import count_letters, dominant_script
 
 _CHUNK = 1 << 20
 

@@ -11,14 +11,14 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from .memory import choose_arrow_allocator
+from parallel_corpus.engine.memory import choose_arrow_allocator
 
 # Before anything imports pyarrow: Arrow reads its allocator choice once.
 choose_arrow_allocator()
 
 import click  # noqa: E402
 
-from . import __version__  # noqa: E402
+from parallel_corpus import __version__  # noqa: E402
 
 EXIT_INVALID = 1
 
@@ -66,9 +66,9 @@ def build(corpus_dir: Path, annotations_dir: Path, out_dir: Path, workers: int, 
     """
     from tqdm import tqdm
 
-    from .build import BuildError, build as run_build
-    from .config import CorpusError
-    from .memory import arrow_returns_pages
+    from parallel_corpus.engine.build import BuildError, build as run_build
+    from parallel_corpus.corpus import CorpusError
+    from parallel_corpus.engine.memory import arrow_returns_pages
 
     arrow_returns_pages()
 
@@ -116,10 +116,10 @@ def publish(corpus_dir: Path, build_dir: Path, dist_dir: Path, version: Optional
     CORPUS/splits.jsonl, and later builds keep each released document in
     its split: commit that file with the registry.
     """
-    from .build import BuildError
-    from .config import CorpusError
-    from .hub import PushError, plan_push, push
-    from .publish import PublishError, publish as run_publish
+    from parallel_corpus.engine.build import BuildError
+    from parallel_corpus.corpus import CorpusError
+    from parallel_corpus.release.hub import PushError, plan_push, push
+    from parallel_corpus.release.publish import PublishError, publish as run_publish
 
     if dry_run and not push_to:
         _fail("--dry-run goes with --push ORG/NAME")
@@ -154,7 +154,7 @@ def diff(old: str, new: str, dist_dir: Path, as_json: bool) -> None:
     looked up in DIST, or paths): documents added, removed and changed,
     human labels changed, documents that changed split, configs and columns
     added, removed or retyped, and the version bump that needs."""
-    from .releases import diff_releases
+    from parallel_corpus.release.diff import diff_releases
 
     def folder(name: str) -> Path:
         path = Path(name)
@@ -190,9 +190,9 @@ def explain(targets: tuple[str, ...], corpus_dir: Path, language: Optional[str],
       parallel-corpus explain 003_fd1355c3401903b1
       parallel-corpus explain article.txt --language sw
     """
-    from .config import CorpusError, load_yaml
-    from .ingest import IngestError
-    from .pipeline import Stages, explain_document
+    from parallel_corpus.corpus import CorpusError, load_yaml
+    from parallel_corpus.stages.ingest import IngestError
+    from parallel_corpus.stages.document import Stages, explain_document
 
     try:
         seed = int((load_yaml(corpus_dir / "dataset.yaml") or {}).get("seed", 0))
@@ -218,7 +218,7 @@ def evaluate_alignment(gold: Path, build_dir: Path) -> None:
     precision, recall and F1, and B-cubed, over the documents both name."""
     import pyarrow.parquet as pq
 
-    from .evaluate import evaluate_alignment as score, read_gold
+    from parallel_corpus.align.evaluate import evaluate_alignment as score, read_gold
 
     files = sorted((build_dir / "data" / "documents").glob("*.parquet"))
     if not files:
@@ -253,7 +253,7 @@ def validate(paths: tuple[Path, ...], kind: Optional[str], registry: Optional[Pa
     nothing outside the folder is opened, and every row is checked:
       parallel-corpus validate --kind release path/to/v1.2.0
     """
-    from .validate import validate_paths
+    from parallel_corpus.release.validate import validate_paths
 
     if kind and not paths:
         _fail("--kind goes with the PATH(s) to check")
@@ -266,6 +266,6 @@ def validate(paths: tuple[Path, ...], kind: Optional[str], registry: Optional[Pa
     click.echo("valid", err=True)
 
 
-from .cli_annotate import annotate  # noqa: E402  (the group needs `main` defined first only for registration)
+from parallel_corpus.cli.annotate import annotate  # noqa: E402  (the group needs `main` defined first only for registration)
 
 main.add_command(annotate)

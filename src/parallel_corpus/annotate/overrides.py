@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
 
-from .annotations import agreement, check_store_spans, human_overrides, read_store
+from parallel_corpus.annotate.annotations import agreement, check_store_spans, human_overrides, read_store
 
 
 @dataclass

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .ingest import sha256_file
-from .publish import CHECKSUMS, release_files
+from parallel_corpus.stages.ingest import sha256_file
+from parallel_corpus.release.publish import CHECKSUMS, release_files
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 

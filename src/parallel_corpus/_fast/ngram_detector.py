@@ -29,7 +29,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .caching import WORD_CACHE_SIZE, CharTable
+from parallel_corpus.text.tables import WORD_CACHE_SIZE, CharTable
 
 __all__ = ["Detector", "profiles_directory"]
 

@@ -21,14 +21,17 @@ from typing import Any, Iterator, Optional
 
 import pyarrow.parquet as pq
 
-from .jsontext import loads
-from . import card, chart, croissant, schema
-from .build import CONFIGS, exclusive
-from .config import Corpus
-from .ingest import sha256_file
-from .atomic import disk_problem, write_lines_atomic
-from .releases import check_bump, diff_releases, parse_version, previous_release
-from .align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, moves, read_recorded, record_release
+from parallel_corpus.jsontext import loads
+from parallel_corpus import schema
+from parallel_corpus.release import card
+from parallel_corpus.release import chart
+from parallel_corpus.release import croissant
+from parallel_corpus.engine.build import CONFIGS, exclusive
+from parallel_corpus.corpus import Corpus
+from parallel_corpus.stages.ingest import sha256_file
+from parallel_corpus.files import disk_problem, write_lines_atomic
+from parallel_corpus.release.diff import check_bump, diff_releases, parse_version, previous_release
+from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, moves, read_recorded, record_release
 
 CHECKSUMS = "checksums.sha256"
 # Libraries whose versions decide the bytes of a release.

@@ -29,15 +29,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from . import schema
-from .config import Corpus, Source
-from .memory import give_back
-from .pipeline import ChunkResult, Stages, process_chunk
-from .align.cluster import ClusterParams
-from .align.store import SignatureStore
-from .atomic import disk_problem
-from .align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, assign_splits, moves, pinned_topics, read_recorded
-from .writebehind import WriteBehind
+from parallel_corpus import schema
+from parallel_corpus.corpus import Corpus, Source
+from parallel_corpus.engine.memory import give_back
+from parallel_corpus.stages.document import ChunkResult, Stages, process_chunk
+from parallel_corpus.align.cluster import ClusterParams
+from parallel_corpus.align.store import SignatureStore
+from parallel_corpus.files import disk_problem
+from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, assign_splits, moves, pinned_topics, read_recorded
+from parallel_corpus._fast.writebehind import WriteBehind
 
 # Rows per Parquet write in the published files.
 BATCH_ROWS = 1000
@@ -247,7 +247,7 @@ def run_documents(
     `stages`, when the caller has loaded them already, serve the in-process
     run and are inherited by forked workers instead of being loaded again."""
     if engine == "ray":
-        from .engine_ray import run_ray
+        from parallel_corpus.engine.ray_executor import run_ray
 
         yield from run_ray(corpus_dir, list(chunks(sources, workers)), seed, workers, ray_address, stages.boilerplate if stages else None)
         return
@@ -412,8 +412,8 @@ def _check_curated(corpus: Corpus, seed: int, sources: Sequence[Source]) -> Stag
     anything is written: one line (a CorpusError) for the first problem. Loading here
     also keeps a broken file out of pool workers, whose failing initializer would
     only be restarted."""
-    from .align import load_catalog
-    from .config import CorpusError, one_line, reference_errors
+    from parallel_corpus.align import load_catalog
+    from parallel_corpus.corpus import CorpusError, one_line, reference_errors
 
     problems = reference_errors(corpus, sources)
     if problems:
@@ -565,7 +565,7 @@ def _human_overrides(
     Their spans are checked against the documents' current `texts`."""
     if annotations_dir is None or not Path(annotations_dir).is_dir():
         return None
-    from .merge import load_overrides
+    from parallel_corpus.annotate.overrides import load_overrides
 
     overrides = load_overrides(Path(annotations_dir), text_hashes, stages.languages, stages.gazetteer, texts)
     if overrides is not None:
@@ -592,7 +592,7 @@ def _write_annotations(staging: Path, overrides: Any, split_of_document: dict[st
 
 def _align(corpus: Corpus, signatures: SignatureStore, overrides: Any, params: ClusterParams) -> dict[str, Any]:
     """Topic and event of every document: the catalog's, a cluster's, or a human's."""
-    from .align import assign_topics, load_catalog
+    from parallel_corpus.align import assign_topics, load_catalog
 
     catalog = load_catalog(corpus.root)
     assignments = assign_topics(signatures, catalog, params)
@@ -795,7 +795,7 @@ def _write_parallel(buckets: list[Path], staging: Path, assignments, split_of_to
 def _write_pairs(staging: Path, signatures: SignatureStore, assignments, split_of_topic, dataset, overrides, params: ClusterParams) -> None:
     """`pairs` per split, planned as integers and written BATCH_ROWS * 10 rows
     at a time (one row group each), so that no split is ever held as rows."""
-    from .align import pair_columns, plan_pairs, weighted_keys
+    from parallel_corpus.align import pair_columns, plan_pairs, weighted_keys
 
     plan = plan_pairs(
         assignments, signatures, split_of_topic,

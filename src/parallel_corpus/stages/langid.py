@@ -20,10 +20,10 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .caching import CharTable
-from .config import check_curated, load_yaml
-from .ngram_detector import Detector
-from .script import compatible, count_letters, dominant_script
+from parallel_corpus.text.tables import CharTable
+from parallel_corpus.corpus import check_curated, load_yaml
+from parallel_corpus._fast.ngram_detector import Detector
+from parallel_corpus.text.script import compatible, count_letters, dominant_script
 
 
 # langdetect reads at most this many characters of a text.

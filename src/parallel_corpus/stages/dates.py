@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import load_curated
-from .entities import WORD_CHAR_CLASS, key_with_origin, loose_first_chars, loose_prefix_regex, loose_regex
+from parallel_corpus.corpus import load_curated
+from parallel_corpus.stages.entities import WORD_CHAR_CLASS, key_with_origin, loose_first_chars, loose_prefix_regex, loose_regex
 
 __all__ = [
     "Calendar",

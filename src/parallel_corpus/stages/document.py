@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
-from .stages.clean import CleaningRules, EmptyDocument, clean, segments_of
-from .stages.clean.boilerplate import Boilerplate
-from .stages.clean.boilerplate import Counter as BoilerplateCounter
-from .stages.clean.boilerplate import document_keys
-from .stages.clean.rules import PatternTimeout
-from .config import Corpus, CorpusError, Source
-from .ingest import Decoded, IngestError, read_source
-from .langid import Detector, LanguageTable, prepare, tag
+from parallel_corpus.stages.clean import CleaningRules, EmptyDocument, clean, segments_of
+from parallel_corpus.stages.clean.boilerplate import Boilerplate
+from parallel_corpus.stages.clean.boilerplate import Counter as BoilerplateCounter
+from parallel_corpus.stages.clean.boilerplate import document_keys
+from parallel_corpus.stages.clean.rules import PatternTimeout
+from parallel_corpus.corpus import Corpus, CorpusError, Source
+from parallel_corpus.stages.ingest import Decoded, IngestError, read_source
+from parallel_corpus.stages.langid import Detector, LanguageTable, prepare, tag
 
 
 @dataclass
@@ -43,12 +43,12 @@ class Stages:
         corpus = Corpus(Path(corpus_dir))
         calendar = None
         if corpus.has("dates.yaml"):
-            from .dates import load_calendar
+            from parallel_corpus.stages.dates import load_calendar
 
             calendar = load_calendar(corpus.root)
         gazetteer = None
         if corpus.has("entities.yaml"):
-            from .entities import load_gazetteer
+            from parallel_corpus.stages.entities import load_gazetteer
 
             gazetteer = load_gazetteer(corpus.path("entities.yaml"))
         leading_date = calendar.match_leading_date if calendar is not None else None
@@ -111,7 +111,7 @@ def explain_document(stages: Stages, target: str, language: Optional[str] = None
     the build does), or else the path of a UTF-8 text file. Returns the name
     shown, the language used and the `LineDecision`s; the corpus's recurring
     segments are counted first, so boilerplate is judged as in a build."""
-    from .stages.clean import explain
+    from parallel_corpus.stages.clean import explain
 
     sources = stages.corpus.source_list() if stages.corpus.has("sources.jsonl") else []
     found = next((s for s in sources if target in (s.id, s.file, f"raw/{s.file}")), None)
@@ -227,7 +227,7 @@ def process_with_signature(source: Source, stages: Stages) -> tuple[dict[str, An
     """The row and its alignment signature, both made where the document is:
     a worker sends back the compact signature instead of the driver
     recomputing it from the text."""
-    from .stages.signature import signature
+    from parallel_corpus.stages.signature import signature
 
     row = process(source, stages)
     return row, signature(row, row["entities"], row["dates"])
@@ -270,7 +270,7 @@ def process_chunk(sources: Sequence[Source], stages: Stages) -> ChunkResult:
     """`process_with_signature` over consecutive sources, with their rows as Arrow."""
     import pyarrow as pa
 
-    from . import schema
+    from parallel_corpus import schema
 
     result = ChunkResult()
     rows = []

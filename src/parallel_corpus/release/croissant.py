@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from . import schema
+from parallel_corpus import schema
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
 

@@ -14,9 +14,9 @@ from typing import Any, Optional
 
 import pyarrow.parquet as pq
 
-from .align.splits import Move
-from .card import read_front_matter
-from .ingest import sha256_file
+from parallel_corpus.align.splits import Move
+from parallel_corpus.release.card import read_front_matter
+from parallel_corpus.stages.ingest import sha256_file
 
 BUMPS = ("patch", "minor", "major")
 

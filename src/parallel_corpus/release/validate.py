@@ -21,12 +21,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from .align.splits import RECORD_FILE, SplitsFileError, read_recorded
-from .jsontext import loads
-from . import schema
-from .config import Corpus, CorpusError, check_record, load_yaml, read_sources, reference_errors, schema_error_lines, yaml_problem
-from .ingest import sha256_file
-from .align.splits import SPLIT_ORDER
+from parallel_corpus.align.splits import RECORD_FILE, SplitsFileError, read_recorded
+from parallel_corpus.jsontext import loads
+from parallel_corpus import schema
+from parallel_corpus.corpus import Corpus, CorpusError, check_record, load_yaml, read_sources, reference_errors, schema_error_lines, yaml_problem
+from parallel_corpus.stages.ingest import sha256_file
+from parallel_corpus.align.splits import SPLIT_ORDER
 
 _MAX_MESSAGE = 400
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -402,7 +402,7 @@ def _release_checks(folder: Path, tree: _Tree, digest, registry: Optional[Path])
 def _check_card(folder: Path, tree: _Tree, card_read: list) -> Iterator[Violation]:
     import datasets
 
-    from .card import front_matter_of
+    from parallel_corpus.release.card import front_matter_of
 
     readme = folder / "README.md"
     unreadable = _unreadable(folder, tree, "README.md", "missing: a release needs its card", "a card")
@@ -655,7 +655,7 @@ def _check_croissant(folder: Path, tree: _Tree, digest) -> Iterator[Violation]:
 
 
 def _check_checksums(folder: Path, tree: _Tree, digest) -> Iterator[Violation]:
-    from .publish import CHECKSUMS
+    from parallel_corpus.release.publish import CHECKSUMS
 
     sums = folder / CHECKSUMS
     actual = sorted(rel for rel in tree.files if rel.rsplit("/", 1)[-1] != CHECKSUMS)
@@ -682,7 +682,7 @@ def _check_checksums(folder: Path, tree: _Tree, digest) -> Iterator[Violation]:
 
 
 def _check_registry(folder: Path, tree: _Tree, digest, registry: Path) -> Iterator[Violation]:
-    from .publish import CHECKSUMS, PublishError, read_registry
+    from parallel_corpus.release.publish import CHECKSUMS, PublishError, read_registry
 
     try:
         entries = read_registry(registry)
@@ -739,7 +739,7 @@ def _validate_as(path: Path, kind: str, registry: Optional[Path]) -> Iterator[Vi
         yield from validate_corpus(path)
         reg = registry or (path / "releases.jsonl")
         if reg.exists():
-            from .publish import read_registry, PublishError
+            from parallel_corpus.release.publish import read_registry, PublishError
 
             try:
                 read_registry(reg)

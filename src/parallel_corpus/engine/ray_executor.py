@@ -14,8 +14,8 @@ import pickle
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from .config import Source
-from .pipeline import ChunkResult, Stages, process_chunk
+from parallel_corpus.corpus import Source
+from parallel_corpus.stages.document import ChunkResult, Stages, process_chunk
 
 
 class _ProcessChunks:

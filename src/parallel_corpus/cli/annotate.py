@@ -13,8 +13,8 @@ from typing import Any, Optional
 
 import click
 
-from . import annotations as ann
-from . import labelstudio as ls
+from parallel_corpus.annotate import annotations as ann
+from parallel_corpus.annotate import labelstudio as ls
 
 
 def _fail(message: str) -> None:

@@ -11,7 +11,7 @@ from collections import Counter
 from functools import lru_cache
 from typing import Optional
 
-from .caching import CharTable
+from parallel_corpus.text.tables import CharTable
 
 # (first, last, ISO 15924) for the scripts langdetect can name; anything else
 # is "Zyyy" (common/unknown).

@@ -16,8 +16,8 @@ from itertools import accumulate, compress, count
 from pathlib import Path
 from typing import Any, Iterable
 
-from .caching import WORD_CACHE_SIZE
-from .config import CorpusError, load_curated
+from parallel_corpus.text.tables import WORD_CACHE_SIZE
+from parallel_corpus.corpus import CorpusError, load_curated
 
 __all__ = [
     "Gazetteer",

@@ -16,9 +16,9 @@ from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 
 import yaml
 
-from .jsontext import loads
-from . import schema
-from .yamlfast import SafeLoader, safe_load
+from parallel_corpus.jsontext import loads
+from parallel_corpus import schema
+from parallel_corpus._fast.yamlfast import SafeLoader, safe_load
 
 
 class CorpusError(ValueError):
@@ -62,7 +62,7 @@ def check_curated(data: Any, path: Path, schema_name: str) -> None:
     one line; `parallel-corpus validate` lists them all)."""
     import jsonschema
 
-    from .schema import load_schema, quick_check
+    from parallel_corpus.schema import load_schema, quick_check
 
     if quick_check(schema_name, formats=False)(data):
         return

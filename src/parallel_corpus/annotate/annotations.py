@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Optional
 
-from .atomic import write_lines_atomic
-from .jsontext import loads
-from . import schema
+from parallel_corpus.files import write_lines_atomic
+from parallel_corpus.jsontext import loads
+from parallel_corpus import schema
 
 KINDS = ("documents", "pairs")
 ENTITY_LABELS = ("person", "organisation", "place", "date", "event")

@@ -18,10 +18,10 @@ from typing import Any, Optional
 import pyarrow.parquet as pq
 import yaml
 
-from . import schema
-from .records import REMOVAL_REASONS
-from .align.splits import SPLIT_ORDER
-from .yamlfast import safe_load
+from parallel_corpus import schema
+from parallel_corpus.records import REMOVAL_REASONS
+from parallel_corpus.align.splits import SPLIT_ORDER
+from parallel_corpus._fast.yamlfast import safe_load
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 CARD_TEMPLATE_NAME = "DATASET_CARD.md"
