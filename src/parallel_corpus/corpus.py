@@ -18,11 +18,12 @@ import yaml
 
 from parallel_corpus.jsontext import loads
 from parallel_corpus import schema
+from parallel_corpus.errors import Error, Problem
 from parallel_corpus._fast.yamlfast import SafeLoader, safe_load
 
 
-class CorpusError(ValueError):
-    """Curated corpus data that cannot be used; the message names file, row and field."""
+class CorpusError(Error, ValueError):
+    """Curated corpus data that cannot be used; its problems name file, row and field."""
 
 
 def parse_yaml(text: str) -> Any:
@@ -38,11 +39,11 @@ def load_yaml(path: Path) -> Any:
         with open(path, encoding="utf-8") as fh:
             return parse_yaml(fh.read())
     except FileNotFoundError:
-        raise CorpusError(f"{path}: no such file") from None
+        raise CorpusError(Problem("no such file", str(path))) from None
     except yaml.YAMLError as exc:
         raise yaml_error(path, exc) from None
     except UnicodeDecodeError:
-        raise CorpusError(f"{path}: not UTF-8 text") from None
+        raise CorpusError(Problem("not UTF-8 text", str(path))) from None
 
 
 def load_curated(location: Any, filename: str, schema_name: str) -> Any:
@@ -71,10 +72,10 @@ def check_curated(data: Any, path: Path, schema_name: str) -> None:
         return
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
-        lines = schema_error_lines(schema_name, data, path) or [
-            f"{path}:-:{'.'.join(str(p) for p in e.absolute_path) or '-'}: {e.message}" for e in errors
+        problems = schema_error_lines(schema_name, data, path) or [
+            Problem.at(path, "-", ".".join(str(p) for p in e.absolute_path) or "-", e.message) for e in errors
         ]
-        raise CorpusError(one_line(lines) + f": fix it as schemas/{schema_name}.schema.json allows")
+        raise CorpusError(problems, more_hint=f"fix it as schemas/{schema_name}.schema.json allows")
 
 
 def yaml_problem(exc: yaml.YAMLError) -> tuple[Optional[int], str]:
@@ -87,8 +88,7 @@ def yaml_problem(exc: yaml.YAMLError) -> tuple[Optional[int], str]:
 def yaml_error(path: Path, exc: yaml.YAMLError) -> CorpusError:
     """One line for a YAML file that does not parse: where it breaks and why."""
     line, problem = yaml_problem(exc)
-    where = f"{path}:{line + 1}" if line is not None else str(path)
-    return CorpusError(f"{where}: malformed YAML: {problem}: fix the file (`parallel-corpus validate` lists every problem)")
+    return CorpusError(Problem(f"malformed YAML: {problem}", str(path), str(line + 1) if line is not None else None, fix="fix the file (`parallel-corpus validate` lists every problem)"))
 
 
 def yaml_line(path: Path, field_path: Sequence[Any]) -> Optional[int]:
@@ -115,26 +115,26 @@ def yaml_line(path: Path, field_path: Sequence[Any]) -> Optional[int]:
     return line
 
 
-def schema_error_lines(schema_name: str, data: Any, path: Path) -> list[str]:
-    """`file:line:field: message` for every way a curated YAML file breaks its schema."""
+def schema_error_lines(schema_name: str, data: Any, path: Path) -> list[Problem]:
+    """Every way a curated YAML file breaks its schema, at its line and field."""
     if not isinstance(data, dict):
-        return [f"{path}:1:-: expected a mapping at the top, got {type(data).__name__}"]
+        return [Problem.at(path, 1, "-", f"expected a mapping at the top, got {type(data).__name__}")]
     return [
-        f"{path}:{yaml_line(path, field.split('.')) if field != '-' else '-'}:{field}: {message}"
+        Problem.at(path, yaml_line(path, field.split(".")) if field != "-" else "-", field, message)
         for field, message in schema.record_errors(schema_name, data)
     ]
 
 
-def one_line(errors: list[str]) -> str:
+def one_line(errors: Sequence[Any]) -> str:
     """The first of several problems, saying how many more `validate` lists."""
-    return errors[0] + (f" (and {len(errors) - 1} more; run `parallel-corpus validate`)" if len(errors) > 1 else "")
+    return str(errors[0]) + (f" (and {len(errors) - 1} more; run `parallel-corpus validate`)" if len(errors) > 1 else "")
 
 
-def check_record(schema_name: str, record: Any, where: str) -> list[str]:
-    """`where:field: message` lines for a record that breaks its schema."""
+def check_record(schema_name: str, record: Any, file: Any, row: Any = "-") -> list[Problem]:
+    """Every way a record (row `row` of `file`) breaks its schema."""
     if not isinstance(record, dict):
-        return [f"{where}:-: expected an object, got {type(record).__name__}"]
-    return [f"{where}:{path}: {message}" for path, message in schema.record_errors(schema_name, record)]
+        return [Problem.at(file, row, "-", f"expected an object, got {type(record).__name__}")]
+    return [Problem.at(file, row, path, message) for path, message in schema.record_errors(schema_name, record)]
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ class Source:
         return out
 
 
-def read_sources(path: Path) -> tuple[list[Source], list[str]]:
+def read_sources(path: Path) -> tuple[list[Source], list[Problem]]:
     """Every valid source, and a message for every invalid line."""
     sources: list[Source] = []
     errors = _scan_sources(path, lambda source, offset: sources.append(source))
@@ -168,8 +168,8 @@ def read_sources(path: Path) -> tuple[list[Source], list[str]]:
     return sources, errors
 
 
-def _not_utf8(path: Path) -> str:
-    return f"{path}:-:-: not UTF-8 text"
+def _not_utf8(path: Path) -> Problem:
+    return Problem.at(path, "-", "-", "not UTF-8 text")
 
 
 class SourceList(Sequence[Source]):
@@ -187,7 +187,7 @@ class SourceList(Sequence[Source]):
         self._stamp = stamp
 
     @classmethod
-    def read(cls, path: Path) -> tuple["SourceList", list[str]]:
+    def read(cls, path: Path) -> tuple["SourceList", list[Problem]]:
         """The valid sources, and a message for every invalid line."""
         found: list[tuple[str, int, int, Optional[str]]] = []
 
@@ -215,7 +215,7 @@ class SourceList(Sequence[Source]):
 
     def _parse(self, offsets: Iterable[int], rows: Iterable[int]) -> list[Source]:
         if _stamp(self.path) != self._stamp:
-            raise CorpusError(f"{self.path}: changed while the build was reading it: run the build again once it is saved")
+            raise CorpusError(Problem("changed while the build was reading it", str(self.path), fix="run the build again once it is saved"))
         out = []
         with open(self.path, "rb") as fh:
             for offset, row in zip(offsets, rows):
@@ -233,17 +233,17 @@ def _stamp(path: Path) -> tuple[int, int]:
     return (st.st_size, st.st_mtime_ns)
 
 
-def _scan_sources(path: Path, keep: Callable[[Source, int], None]) -> list[str]:
+def _scan_sources(path: Path, keep: Callable[[Source, int], None]) -> list[Problem]:
     """Check every line of `sources.jsonl`, line by line, hand each valid
     source to `keep` with the byte offset of its line, and return a message
     for every invalid line."""
-    errors: list[str] = []
+    errors: list[Problem] = []
     seen_ids: dict[str, int] = {}
     seen_files: dict[str, int] = {}
     try:
         fh = open(path, "rb")
     except FileNotFoundError:
-        return [f"{path}:-:-: no such file: a corpus needs a sources.jsonl"]
+        return [Problem.at(path, "-", "-", "no such file", "a corpus needs a sources.jsonl")]
     with fh:
         offset = 0
         for row, raw_line in enumerate(fh, start=1):
@@ -257,19 +257,19 @@ def _scan_sources(path: Path, keep: Callable[[Source, int], None]) -> list[str]:
             try:
                 record = loads(line)
             except json.JSONDecodeError as exc:
-                errors.append(f"{path}:{row}:-: not valid JSON: {exc.msg}")
+                errors.append(Problem.at(path, row, "-", f"not valid JSON: {exc.msg}"))
                 continue
-            problems = check_record("sources", record, f"{path}:{row}")
+            problems = check_record("sources", record, path, row)
             if problems:
                 errors.extend(problems)
                 continue
             for key, seen in (("id", seen_ids), ("file", seen_files)):
                 if record[key] in seen:
-                    errors.append(f"{path}:{row}:{key}: duplicate {key} {record[key]!r} (first on line {seen[record[key]]})")
+                    errors.append(Problem.at(path, row, key, f"duplicate {key} {record[key]!r} (first on line {seen[record[key]]})"))
                 seen[record[key]] = row
             problem = unsafe_relative_path(record["file"])
             if problem:
-                errors.append(f"{path}:{row}:file: {problem}")
+                errors.append(Problem.at(path, row, "file", problem))
                 continue
             keep(Source(row=row, **record), line_offset)
     return errors
@@ -310,25 +310,25 @@ class Corpus:
     def dataset(self) -> dict[str, Any]:
         path = self.root / "dataset.yaml"
         data = load_yaml(path)
-        problems = check_record("dataset", data, str(path) + ":-")
+        problems = check_record("dataset", data, path)
         if problems:
             raise CorpusError(problems[0])
         total = sum(data["splits"].values())
         if abs(total - 1.0) > 1e-9:
-            raise CorpusError(f"{path}:-:splits: ratios sum to {total}, not 1")
+            raise CorpusError(Problem.at(path, "-", "splits", f"ratios sum to {total}, not 1"))
         return data
 
     def sources(self) -> list[Source]:
         sources, errors = read_sources(self.sources_path)
         if errors:
-            raise CorpusError(one_line(errors))
+            raise CorpusError(errors)
         return sources
 
     def source_list(self) -> SourceList:
         """The sources in id order, parsed on demand (what a build iterates)."""
         sources, errors = SourceList.read(self.sources_path)
         if errors:
-            raise CorpusError(one_line(errors))
+            raise CorpusError(errors)
         return sources
 
     def resolve_raw(self, source: Source) -> Path:
@@ -336,16 +336,16 @@ class Corpus:
         (a `../` path, an absolute path, or a symlink pointing out)."""
         problem = unsafe_relative_path(source.file)
         if problem:
-            raise CorpusError(f"{self.sources_path}:{source.row}:file: {problem}")
+            raise CorpusError(Problem.at(self.sources_path, source.row, "file", problem))
         path = self.raw_dir / source.file
         try:
             real = path.resolve(strict=True)
         except FileNotFoundError:
-            raise CorpusError(f"{self.sources_path}:{source.row}:file: raw/{source.file} does not exist: restore the file or remove its line") from None
+            raise CorpusError(Problem.at(self.sources_path, source.row, "file", f"raw/{source.file} does not exist", "restore the file or remove its line")) from None
         if not real.is_relative_to(self.raw_dir.resolve()):
-            raise CorpusError(f"{self.sources_path}:{source.row}:file: {source.file!r} resolves outside raw/ (a symlink?): copy the article into raw/ instead")
+            raise CorpusError(Problem.at(self.sources_path, source.row, "file", f"{source.file!r} resolves outside raw/ (a symlink?)", "copy the article into raw/ instead"))
         if not real.is_file():
-            raise CorpusError(f"{self.sources_path}:{source.row}:file: raw/{source.file} is not a file (a folder?): name the article's file")
+            raise CorpusError(Problem.at(self.sources_path, source.row, "file", f"raw/{source.file} is not a file (a folder?)", "name the article's file"))
         return real
 
 
@@ -372,13 +372,13 @@ def _entity_qids(corpus: Corpus) -> Optional[set[str]]:
     return {str(e["qid"]) for e in entities if isinstance(e, dict) and "qid" in e} if isinstance(entities, list) else None
 
 
-def reference_errors(corpus: Corpus, sources: Optional[Sequence[Source]] = None) -> list[str]:
-    """`file:row:field: message` for curated data that parses but names what does not
+def reference_errors(corpus: Corpus, sources: Optional[Sequence[Source]] = None) -> list[Problem]:
+    """The problems of curated data that parses but names what does not
     exist: a language `languages.yaml` does not know (in sources.jsonl or
     dataset.yaml), a topic or event entity that `entities.yaml` lacks. The schemas
     cannot see across files; without these checks a typo builds silently.
     `sources`, when the caller has read them, are not read again."""
-    errors: list[str] = []
+    errors: list[Problem] = []
     known = language_codes(corpus)
     if known is not None:
         if sources is None:
@@ -390,10 +390,10 @@ def reference_errors(corpus: Corpus, sources: Optional[Sequence[Source]] = None)
         else:
             flagged = [s for s in sources if s.language is not None and s.language not in known]
         for s in flagged:
-            errors.append(
-                f"{corpus.sources_path}:{s.row}:language: {s.language!r} is not a language of languages.yaml: "
-                f"use its ISO 639-1 code (null where unknown) or add the language to languages.yaml"
-            )
+            errors.append(Problem.at(
+                corpus.sources_path, s.row, "language", f"{s.language!r} is not a language of languages.yaml",
+                "use its ISO 639-1 code (null where unknown) or add the language to languages.yaml",
+            ))
         path = corpus.path("dataset.yaml")
         try:
             dataset = load_yaml(path) if path.exists() else None
@@ -402,10 +402,10 @@ def reference_errors(corpus: Corpus, sources: Optional[Sequence[Source]] = None)
         codes = dataset.get("languages") if isinstance(dataset, dict) else None
         for i, code in enumerate(codes if isinstance(codes, list) else []):
             if str(code) not in known:
-                errors.append(
-                    f"{path}:{yaml_line(path, ['languages', i]) or '-'}:languages.{i}: {code!r} is not a language of languages.yaml: "
-                    f"use its ISO 639-1 code or add the language to languages.yaml"
-                )
+                errors.append(Problem.at(
+                    path, yaml_line(path, ["languages", i]) or "-", f"languages.{i}", f"{code!r} is not a language of languages.yaml",
+                    "use its ISO 639-1 code or add the language to languages.yaml",
+                ))
     path = corpus.path("topics.yaml")
     # Only a catalog names entities: without one, the gazetteer (which may be
     # large) is not parsed here.
@@ -427,8 +427,8 @@ def reference_errors(corpus: Corpus, sources: Optional[Sequence[Source]] = None)
                         named.append((["topics", ti, "events", vi, "place"], event["place"]))
             for field_path, qid in named:
                 if str(qid) not in qids:
-                    errors.append(
-                        f"{path}:{yaml_line(path, field_path) or '-'}:{'.'.join(map(str, field_path))}: {qid} is not an entity of entities.yaml: "
-                        f"add the entity there or correct the QID"
-                    )
+                    errors.append(Problem.at(
+                        path, yaml_line(path, field_path) or "-", ".".join(map(str, field_path)), f"{qid} is not an entity of entities.yaml",
+                        "add the entity there or correct the QID",
+                    ))
     return errors

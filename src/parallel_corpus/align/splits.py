@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, NamedTuple, Optional
 
+from parallel_corpus.errors import Error, Problem
 from parallel_corpus.files import write_lines_atomic
 from parallel_corpus.jsontext import loads
 
@@ -111,8 +112,11 @@ class Recorded:
     release: str
 
 
-class SplitsFileError(ValueError):
-    """`splits.jsonl` cannot be read; the message is `file:row:field: what to do`."""
+class SplitsFileError(Error, ValueError):
+    """`splits.jsonl` cannot be read; its problem names file, row and field."""
+
+
+_RESTORE = "restore it from git"
 
 
 def read_recorded(path: Path) -> dict[str, Recorded]:
@@ -126,22 +130,22 @@ def read_recorded(path: Path) -> dict[str, Recorded]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise SplitsFileError(f"{path}:-:-: not UTF-8 text: restore it from git") from None
+        raise SplitsFileError(Problem.at(path, "-", "-", "not UTF-8 text", _RESTORE)) from None
     for row, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             record = loads(line)
         except json.JSONDecodeError as exc:
-            raise SplitsFileError(f"{path}:{row}:-: not valid JSON ({exc.msg}): restore it from git") from None
+            raise SplitsFileError(Problem.at(path, row, "-", f"not valid JSON ({exc.msg})", _RESTORE)) from None
         if not isinstance(record, dict):
-            raise SplitsFileError(f"{path}:{row}:-: expected an object: restore it from git")
+            raise SplitsFileError(Problem.at(path, row, "-", "expected an object", _RESTORE))
         problems = schema.record_errors("splits", record)
         if problems:
             field, message = problems[0]
-            raise SplitsFileError(f"{path}:{row}:{field}: {message}: restore it from git")
+            raise SplitsFileError(Problem.at(path, row, field, message, _RESTORE))
         if record["id"] in out:
-            raise SplitsFileError(f"{path}:{row}:id: {record['id']} is recorded twice: keep the line of the earlier release")
+            raise SplitsFileError(Problem.at(path, row, "id", f"{record['id']} is recorded twice", "keep the line of the earlier release"))
         out[record["id"]] = Recorded(record["split"], record["release"])
     return out
 

@@ -13,7 +13,7 @@ import json
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
@@ -25,6 +25,7 @@ from parallel_corpus.align.splits import RECORD_FILE, SplitsFileError, read_reco
 from parallel_corpus.jsontext import loads
 from parallel_corpus import schema
 from parallel_corpus.corpus import Corpus, CorpusError, check_record, load_yaml, read_sources, reference_errors, schema_error_lines, yaml_problem
+from parallel_corpus.errors import Error, Problem
 from parallel_corpus.stages.ingest import sha256_file
 from parallel_corpus.align.splits import SPLIT_ORDER
 
@@ -55,20 +56,20 @@ class Violation:
         return f"{self.file}:{self.row}:{self.field}: {self.message}"
 
 
-def _from_line(line: str) -> Violation:
-    """A `file:row:field: message` string back into its parts."""
-    head, _, message = line.partition(": ")
-    parts = head.rsplit(":", 2)
-    while len(parts) < 3:
-        parts.append("-")
-    return Violation(parts[0], parts[1], parts[2], message)
+def _from_problem(problem: Problem) -> Violation:
+    """A violation of a problem an error or a check named, its parts kept."""
+    message = f"{problem.message}: {problem.fix}" if problem.fix else problem.message
+    return Violation(problem.file or "-", problem.row or "-", problem.field or "-", message)
 
 
-def _from_error(exc: Exception, path: Path) -> Violation:
-    """A violation of an error message, which names its own place when it
-    can (`file:row:field: ...`) and otherwise belongs to `path` as a whole."""
-    message = str(exc)
-    return _from_line(message if message.count(":") >= 2 else f"{path}:-:-: {message}")
+def _from_error(exc: Exception, path: Path) -> Iterator[Violation]:
+    """The violations of an error: the problems it names, each at its own
+    place, or its message for `path` as a whole."""
+    if isinstance(exc, Error):
+        for problem in exc.problems:
+            yield _from_problem(problem if problem.file is not None else replace(problem, file=str(path)))
+    else:
+        yield Violation(str(path), "-", "-", str(exc))
 
 
 # -- schemas --------------------------------------------------------------------
@@ -107,10 +108,10 @@ def validate_corpus(root: Path) -> Iterator[Violation]:
     try:
         read_recorded(corpus.path(RECORD_FILE))
     except SplitsFileError as exc:
-        yield _from_line(str(exc))
+        yield from _from_error(exc, corpus.path(RECORD_FILE))
     sources, errors = read_sources(corpus.sources_path)
-    for line in errors:
-        yield _from_line(line)
+    for problem in errors:
+        yield _from_problem(problem)
     listed = set()
     for s in sources:
         listed.add(s.file)
@@ -118,7 +119,7 @@ def validate_corpus(root: Path) -> Iterator[Violation]:
         try:
             path = corpus.resolve_raw(s)
         except CorpusError as exc:
-            yield _from_line(str(exc))
+            yield from _from_error(exc, corpus.sources_path)
             continue
         digest = sha256_file(path)
         if digest != s.sha256:
@@ -139,13 +140,13 @@ def validate_corpus(root: Path) -> Iterator[Violation]:
         try:
             data = load_yaml(path)
         except CorpusError as exc:
-            yield _from_error(exc, path)
+            yield from _from_error(exc, path)
             continue
         if (schema.schemas_dir() / f"{schema_name}.schema.json").exists():
-            for line in schema_error_lines(schema_name, data, path):
-                yield _from_line(line)
-    for line in reference_errors(corpus):
-        yield _from_line(line)
+            for problem in schema_error_lines(schema_name, data, path):
+                yield _from_problem(problem)
+    for problem in reference_errors(corpus):
+        yield _from_problem(problem)
 
 
 # -- annotations ------------------------------------------------------------------
@@ -170,8 +171,8 @@ def validate_annotations_file(path: Path) -> Iterator[Violation]:
         except json.JSONDecodeError as exc:
             yield Violation(str(path), str(row), "-", f"not valid JSON: {exc.msg}")
             continue
-        for problem in check_record("annotations", record, f"{path}:{row}"):
-            yield _from_line(problem)
+        for problem in check_record("annotations", record, path, row):
+            yield _from_problem(problem)
 
 
 # -- releases ---------------------------------------------------------------------
@@ -687,7 +688,7 @@ def _check_registry(folder: Path, tree: _Tree, digest, registry: Path) -> Iterat
     try:
         entries = read_registry(registry)
     except PublishError as exc:
-        yield _from_error(exc, registry)
+        yield from _from_error(exc, registry)
         return
     version = folder.name.lstrip("v")
     entry = entries.get(version)
@@ -744,7 +745,7 @@ def _validate_as(path: Path, kind: str, registry: Optional[Path]) -> Iterator[Vi
             try:
                 read_registry(reg)
             except PublishError as exc:
-                yield _from_error(exc, reg)
+                yield from _from_error(exc, reg)
     elif kind == "release":
         yield from validate_release(path, registry)
     elif kind == "dist":

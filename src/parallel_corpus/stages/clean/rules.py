@@ -23,6 +23,7 @@ import regex
 
 from parallel_corpus.text.tables import WORD_CACHE_SIZE
 from parallel_corpus.corpus import CorpusError, check_curated, load_yaml, yaml_line
+from parallel_corpus.errors import Problem
 from parallel_corpus.records import REMOVAL_REASONS
 from parallel_corpus.schema import regex_problem
 from parallel_corpus.stages.clean.pieces import ShapeRules
@@ -289,18 +290,17 @@ class PatternTimeout(CorpusError):
     document instead would make the output depend on the machine's speed)."""
 
     def __init__(self, where: str, pattern: str, document: Optional[str] = None):
-        super().__init__(where, pattern, document)
+        on = f"a line of {document}" if document else "a line"
+        super().__init__(Problem(
+            f"{pattern!r} took more than {PATTERN_TIMEOUT_SECONDS:g} s on {on}: it backtracks catastrophically "
+            f"(a repeated group whose text can be split several ways, as in (a|a)+ or (a+)+)",
+            where, fix="rewrite it so each character is matched one way",
+        ))
+        # What a process pool pickles to raise it again in the driver.
+        self.args = (where, pattern, document)
 
     def of_document(self, document: str) -> "PatternTimeout":
         return PatternTimeout(self.args[0], self.args[1], document)
-
-    def __str__(self) -> str:
-        where, pattern, document = self.args
-        on = f"a line of {document}" if document else "a line"
-        return (
-            f"{where}: {pattern!r} took more than {PATTERN_TIMEOUT_SECONDS:g} s on {on}: it backtracks catastrophically "
-            f"(a repeated group whose text can be split several ways, as in (a|a)+ or (a+)+): rewrite it so each character is matched one way"
-        )
 
 
 class BoundedPattern:
