@@ -15,7 +15,7 @@ import re
 import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Iterable, Iterator, Optional, Union
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -766,11 +766,12 @@ def _validate_as(path: Path, kind: str, registry: Optional[Path]) -> Iterator[Vi
         yield from validate_schemas(path)
 
 
-def validate_paths(paths: Iterable[Path], registry: Optional[Path] = None, kind: Optional[str] = None) -> list[Violation]:
+def validate_paths(paths: Iterable[Union[str, Path]], registry: Optional[Union[str, Path]] = None, kind: Optional[str] = None) -> list[Violation]:
     """Violations of every path, checked as `kind`, or without one as every
     kind it looks like; with no path, the current repository's whole tree."""
     out: list[Violation] = []
-    paths = list(paths)
+    paths = [Path(p) for p in paths]
+    registry = Path(registry) if registry is not None else None
     if not paths:
         paths = [p for p in (Path("schemas"), Path("corpus"), Path("annotations"), Path("dist")) if p.exists()]
         out.extend(validate_schemas())
