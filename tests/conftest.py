@@ -26,8 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
 EXTERNAL = REPO.parent / "shared" / "external"
 SCRIPTS = REPO / "scripts"
-# The modules the scripts share (`_venv`) are not in the package: a script
-# loaded by a test imports them from scripts/.
+# The modules the scripts share (the synthetic-corpus generator `synthetic`,
+# `_venv`) are not in the package: tests import them from scripts/.
 if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
 
