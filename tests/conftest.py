@@ -25,6 +25,11 @@ os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="hf-datasets-cache-")
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
 EXTERNAL = REPO.parent / "shared" / "external"
+SCRIPTS = REPO / "scripts"
+# The modules the scripts share (the synthetic-corpus generator `synthetic`,
+# `_venv`) are not in the package: tests import them from scripts/.
+if str(SCRIPTS) not in sys.path:
+    sys.path.insert(0, str(SCRIPTS))
 
 
 def load_script(name: str) -> ModuleType:
@@ -32,7 +37,7 @@ def load_script(name: str) -> ModuleType:
     with the script's own code. It is registered under its name with dashes
     as underscores: a dataclass of the script looks its module up."""
     module_name = name.replace("-", "_")
-    loader = importlib.machinery.SourceFileLoader(module_name, str(REPO / "scripts" / name))
+    loader = importlib.machinery.SourceFileLoader(module_name, str(SCRIPTS / name))
     spec = importlib.util.spec_from_loader(module_name, loader)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module

@@ -18,7 +18,7 @@ from parallel_corpus.corpus import Corpus
 from parallel_corpus.stages.document import Stages, process_with_signature
 from parallel_corpus.align.store import SignatureStore
 from parallel_corpus.align.splits import assign_splits
-from parallel_corpus.synthetic import make_corpus
+from synthetic import make_corpus
 
 
 def _sig(doc_id: str, language: str = "sw", entities=(), dates=(), keys=(), labels=None, published=None) -> dict:

@@ -1,4 +1,4 @@
-"""Synthetic corpora (parallel_corpus.synthetic, scripts/make-synthetic-corpus).
+"""Synthetic corpora (scripts/synthetic/, scripts/make-synthetic-corpus).
 
 The generator must give the same bytes for the same N and seed, a folder that
 `validate` accepts, and documents with the shapes of real news (stories of
@@ -21,7 +21,7 @@ import yaml
 from click.testing import CliRunner
 
 from parallel_corpus.cli.commands import main
-from parallel_corpus.synthetic import MAX_BYTES, MIN_BYTES, SyntheticError, make_corpus
+from synthetic import MAX_BYTES, MIN_BYTES, SyntheticError, make_corpus
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "make-synthetic-corpus"
@@ -189,3 +189,24 @@ def test_recurring_segments_counted_by_workers_as_by_the_driver(tmp_path: Path) 
     assert keys is not None, "200 sources are shared between two workers"
     assert dict(stages.count_boilerplate(sources, keys).counts) == alone
     assert alone, "the synthetic corpus prints some segments in several documents"
+
+
+def test_the_generator_is_not_shipped_and_its_templates_are_data() -> None:
+    import importlib.util
+
+    import synthetic.templates as templates
+
+    assert importlib.util.find_spec("parallel_corpus.synthetic") is None
+    assert sorted(p.name for p in templates.FOLDER.glob("*.yaml")) == ["ar.yaml", "en.yaml", "hi.yaml", "sw.yaml"]
+    assert set(templates.TEXT) == {"sw", "hi", "ar"} and "{X}" in templates.ORG_EN
+
+
+def test_a_broken_template_file_is_named_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import synthetic.templates as templates
+
+    for path in templates.FOLDER.glob("*.yaml"):
+        shutil.copy(path, tmp_path)
+    (tmp_path / "hi.yaml").write_text("title: [x]\n", encoding="utf-8")
+    monkeypatch.setattr(templates, "FOLDER", tmp_path)
+    with pytest.raises(SyntheticError, match=r"hi\.yaml: outlets must be a non-empty list of strings$"):
+        templates.load()

@@ -90,7 +90,7 @@ def test_the_curated_files_read_the_same(path):
 
 
 def test_a_synthetic_gazetteer_reads_the_same(tmp_path):
-    from parallel_corpus.synthetic import make_corpus
+    from synthetic import make_corpus
 
     make_corpus(60, tmp_path / "c", seed=3)
     text = (tmp_path / "c" / "entities.yaml").read_text(encoding="utf-8")
