@@ -36,6 +36,7 @@ from parallel_corpus.stages.document import ChunkResult, Stages, process_chunk
 from parallel_corpus.align.cluster import ClusterParams
 from parallel_corpus.align.store import SignatureStore
 from parallel_corpus.files import disk_problem
+from parallel_corpus.records import Skip
 from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, assign_splits, moves, pinned_topics, read_recorded
 from parallel_corpus._fast.writebehind import WriteBehind
 
@@ -111,7 +112,7 @@ class BuildReport:
     they come (a corpus of any size holds only counts here) and are joined
     with their topic when report.json is written."""
 
-    skipped: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
     unlisted_files: list[str] = field(default_factory=list)
     topics: list[dict[str, Any]] = field(default_factory=list)
     splits: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -157,7 +158,8 @@ class BuildReport:
         `json.dump(..., indent=2)` gives the whole; `on_entry` sees each."""
         self.close()
         members = list(self.summary().items()) + [("documents", None)] + [
-            ("skipped", self.skipped), ("unlisted_files", self.unlisted_files), ("annotations", self.annotations), ("gazetteer", self.gazetteer),
+            ("skipped", [s.as_dict() for s in self.skipped]), ("unlisted_files", self.unlisted_files),
+            ("annotations", self.annotations), ("gazetteer", self.gazetteer),
         ]
         with open(path, "w", encoding="utf-8") as fh:
             fh.write("{")
@@ -329,7 +331,7 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
         signatures, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, params.max_df)
         give_back()
         if strict and report.skipped:
-            raise BuildError(f"{len(report.skipped)} raw file(s) skipped and --strict is set: nothing written (first: {report.skipped[0]['message']})")
+            raise BuildError(f"{len(report.skipped)} raw file(s) skipped and --strict is set: nothing written (first: {report.skipped[0].message})")
         if not len(signatures):
             raise BuildError("no document could be built: see the messages above")
 
@@ -470,7 +472,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
             for outcome in chunk.outcomes:
                 if outcome is not None:
                     report.skipped.append(outcome)
-                    log(f"skipped: {outcome['message']}")
+                    log(f"skipped: {outcome.message}")
                     continue
                 entry = chunk.entries[built]
                 digest = digests[built]
@@ -479,9 +481,9 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
                 digest = int(digest[:32], 16)
                 first = seen_text.get(digest)
                 if first is not None:
-                    skip = {"id": entry["id"], "file": entry["file"], "reason": "duplicate", "message": f"raw/{entry['file']}: same text as {first} after cleaning; built once"}
+                    skip = Skip(entry["id"], entry["file"], "duplicate", f"raw/{entry['file']}: same text as {first} after cleaning; built once")
                     report.skipped.append(skip)
-                    log(f"skipped: {skip['message']}")
+                    log(f"skipped: {skip.message}")
                     keep.append(False)
                     continue
                 seen_text[digest] = entry["id"]

@@ -28,7 +28,18 @@ _CONFIDENT_SHARE = 0.97
 
 
 class IngestError(ValueError):
-    """A raw file that cannot be used; the message says which and what to do."""
+    """A raw file that cannot be used; the message says which and what to do.
+    `reason` is what the build's skip record says of it (a key of
+    `records.SKIP_REASONS`): a class attribute, so that it is the error's
+    kind, not a word looked for in its message."""
+
+    reason = "unreadable"
+
+
+class Sha256Mismatch(IngestError):
+    """The raw file's bytes are not the ones sources.jsonl pins."""
+
+    reason = "sha256_mismatch"
 
 
 @dataclass(frozen=True)
@@ -99,7 +110,7 @@ def read_source(corpus: Corpus, source: Source, language_script: Optional[str] =
     name = f"raw/{source.file}"
     if digest != source.sha256:
         at = next((i for i, (a, b) in enumerate(zip(digest, source.sha256)) if a != b), min(len(digest), len(source.sha256)))
-        raise IngestError(
+        raise Sha256Mismatch(
             f"{name}: sha256 is {digest}, sources.jsonl says {source.sha256} (they differ from character {at + 1}): "
             f"the bytes changed; restore the file or update its sha256 if the change is intended"
         )
