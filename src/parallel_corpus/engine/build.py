@@ -11,14 +11,11 @@ this process writes Parquet, so workers and engines cannot change the bytes.
 from __future__ import annotations
 
 import json
-import os
-import re
 import shutil
 import sys
-import tempfile
 from array import array
 from collections import Counter, defaultdict
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -35,7 +32,7 @@ from parallel_corpus.engine.memory import give_back
 from parallel_corpus.stages.document import ChunkResult, Stages, process_chunk
 from parallel_corpus.align.cluster import ClusterParams
 from parallel_corpus.align.store import SignatureStore
-from parallel_corpus.files import disk_problem
+from parallel_corpus.files import FolderBusy, disk_problem, exclusive, replace_dir, staging_dir
 from parallel_corpus.records import Skip
 from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, assign_splits, moves, pinned_topics, read_recorded
 from parallel_corpus._fast.writebehind import WriteBehind
@@ -312,6 +309,8 @@ def build(
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         with exclusive(out_dir, "build"):
             return _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages, on_entry)
+    except FolderBusy as exc:
+        raise BuildError(str(exc)) from None
     except OSError as exc:
         problem = disk_problem(exc)
         if problem is None:
@@ -320,93 +319,51 @@ def build(
 
 
 def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages, on_entry=None) -> BuildReport:
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        spill = staging / "spill" / "documents.arrow"
-        report.entries_path = staging / "spill" / "report-documents.jsonl"
-        # Segments that recur across documents are furniture: counted over
-        # the whole corpus before any document is cleaned.
-        stages.count_boilerplate(sources, _segment_keys(corpus.root, sources, seed, workers, engine, stages))
-        params = ClusterParams.load(corpus.root)
-        signatures, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, params.max_df)
-        give_back()
-        if strict and report.skipped:
-            raise BuildError(f"{len(report.skipped)} raw file(s) skipped and --strict is set: nothing written (first: {report.skipped[0].message})")
-        if not len(signatures):
-            raise BuildError("no document could be built: see the messages above")
-
-        overrides = _human_overrides(stages, annotations_dir, partial(_spill_column, spill, "text_sha256"), partial(_spill_column, spill, "text"), report, log)
-        assignments = _align(corpus, signatures, overrides, params)
-        give_back()
-        split_of_topic = _splits(corpus, assignments, dataset, seed, report, log)
-        size_of_topic: Counter = Counter()
-        for doc_id, n in zip(signatures.ids, text_bytes):
-            size_of_topic[assignments[doc_id].topic_id] += n
-        # `pairs` is the last step that reads the signatures: written first,
-        # it lets them go before the documents stream through pass two.
-        _write_pairs(staging, signatures, assignments, split_of_topic, dataset, overrides, params)
-        del signatures, text_bytes
-        give_back()
-        buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, size_of_topic)
-        give_back()
-        _write_parallel(buckets, staging, assignments, split_of_topic)
-        if overrides is not None:
-            _write_annotations(staging, overrides, {d: split_of_topic[a.topic_id] for d, a in assignments.items()})
-        report.write(staging / "report.json", partial(_placement, assignments, split_of_topic), on_entry)
-        shutil.rmtree(staging / "spill")
-        _replace_dir(staging, out_dir)
-    except BaseException:
-        # The cleanup must survive what broke the build: closing the report
-        # on a full disk fails too, and the staging folder must go anyway.
+    with staging_dir(out_dir) as staging:
         try:
-            report.close()
-        except OSError:
-            pass
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        raise
+            spill = staging / "spill" / "documents.arrow"
+            report.entries_path = staging / "spill" / "report-documents.jsonl"
+            # Segments that recur across documents are furniture: counted over
+            # the whole corpus before any document is cleaned.
+            stages.count_boilerplate(sources, _segment_keys(corpus.root, sources, seed, workers, engine, stages))
+            params = ClusterParams.load(corpus.root)
+            signatures, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, params.max_df)
+            give_back()
+            if strict and report.skipped:
+                raise BuildError(f"{len(report.skipped)} raw file(s) skipped and --strict is set: nothing written (first: {report.skipped[0].message})")
+            if not len(signatures):
+                raise BuildError("no document could be built: see the messages above")
+
+            overrides = _human_overrides(stages, annotations_dir, partial(_spill_column, spill, "text_sha256"), partial(_spill_column, spill, "text"), report, log)
+            assignments = _align(corpus, signatures, overrides, params)
+            give_back()
+            split_of_topic = _splits(corpus, assignments, dataset, seed, report, log)
+            size_of_topic: Counter = Counter()
+            for doc_id, n in zip(signatures.ids, text_bytes):
+                size_of_topic[assignments[doc_id].topic_id] += n
+            # `pairs` is the last step that reads the signatures: written first,
+            # it lets them go before the documents stream through pass two.
+            _write_pairs(staging, signatures, assignments, split_of_topic, dataset, overrides, params)
+            del signatures, text_bytes
+            give_back()
+            buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, size_of_topic)
+            give_back()
+            _write_parallel(buckets, staging, assignments, split_of_topic)
+            if overrides is not None:
+                _write_annotations(staging, overrides, {d: split_of_topic[a.topic_id] for d, a in assignments.items()})
+            report.write(staging / "report.json", partial(_placement, assignments, split_of_topic), on_entry)
+            shutil.rmtree(staging / "spill")
+            replace_dir(staging, out_dir)
+        except BaseException:
+            # The cleanup must survive what broke the build: closing the report
+            # on a full disk fails too, and the staging folder (removed by
+            # staging_dir) must go anyway.
+            try:
+                report.close()
+            except OSError:
+                pass
+            raise
     return report
-
-
-@contextmanager
-def exclusive(target: Path, what: str) -> Iterator[None]:
-    """Hold `<target>.lock` while writing `target`: two builds (or publishes)
-    at once would otherwise swap half-written folders into place. The lock is
-    an OS lock, released when the process dies, so it never goes stale."""
-    from filelock import FileLock, Timeout
-
-    lock_path = target.with_name(f".{target.name}.lock")
-    lock = FileLock(str(lock_path), timeout=0)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise BuildError(f"another {what} is writing {target} (it holds {lock_path}): wait for it to finish") from None
-    try:
-        _remove_leftovers(target)
-        yield
-    finally:
-        lock.release()
-
-
-def _remove_leftovers(target: Path) -> None:
-    """Staging and swapped-out folders (`.<name>.*`) of a writer that was killed: with
-    the lock held no live writer owns one, and each may hold a whole corpus.
-
-    A writer killed between the two renames of `_replace_dir` leaves the
-    previous folder as `.<name>.old.<pid>` and no `<name>`: that copy is put
-    back first, so a kill never costs the last good build."""
-    # Exactly what tempfile.mkdtemp(prefix=".<name>.") and _replace_dir make, so the
-    # staging of another target (".build.v2.xxxxxxxx" beside "build") is never touched.
-    ours = re.compile(re.escape(f".{target.name}.") + r"([a-z0-9_]{8}|old\.[0-9]+)")
-    leftovers = sorted(p for p in target.parent.glob(f".{target.name}.*") if ours.fullmatch(p.name) and p.is_dir() and not p.is_symlink())
-    if not target.exists():
-        saved = [p for p in leftovers if p.name.startswith(f".{target.name}.old.")]
-        if saved:
-            newest = max(saved, key=lambda p: p.stat().st_mtime)
-            os.rename(newest, target)
-            leftovers.remove(newest)
-    for leftover in leftovers:
-        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _check_curated(corpus: Corpus, seed: int, sources: Sequence[Source]) -> Stages:
@@ -817,14 +774,3 @@ def _write_pairs(staging: Path, signatures: SignatureStore, assignments, split_o
                     sink.submit(writer.write_table, pa.Table.from_pydict(columns, schema=arrow_schema), BATCH_ROWS * 10)
             finally:
                 sink.submit(writer.close, cleanup=True)
-
-
-def _replace_dir(new: Path, target: Path) -> None:
-    """Swap a fully written folder into place; a reader never sees half of it."""
-    if target.exists():
-        old = target.with_name(f".{target.name}.old.{os.getpid()}")
-        os.rename(target, old)
-        os.rename(new, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(new, target)

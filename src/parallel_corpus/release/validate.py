@@ -25,7 +25,7 @@ from parallel_corpus.align.splits import RECORD_FILE, SplitsFileError, read_reco
 from parallel_corpus.jsontext import loads
 from parallel_corpus import schema
 from parallel_corpus.corpus import Corpus, CorpusError, check_record, load_yaml, read_sources, reference_errors, schema_error_lines, yaml_problem
-from parallel_corpus.stages.ingest import sha256_file
+from parallel_corpus.files import sha256_file
 from parallel_corpus.align.splits import SPLIT_ORDER
 
 _MAX_MESSAGE = 400

@@ -12,13 +12,10 @@ from __future__ import annotations
 import codecs
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
 
 from parallel_corpus.corpus import Corpus, Source
 from parallel_corpus.text.script import count_letters, dominant_script
-
-_CHUNK = 1 << 20
 
 # Codecs tried, undeclared, for a language's script when UTF-8 fails.
 _FALLBACK_CODECS = {"Arab": ("cp1256",), "Cyrl": ("cp1251",)}
@@ -47,15 +44,6 @@ class Decoded:
     text: str
     encoding: str
     sha256: str
-
-
-def sha256_file(path: Path) -> str:
-    """sha256 of a file, read in chunks so a 100 MB article costs no memory spike."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def decode(data: bytes, name: str, declared_encoding: Optional[str] = None, language_script: Optional[str] = None) -> tuple[str, str]:
