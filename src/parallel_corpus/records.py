@@ -7,6 +7,10 @@ removes: the cleaner emits only these, a `patterns` entry of
 list them from here (a test holds the README to it). `SKIP_REASONS` is the
 same for a raw file the build leaves out (`report.json`'s `skipped`), each
 left out as a `Skip`.
+
+`CONFIGS` and `parquet_name` say what a build writes and a release holds:
+`data/<config>/<parquet_name(split)>`, one file per split, the layout the
+card's `data_files` point `datasets.load_dataset` at.
 """
 
 from __future__ import annotations
@@ -42,6 +46,15 @@ SKIP_REASONS: dict[str, str] = {
     "empty_after_cleaning": "nothing was left of the article once cleaned",
     "duplicate": "the same text as another document after cleaning (built once)",
 }
+
+# The configs of the dataset, in the order the card lists them.
+CONFIGS: tuple[str, ...] = ("documents", "parallel", "pairs", "annotations")
+
+
+def parquet_name(split: str) -> str:
+    """The file of one split of a config: a single shard, named as the Hub names shards."""
+    return f"{split}-00000-of-00001.parquet"
+
 
 @dataclass(frozen=True, slots=True)
 class Skip:

@@ -33,7 +33,7 @@ from parallel_corpus.stages.document import ChunkResult, Stages, process_chunk
 from parallel_corpus.align.cluster import ClusterParams
 from parallel_corpus.align.store import SignatureStore
 from parallel_corpus.files import FolderBusy, disk_problem, exclusive, replace_dir, staging_dir
-from parallel_corpus.records import Skip
+from parallel_corpus.records import Skip, parquet_name
 from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, assign_splits, moves, pinned_topics, read_recorded
 from parallel_corpus._fast.writebehind import WriteBehind
 
@@ -55,15 +55,10 @@ SPILL_ROWS = 256
 PARALLEL_TEXT_BUDGET = 8 * 1024 * 1024
 # Topics per row group of `parallel` (a topic's row holds all its texts).
 PARALLEL_ROWS = 100
-CONFIGS = ("documents", "parallel", "pairs", "annotations")
 
 
 class BuildError(RuntimeError):
     """The build cannot go on; nothing was written."""
-
-
-def parquet_name(split: str) -> str:
-    return f"{split}-00000-of-00001.parquet"
 
 
 class _ParquetFileWriter(pq.ParquetWriter):

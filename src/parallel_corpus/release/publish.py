@@ -1,9 +1,9 @@
 """Publish: a build folder in, `dist/vX.Y.Z/` as a Hugging Face dataset folder out.
 
 A release is `README.md` (the card, with the YAML that `datasets` reads),
-`data/<config>/<split>-00000-of-00001.parquet`, `coverage.png`,
-`croissant.json` and `checksums.sha256`. It is
-written beside its final place and renamed into it (`files.staging_dir`,
+`data/<config>/<split>-00000-of-00001.parquet` (`records.parquet_name`),
+`coverage.png`, `croissant.json` and `checksums.sha256`. It is written
+beside its final place and renamed into it (`files.staging_dir`,
 `files.place_new_dir`), so nobody sees half a release, and a version that
 exists with other bytes is never overwritten.
 """
@@ -25,9 +25,9 @@ from parallel_corpus import schema
 from parallel_corpus.release import card
 from parallel_corpus.release import chart
 from parallel_corpus.release import croissant
-from parallel_corpus.engine.build import CONFIGS
 from parallel_corpus.corpus import Corpus
 from parallel_corpus.files import FolderBusy, disk_problem, exclusive, place_new_dir, sha256_file, staging_dir, write_lines_atomic
+from parallel_corpus.records import CONFIGS, parquet_name
 from parallel_corpus.release.diff import check_bump, diff_releases, parse_version, previous_release
 from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, moves, read_recorded, record_release
 
@@ -283,7 +283,7 @@ def _assemble(build_dir: Path, staging: Path, dataset: dict[str, Any], report: d
     splits: dict[str, dict[str, dict[str, int]]] = {}
     for config in CONFIGS:
         for split in SPLIT_ORDER:
-            src = build_dir / "data" / config / f"{split}-00000-of-00001.parquet"
+            src = build_dir / "data" / config / parquet_name(split)
             if not src.is_file():
                 continue
             dst = staging / "data" / config / src.name
