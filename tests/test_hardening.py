@@ -32,7 +32,8 @@ from hypothesis import strategies as st
 
 from parallel_corpus.annotate import annotations as ann
 from parallel_corpus.annotate import labelstudio as ls
-from parallel_corpus.engine.build import build, exclusive
+from parallel_corpus.engine.build import build
+from parallel_corpus.files import exclusive
 from parallel_corpus.cli.commands import main
 from parallel_corpus.release.publish import publish
 

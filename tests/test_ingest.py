@@ -88,3 +88,33 @@ def test_symlink_out_of_raw_is_refused(tmp_path):
     (tmp_path / "raw" / "link.txt").symlink_to(secret)
     with pytest.raises(CorpusError, match="resolves outside raw/"):
         Corpus(tmp_path).resolve_raw(_source("link.txt", b"secret"))
+
+
+def test_a_skip_carries_its_kind_as_a_field_not_in_its_words(corpus_copy, tmp_path):
+    """report.json names each skipped file with id, file, reason and message;
+    the reason is the kind of the error, never read back out of its message:
+    an empty file named after a hash is unreadable, not a sha256 mismatch."""
+    import json
+
+    from parallel_corpus.engine.build import build
+    from parallel_corpus.records import SKIP_REASONS, Skip
+    from test_hardening import add_raw, add_source
+
+    add_raw(corpus_copy, "sha256-notes.txt", b"")
+    (corpus_copy / "raw" / "typo.txt").write_bytes(SWAHILI.encode("utf-8") + b"\nMwisho.\n")
+    add_source(corpus_copy, "typo.txt", "0" * 64)
+    add_raw(corpus_copy, "again.txt", SWAHILI.encode("utf-8"))
+    report = build(corpus_copy, tmp_path / "build", annotations_dir=None, log=lambda m: None)
+    assert all(isinstance(s, Skip) for s in report.skipped)
+    skipped = json.loads((tmp_path / "build" / "report.json").read_text(encoding="utf-8"))["skipped"]
+    assert all(list(s) == ["id", "file", "reason", "message"] for s in skipped)
+    by_file = {s["file"]: s for s in skipped}
+    assert {f: s["reason"] for f, s in by_file.items()} == {"sha256-notes.txt": "unreadable", "typo.txt": "sha256_mismatch", "again.txt": "duplicate"}
+    assert by_file["sha256-notes.txt"] == {
+        "id": "sha256-notes", "file": "sha256-notes.txt", "reason": "unreadable",
+        "message": "raw/sha256-notes.txt: empty file: remove it from sources.jsonl or replace it with the article",
+    }
+    assert by_file["typo.txt"]["message"].startswith("raw/typo.txt: sha256 is ")
+    assert set(SKIP_REASONS) >= {s["reason"] for s in skipped}
+    with pytest.raises(ValueError, match="not one of"):
+        Skip("x", "x.txt", "gone", "raw/x.txt: gone")

@@ -117,6 +117,7 @@ def test_parallel_made_bucket_by_bucket_equals_parallel_made_at_once(tmp_path: P
     """A tiny text budget makes one bucket of topics after another; `parallel`
     must be the same, and row groups of any size hold the same rows."""
     import parallel_corpus.engine.build as build_module
+    import parallel_corpus.engine.writers as writers_module
 
     folder = tmp_path / "corpus"
     make_corpus(80, folder, seed=2)
@@ -128,7 +129,7 @@ def test_parallel_made_bucket_by_bucket_equals_parallel_made_at_once(tmp_path: P
     for path in whole_files:
         # Row groups hold a fixed number of topics, so even the bytes agree.
         assert (tmp_path / "buckets" / "data" / "parallel" / path.name).read_bytes() == path.read_bytes()
-    monkeypatch.setattr(build_module, "PARALLEL_ROWS", 3)
+    monkeypatch.setattr(writers_module, "PARALLEL_ROWS", 3)
     build_module.build(folder, tmp_path / "small-groups", annotations_dir=None, log=lambda m: None)
     train = pq.ParquetFile(tmp_path / "small-groups" / "data" / "parallel" / "train-00000-of-00001.parquet")
     assert train.metadata.num_row_groups > 1 and train.metadata.row_group(0).num_rows == 3
@@ -138,10 +139,10 @@ def test_parallel_made_bucket_by_bucket_equals_parallel_made_at_once(tmp_path: P
 def test_documents_are_written_in_row_groups_of_exactly_a_thousand(tmp_path: Path) -> None:
     import pyarrow as pa
 
-    from parallel_corpus.engine.build import _SplitWriter
+    from parallel_corpus.engine.writers import SplitWriter
 
     arrow_schema = pa.schema([("id", pa.string()), ("n", pa.int64())])
-    with _SplitWriter(tmp_path, arrow_schema) as writer:
+    with SplitWriter(tmp_path, arrow_schema) as writer:
         n = 0
         for size in (7, 993, 250, 1, 749, 500):
             writer.add("train", pa.RecordBatch.from_pylist([{"id": f"d{n + i}", "n": n + i} for i in range(size)], schema=arrow_schema))

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from parallel_corpus.engine.build import parquet_writer
+from parallel_corpus.engine.writers import parquet_writer
 from parallel_corpus._fast.writebehind import WriteBehind
 
 

@@ -4,7 +4,13 @@
 line (`documents.removed_lines[].reason`) may carry, each with what it
 removes: the cleaner emits only these, a `patterns` entry of
 `corpus/cleaning.yaml` must name one of them, and the card and the README
-list them from here (a test holds the README to it).
+list them from here (a test holds the README to it). `SKIP_REASONS` is the
+same for a raw file the build leaves out (`report.json`'s `skipped`), each
+left out as a `Skip`.
+
+`CONFIGS` and `parquet_name` say what a build writes and a release holds:
+`data/<config>/<parquet_name(split)>`, one file per split, the layout the
+card's `data_files` point `datasets.load_dataset` at.
 """
 
 from __future__ import annotations
@@ -32,6 +38,41 @@ REMOVAL_REASONS: dict[str, str] = {
     "social_handle": "a line of hashtags or handles only (a `patterns` rule)",
     "bare_url": "a bare URL or e-mail address (a `patterns` rule)",
 }
+
+
+SKIP_REASONS: dict[str, str] = {
+    "sha256_mismatch": "the raw file's bytes are not the ones its sha256 in sources.jsonl pins",
+    "unreadable": "the raw file is missing, outside raw/, empty, binary, or does not decode",
+    "empty_after_cleaning": "nothing was left of the article once cleaned",
+    "duplicate": "the same text as another document after cleaning (built once)",
+}
+
+# The configs of the dataset, in the order the card lists them.
+CONFIGS: tuple[str, ...] = ("documents", "parallel", "pairs", "annotations")
+
+
+def parquet_name(split: str) -> str:
+    """The file of one split of a config: a single shard, named as the Hub names shards."""
+    return f"{split}-00000-of-00001.parquet"
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A raw file the build left out, and why: `reason` is a key of
+    SKIP_REASONS, `message` the one line that names the file and what to do."""
+
+    id: str
+    file: str
+    reason: str
+    message: str
+
+    def __post_init__(self) -> None:
+        if self.reason not in SKIP_REASONS:
+            raise ValueError(f"skip reason {self.reason!r} is not one of {', '.join(SKIP_REASONS)}")
+
+    def as_dict(self) -> dict[str, str]:
+        """The entry of `report.json`'s `skipped`."""
+        return {"id": self.id, "file": self.file, "reason": self.reason, "message": self.message}
 
 
 def as_date(value: Any) -> Optional[dt.date]:

@@ -6,20 +6,20 @@ a spill file, keeping only compact signatures in memory. Alignment and splits
 run on the signatures. Pass two re-reads the spill in batches, attaches topic,
 event and split, and writes the published Parquet sorted by (split, id). Only
 this process writes Parquet, so workers and engines cannot change the bytes.
+
+This module is the driver, the order of the steps. Where the per-document
+stages run is `engine.executors`, how Parquet is written `engine.writers`,
+what report.json says `engine.report`; the lock, the staging folder and the
+swap into place are `files`.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import re
 import shutil
 import sys
-import tempfile
 from array import array
-from collections import Counter, defaultdict
-from contextlib import ExitStack, closing, contextmanager
-from dataclasses import dataclass, field
+from collections import Counter
+from contextlib import ExitStack, closing
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence
@@ -27,23 +27,20 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from parallel_corpus import schema
-from parallel_corpus.corpus import Corpus, Source
-from parallel_corpus.engine.memory import give_back
-from parallel_corpus.stages.document import ChunkResult, Stages, process_chunk
 from parallel_corpus.align.cluster import ClusterParams
-from parallel_corpus.align.store import SignatureStore
-from parallel_corpus.files import disk_problem
 from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, assign_splits, moves, pinned_topics, read_recorded
-from parallel_corpus._fast.writebehind import WriteBehind
+from parallel_corpus.align.store import SignatureStore
+from parallel_corpus.corpus import Corpus, Source
+from parallel_corpus.engine.executors import run_documents, segment_keys
+from parallel_corpus.engine.memory import give_back
+from parallel_corpus.engine.report import BuildReport
+from parallel_corpus.engine.writers import SplitWriter, topic_order, write_annotations, write_pairs, write_parallel
+from parallel_corpus.files import FolderBusy, disk_problem, exclusive, replace_dir, staging_dir
+from parallel_corpus.records import Skip
+from parallel_corpus.stages.document import Stages
 
-# Rows per Parquet write in the published files.
-BATCH_ROWS = 1000
-# Sources per task of a worker: enough to amortize a task's overhead (one
-# pickled Arrow batch back), few enough to keep two workers evenly busy.
-CHUNK_SOURCES = 32
 # Rows per batch of pass one's spill: chunks' batches are joined up to this
 # many before they are written. Pass two pays per batch it reads (filters,
 # topic columns, bucket writes): on 100,000 documents it took 15.5 s from
@@ -55,220 +52,10 @@ SPILL_ROWS = 256
 # this step rises about 30 MB above what the build holds; at 32 MB it rose
 # 40 MB on 10,000 documents and 80 MB on 100,000.
 PARALLEL_TEXT_BUDGET = 8 * 1024 * 1024
-# Topics per row group of `parallel` (a topic's row holds all its texts).
-PARALLEL_ROWS = 100
-CONFIGS = ("documents", "parallel", "pairs", "annotations")
 
 
 class BuildError(RuntimeError):
     """The build cannot go on; nothing was written."""
-
-
-def parquet_name(split: str) -> str:
-    return f"{split}-00000-of-00001.parquet"
-
-
-class _ParquetFileWriter(pq.ParquetWriter):
-    """A ParquetWriter that owns its file and closes it even when writing the
-    footer fails (a full disk): pyarrow's own, given a path, leaves the file
-    open then, for as long as anyone holds the error."""
-
-    def __init__(self, path: Path, arrow_schema: pa.Schema, **options: Any) -> None:
-        self._file = pa.OSFile(str(path), "wb")
-        try:
-            super().__init__(self._file, arrow_schema, **options)
-        except BaseException:
-            self._file.close()
-            raise
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self._file.close()
-
-
-def parquet_writer(path: Path, arrow_schema: pa.Schema) -> pq.ParquetWriter:
-    """The one way this package opens Parquet for writing: fixed options, so
-    the same rows give the same bytes with the pinned pyarrow."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return _ParquetFileWriter(path, arrow_schema, compression="zstd", compression_level=9, write_statistics=True, use_dictionary=True)
-
-
-def write_parquet(table_or_batches: Any, path: Path, arrow_schema: pa.Schema) -> None:
-    """A whole table (or its batches) as one Parquet file."""
-    with parquet_writer(path, arrow_schema) as writer:
-        if isinstance(table_or_batches, pa.Table):
-            writer.write_table(table_or_batches, row_group_size=BATCH_ROWS * 10)
-        else:
-            for batch in table_or_batches:
-                writer.write_table(batch, row_group_size=BATCH_ROWS * 10)
-
-
-@dataclass
-class BuildReport:
-    """What the build saw. Per-document entries go to a JSON-lines spill as
-    they come (a corpus of any size holds only counts here) and are joined
-    with their topic when report.json is written."""
-
-    skipped: list[dict[str, str]] = field(default_factory=list)
-    unlisted_files: list[str] = field(default_factory=list)
-    topics: list[dict[str, Any]] = field(default_factory=list)
-    splits: dict[str, dict[str, int]] = field(default_factory=dict)
-    # Released documents whose split this build changed (`id: old -> new`).
-    split_moves: list[str] = field(default_factory=list)
-    annotations: dict[str, Any] = field(default_factory=dict)
-    gazetteer: dict[str, int] = field(default_factory=dict)
-    num_documents: int = 0
-    languages: Counter = field(default_factory=Counter)
-    removed: Counter = field(default_factory=Counter)
-    entries_path: Optional[Path] = None
-    _entries: Any = None
-
-    def add_document(self, entry: dict[str, Any]) -> None:
-        self.num_documents += 1
-        self.languages[entry["language"]] += 1
-        self.removed.update(entry["removed_by_reason"])
-        if self._entries is None:
-            assert self.entries_path is not None
-            self._entries = open(self.entries_path, "w", encoding="utf-8")
-        self._entries.write(json.dumps(entry, ensure_ascii=False) + "\n")
-
-    def summary(self) -> dict[str, Any]:
-        """Everything but the per-document entries."""
-        return {
-            "num_documents": self.num_documents,
-            "num_skipped": len(self.skipped),
-            "languages": dict(sorted(self.languages.items())),
-            "removed_lines_by_reason": dict(sorted(self.removed.items())),
-            "splits": self.splits,
-            "split_moves": self.split_moves,
-            "topics": self.topics,
-        }
-
-    def close(self) -> None:
-        if self._entries is not None:
-            self._entries.close()
-
-    def write(self, path: Path, placement: Callable[[str], dict[str, Any]], on_entry: Optional[Callable[[dict[str, Any]], Any]] = None) -> None:
-        """report.json: the summary, every document's entry with its topic,
-        event and split (`placement` of its id), and what was left out. The
-        entries are streamed from their spill, one at a time, in the layout
-        `json.dump(..., indent=2)` gives the whole; `on_entry` sees each."""
-        self.close()
-        members = list(self.summary().items()) + [("documents", None)] + [
-            ("skipped", self.skipped), ("unlisted_files", self.unlisted_files), ("annotations", self.annotations), ("gazetteer", self.gazetteer),
-        ]
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write("{")
-            for n, (key, value) in enumerate(members):
-                fh.write(("," if n else "") + "\n  " + json.dumps(key) + ": ")
-                if key != "documents":
-                    fh.write(_indented(value, "  "))
-                    continue
-                if not self.num_documents:
-                    fh.write("[]")
-                    continue
-                fh.write("[")
-                with open(self.entries_path, encoding="utf-8") as entries:  # type: ignore[arg-type]
-                    for i, line in enumerate(entries):
-                        entry = json.loads(line)
-                        entry.update(placement(entry["id"]))
-                        if on_entry is not None:
-                            on_entry(entry)
-                        fh.write(("," if i else "") + "\n    " + _indented(entry, "    "))
-                fh.write("\n  ]")
-            fh.write("\n}\n")
-
-
-def _indented(value: Any, indent: str) -> str:
-    """`value` as `json.dumps(indent=2)` writes it nested at `indent`."""
-    return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + indent)
-
-
-# -- pass one: per-document stages -------------------------------------------
-
-_WORKER_STAGES: Optional[Stages] = None
-
-
-def _init_worker(corpus_dir: str, seed: int, boilerplate: Any = None) -> None:
-    global _WORKER_STAGES
-    _WORKER_STAGES = Stages.load(Path(corpus_dir), seed, boilerplate)
-
-
-def _segment_keys_of_chunk(sources: list[Source]) -> list[int]:
-    assert _WORKER_STAGES is not None
-    return _WORKER_STAGES.segment_keys(sources)
-
-
-def _segment_keys(corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int, engine: str, stages: Stages) -> Optional[Iterator[list[int]]]:
-    """The sources' segment keys counted by a pool of workers, chunk by
-    chunk (None: the driver counts them itself, with one worker or on Ray).
-    Any split of the work gives the same counts."""
-    global _WORKER_STAGES
-    if workers <= 1 or engine != "local" or len(sources) < 2 * CHUNK_SOURCES:
-        return None
-    import multiprocessing as mp
-
-    ctx = mp.get_context("spawn" if sys.platform == "darwin" else "fork")
-    if ctx.get_start_method() == "fork":
-        _WORKER_STAGES = stages
-        pool = ctx.Pool(workers)
-    else:
-        pool = ctx.Pool(workers, initializer=_init_worker, initargs=(str(corpus_dir), seed))
-
-    def results() -> Iterator[list[int]]:
-        with pool:
-            yield from pool.imap_unordered(_segment_keys_of_chunk, chunks(sources, workers))
-
-    return results()
-
-
-def _run_chunk(sources: list[Source]) -> ChunkResult:
-    assert _WORKER_STAGES is not None
-    return process_chunk(sources, _WORKER_STAGES)
-
-
-def chunks(sources: Sequence[Source], workers: int) -> Iterator[list[Source]]:
-    """Consecutive runs of sources, at most CHUNK_SOURCES each and at least
-    four per worker, so that a small corpus still keeps every worker busy.
-    Made as they are taken, so that sources are parsed a chunk at a time."""
-    size = max(1, min(CHUNK_SOURCES, -(-len(sources) // (4 * max(1, workers)))))
-    for i in range(0, len(sources), size):
-        yield list(sources[i : i + size])
-
-
-def run_documents(
-    corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int = 1, engine: str = "local", ray_address: Optional[str] = None,
-    stages: Optional[Stages] = None,
-) -> Iterator[ChunkResult]:
-    """Results of the per-document stages, chunk by chunk, in the order of `sources`.
-
-    `stages`, when the caller has loaded them already, serve the in-process
-    run and are inherited by forked workers instead of being loaded again."""
-    if engine == "ray":
-        from parallel_corpus.engine.ray_executor import run_ray
-
-        yield from run_ray(corpus_dir, list(chunks(sources, workers)), seed, workers, ray_address, stages.boilerplate if stages else None)
-        return
-    global _WORKER_STAGES
-    if workers <= 1:
-        _WORKER_STAGES = stages or Stages.load(Path(corpus_dir), seed)
-        for chunk in chunks(sources, 1):
-            yield _run_chunk(chunk)
-        return
-    import multiprocessing as mp
-
-    ctx = mp.get_context("spawn" if sys.platform == "darwin" else "fork")
-    if ctx.get_start_method() == "fork" and stages is not None:
-        # Forked workers share the loaded stages' pages instead of each
-        # parsing the curated files and the language profiles again.
-        _WORKER_STAGES = stages
-        pool = ctx.Pool(workers)
-    else:
-        pool = ctx.Pool(workers, initializer=_init_worker, initargs=(str(corpus_dir), seed, stages.boilerplate if stages else None))
-    with pool:
-        yield from pool.imap(_run_chunk, chunks(sources, workers))
 
 
 # -- the build ----------------------------------------------------------------
@@ -310,6 +97,8 @@ def build(
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         with exclusive(out_dir, "build"):
             return _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages, on_entry)
+    except FolderBusy as exc:
+        raise BuildError(str(exc)) from None
     except OSError as exc:
         problem = disk_problem(exc)
         if problem is None:
@@ -318,93 +107,51 @@ def build(
 
 
 def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages, on_entry=None) -> BuildReport:
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        spill = staging / "spill" / "documents.arrow"
-        report.entries_path = staging / "spill" / "report-documents.jsonl"
-        # Segments that recur across documents are furniture: counted over
-        # the whole corpus before any document is cleaned.
-        stages.count_boilerplate(sources, _segment_keys(corpus.root, sources, seed, workers, engine, stages))
-        params = ClusterParams.load(corpus.root)
-        signatures, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, params.max_df)
-        give_back()
-        if strict and report.skipped:
-            raise BuildError(f"{len(report.skipped)} raw file(s) skipped and --strict is set: nothing written (first: {report.skipped[0]['message']})")
-        if not len(signatures):
-            raise BuildError("no document could be built: see the messages above")
-
-        overrides = _human_overrides(stages, annotations_dir, partial(_spill_column, spill, "text_sha256"), partial(_spill_column, spill, "text"), report, log)
-        assignments = _align(corpus, signatures, overrides, params)
-        give_back()
-        split_of_topic = _splits(corpus, assignments, dataset, seed, report, log)
-        size_of_topic: Counter = Counter()
-        for doc_id, n in zip(signatures.ids, text_bytes):
-            size_of_topic[assignments[doc_id].topic_id] += n
-        # `pairs` is the last step that reads the signatures: written first,
-        # it lets them go before the documents stream through pass two.
-        _write_pairs(staging, signatures, assignments, split_of_topic, dataset, overrides, params)
-        del signatures, text_bytes
-        give_back()
-        buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, size_of_topic)
-        give_back()
-        _write_parallel(buckets, staging, assignments, split_of_topic)
-        if overrides is not None:
-            _write_annotations(staging, overrides, {d: split_of_topic[a.topic_id] for d, a in assignments.items()})
-        report.write(staging / "report.json", partial(_placement, assignments, split_of_topic), on_entry)
-        shutil.rmtree(staging / "spill")
-        _replace_dir(staging, out_dir)
-    except BaseException:
-        # The cleanup must survive what broke the build: closing the report
-        # on a full disk fails too, and the staging folder must go anyway.
+    with staging_dir(out_dir) as staging:
         try:
-            report.close()
-        except OSError:
-            pass
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        raise
+            spill = staging / "spill" / "documents.arrow"
+            report.entries_path = staging / "spill" / "report-documents.jsonl"
+            # Segments that recur across documents are furniture: counted over
+            # the whole corpus before any document is cleaned.
+            stages.count_boilerplate(sources, segment_keys(corpus.root, sources, seed, workers, engine, stages))
+            params = ClusterParams.load(corpus.root)
+            signatures, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, params.max_df)
+            give_back()
+            if strict and report.skipped:
+                raise BuildError(f"{len(report.skipped)} raw file(s) skipped and --strict is set: nothing written (first: {report.skipped[0].message})")
+            if not len(signatures):
+                raise BuildError("no document could be built: see the messages above")
+
+            overrides = _human_overrides(stages, annotations_dir, partial(_spill_column, spill, "text_sha256"), partial(_spill_column, spill, "text"), report, log)
+            assignments = _align(corpus, signatures, overrides, params)
+            give_back()
+            split_of_topic = _splits(corpus, assignments, dataset, seed, report, log)
+            size_of_topic: Counter = Counter()
+            for doc_id, n in zip(signatures.ids, text_bytes):
+                size_of_topic[assignments[doc_id].topic_id] += n
+            # `pairs` is the last step that reads the signatures: written first,
+            # it lets them go before the documents stream through pass two.
+            write_pairs(staging, signatures, assignments, split_of_topic, dataset, overrides, params)
+            del signatures, text_bytes
+            give_back()
+            buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, size_of_topic)
+            give_back()
+            write_parallel(buckets, staging, assignments, split_of_topic)
+            if overrides is not None:
+                write_annotations(staging, overrides, {d: split_of_topic[a.topic_id] for d, a in assignments.items()})
+            report.write(staging / "report.json", partial(_placement, assignments, split_of_topic), on_entry)
+            shutil.rmtree(staging / "spill")
+            replace_dir(staging, out_dir)
+        except BaseException:
+            # The cleanup must survive what broke the build: closing the report
+            # on a full disk fails too, and the staging folder (removed by
+            # staging_dir) must go anyway.
+            try:
+                report.close()
+            except OSError:
+                pass
+            raise
     return report
-
-
-@contextmanager
-def exclusive(target: Path, what: str) -> Iterator[None]:
-    """Hold `<target>.lock` while writing `target`: two builds (or publishes)
-    at once would otherwise swap half-written folders into place. The lock is
-    an OS lock, released when the process dies, so it never goes stale."""
-    from filelock import FileLock, Timeout
-
-    lock_path = target.with_name(f".{target.name}.lock")
-    lock = FileLock(str(lock_path), timeout=0)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise BuildError(f"another {what} is writing {target} (it holds {lock_path}): wait for it to finish") from None
-    try:
-        _remove_leftovers(target)
-        yield
-    finally:
-        lock.release()
-
-
-def _remove_leftovers(target: Path) -> None:
-    """Staging and swapped-out folders (`.<name>.*`) of a writer that was killed: with
-    the lock held no live writer owns one, and each may hold a whole corpus.
-
-    A writer killed between the two renames of `_replace_dir` leaves the
-    previous folder as `.<name>.old.<pid>` and no `<name>`: that copy is put
-    back first, so a kill never costs the last good build."""
-    # Exactly what tempfile.mkdtemp(prefix=".<name>.") and _replace_dir make, so the
-    # staging of another target (".build.v2.xxxxxxxx" beside "build") is never touched.
-    ours = re.compile(re.escape(f".{target.name}.") + r"([a-z0-9_]{8}|old\.[0-9]+)")
-    leftovers = sorted(p for p in target.parent.glob(f".{target.name}.*") if ours.fullmatch(p.name) and p.is_dir() and not p.is_symlink())
-    if not target.exists():
-        saved = [p for p in leftovers if p.name.startswith(f".{target.name}.old.")]
-        if saved:
-            newest = max(saved, key=lambda p: p.stat().st_mtime)
-            os.rename(newest, target)
-            leftovers.remove(newest)
-    for leftover in leftovers:
-        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _check_curated(corpus: Corpus, seed: int, sources: Sequence[Source]) -> Stages:
@@ -470,7 +217,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
             for outcome in chunk.outcomes:
                 if outcome is not None:
                     report.skipped.append(outcome)
-                    log(f"skipped: {outcome['message']}")
+                    log(f"skipped: {outcome.message}")
                     continue
                 entry = chunk.entries[built]
                 digest = digests[built]
@@ -479,9 +226,9 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
                 digest = int(digest[:32], 16)
                 first = seen_text.get(digest)
                 if first is not None:
-                    skip = {"id": entry["id"], "file": entry["file"], "reason": "duplicate", "message": f"raw/{entry['file']}: same text as {first} after cleaning; built once"}
+                    skip = Skip(entry["id"], entry["file"], "duplicate", f"raw/{entry['file']}: same text as {first} after cleaning; built once")
                     report.skipped.append(skip)
-                    log(f"skipped: {skip['message']}")
+                    log(f"skipped: {skip.message}")
                     keep.append(False)
                     continue
                 seen_text[digest] = entry["id"]
@@ -580,16 +327,6 @@ def _human_overrides(
     return overrides
 
 
-def _write_annotations(staging: Path, overrides: Any, split_of_document: dict[str, str]) -> None:
-    """The `annotations` config: one row per human annotation, in its document's split."""
-    arrow_schema = schema.arrow_schema("annotations")
-    rows = overrides.annotation_rows(split_of_document)
-    for split in SPLIT_ORDER:
-        split_rows = [r for r in rows if r["split"] == split]
-        if split_rows:
-            write_parquet(pa.Table.from_pylist(split_rows, schema=arrow_schema), staging / "data" / "annotations" / parquet_name(split), arrow_schema)
-
-
 def _align(corpus: Corpus, signatures: SignatureStore, overrides: Any, params: ClusterParams) -> dict[str, Any]:
     """Topic and event of every document: the catalog's, a cluster's, or a human's."""
     from parallel_corpus.align import assign_topics, load_catalog
@@ -625,65 +362,6 @@ def _with_topics(batch: pa.RecordBatch, assignments, split_of_topic, overrides, 
     return batch
 
 
-class _SplitWriter:
-    """Rows of one config, per split, in the order given, written to Parquet
-    in tables of exactly `rows` rows (the last one shorter): the same rows
-    give the same row groups, and so the same bytes, however they arrive.
-
-    A context manager: leaving it writes what is pending (unless the block
-    failed), closes the files and waits for its writing thread."""
-
-    def __init__(self, directory: Path, arrow_schema: pa.Schema, rows: int = BATCH_ROWS):
-        self.directory = directory
-        self.arrow_schema = arrow_schema
-        self.sink = WriteBehind()
-        self.rows = rows
-        self.pending: dict[str, list[pa.RecordBatch]] = defaultdict(list)
-        self.counts: Counter = Counter()
-        self.writers: dict[str, pq.ParquetWriter] = {}
-
-    def add(self, split: str, batch: pa.RecordBatch) -> None:
-        if not batch.num_rows:
-            return
-        self.pending[split].append(batch)
-        self.counts[split] += batch.num_rows
-        while sum(b.num_rows for b in self.pending[split]) >= self.rows:
-            self._flush(split, self.rows)
-
-    def _flush(self, split: str, n: int) -> None:
-        table = pa.Table.from_batches(self.pending[split], schema=self.arrow_schema)
-        head, rest = table.slice(0, n), table.slice(n)
-        if split not in self.writers:
-            self.writers[split] = parquet_writer(self.directory / parquet_name(split), self.arrow_schema)
-        self.sink.submit(self.writers[split].write_table, head.combine_chunks(), BATCH_ROWS * 10)
-        self.pending[split] = rest.combine_chunks().to_batches() if rest.num_rows else []
-
-    def __enter__(self) -> "_SplitWriter":
-        return self
-
-    def __exit__(self, kind, value, tb) -> None:
-        try:
-            for split in SPLIT_ORDER if kind is None else ():
-                left = sum(b.num_rows for b in self.pending[split])
-                if left:
-                    self._flush(split, left)
-        except BaseException as exc:
-            self._close_files()
-            self.sink.__exit__(type(exc), exc, exc.__traceback__)
-            raise
-        self._close_files()
-        self.sink.__exit__(kind, value, tb)
-
-    def _close_files(self) -> None:
-        for w in self.writers.values():
-            self.sink.submit(w.close, cleanup=True)
-
-
-def _topic_order(assignments, split_of_topic) -> list[str]:
-    """Topics as `parallel` lists them: by split, then by id."""
-    return sorted({a.topic_id for a in assignments.values()}, key=lambda t: (SPLIT_ORDER.index(split_of_topic[t]), t))
-
-
 def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides, report: BuildReport, size_of_topic: Counter) -> list[Path]:
     """Attach topic, event and split; write `documents` per split in id order.
 
@@ -691,7 +369,7 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
     whole topics (consecutive in `parallel` order) whose text fits
     PARALLEL_TEXT_BUDGET, so that `parallel` is made one bucket at a time."""
     arrow_schema = schema.arrow_schema("documents")
-    topics = _topic_order(assignments, split_of_topic)
+    topics = topic_order(assignments, split_of_topic)
     bucket_of_topic = _buckets(topics, size_of_topic)
     parallel_columns = [f.name for f in schema.arrow_schema("parallel").field("documents").type.value_type]
     bucket_schema = pa.schema([arrow_schema.field(c) for c in parallel_columns])
@@ -700,7 +378,7 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
     by_topic: dict[str, dict[str, Any]] = {}
     # Every bucket's writer and its file close whatever happens (ExitStack
     # runs each close even when one fails), so no file outlives the build.
-    with _SplitWriter(staging / "data" / "documents", arrow_schema) as documents, ExitStack() as opened:
+    with SplitWriter(staging / "data" / "documents", arrow_schema) as documents, ExitStack() as opened:
         for raw in _spill_batches(spill):
             for doc_id, language in zip(raw.column("id").to_pylist(), raw.column("language").to_pylist()):
                 # The report counts the pipeline's languages, as its entries do.
@@ -737,92 +415,3 @@ def _buckets(topics: list[str], size_of_topic: Counter) -> dict[str, int]:
         bucket_of_topic[t] = bucket
         used += size_of_topic[t]
     return bucket_of_topic
-
-
-def _write_parallel(buckets: list[Path], staging: Path, assignments, split_of_topic) -> None:
-    """One row per topic with its documents of every language, bucket by
-    bucket: each bucket holds whole topics, so it is sorted and grouped alone.
-
-    A bucket is read once; its order comes from its small key columns, and
-    its rows are copied in that order PARALLEL_ROWS topics at a time, so the
-    texts are held once, not once per step."""
-    arrow_schema = schema.arrow_schema("parallel")
-    struct_type = arrow_schema.field("documents").type.value_type
-    topics = _topic_order(assignments, split_of_topic)
-    rank = {t: i for i, t in enumerate(topics)}
-    # Row groups of a fixed number of topics: the bytes do not depend on
-    # how the buckets happened to be cut, nor on the slices below.
-    with _SplitWriter(staging / "data" / "parallel", arrow_schema, rows=PARALLEL_ROWS) as writer:
-        for path in buckets:
-            with pa.OSFile(str(path), "rb") as source:
-                # One chunk per column: `take` on a column of many chunks
-                # joins them all again for every slice.
-                table = pa.ipc.open_file(source).read_all().combine_chunks()
-            ranks = np.array([rank[assignments[i].topic_id] for i in table.column("id").to_pylist()], dtype=np.int64)
-            keys = pa.table({"_rank": ranks, "language": table.column("language"), "id": table.column("id")})
-            order = pc.sort_indices(keys, sort_keys=[("_rank", "ascending"), ("language", "ascending"), ("id", "ascending")])
-            ids = keys.column("id").take(order).to_pylist()
-            languages = keys.column("language").take(order).to_pylist()
-            del keys
-            # Sorted by rank, a topic's documents are a run of one rank.
-            ranks = ranks[order.to_numpy()]
-            offsets = [0, *(np.flatnonzero(np.diff(ranks)) + 1).tolist(), len(ids)]
-            topic_ids = [topics[r] for r in ranks[offsets[:-1]].tolist()]
-            for k0 in range(0, len(topic_ids), PARALLEL_ROWS):
-                k1 = min(len(topic_ids), k0 + PARALLEL_ROWS)
-                lo, hi = offsets[k0], offsets[k1]
-                part = table.take(order.slice(lo, hi - lo))
-                docs = pa.StructArray.from_arrays([part.column(f.name).combine_chunks() for f in struct_type], fields=list(struct_type))
-                rows: dict[str, list[Any]] = {"topic_id": topic_ids[k0:k1], "title": [], "topic_source": [], "languages": [], "num_documents": [], "split": []}
-                for k in range(k0, k1):
-                    first = assignments[ids[offsets[k]]]
-                    rows["title"].append(first.topic_title)
-                    rows["topic_source"].append(first.topic_source)
-                    rows["languages"].append(sorted(set(languages[offsets[k] : offsets[k + 1]])))
-                    rows["num_documents"].append(offsets[k + 1] - offsets[k])
-                    rows["split"].append(split_of_topic[topic_ids[k]])
-                columns = [
-                    pa.ListArray.from_arrays(pa.array([o - lo for o in offsets[k0 : k1 + 1]], type=pa.int32()), docs) if f.name == "documents" else pa.array(rows[f.name], type=f.type)
-                    for f in arrow_schema
-                ]
-                grouped = pa.RecordBatch.from_arrays(columns, schema=arrow_schema)
-                for split in SPLIT_ORDER:
-                    writer.add(split, grouped.filter(pc.equal(grouped.column("split"), split)))
-            del table
-            give_back()
-
-
-def _write_pairs(staging: Path, signatures: SignatureStore, assignments, split_of_topic, dataset, overrides, params: ClusterParams) -> None:
-    """`pairs` per split, planned as integers and written BATCH_ROWS * 10 rows
-    at a time (one row group each), so that no split is ever held as rows."""
-    from parallel_corpus.align import pair_columns, plan_pairs, weighted_keys
-
-    plan = plan_pairs(
-        assignments, signatures, split_of_topic,
-        k=int(dataset.get("pairs_per_document", 8)), cross_k=int(dataset.get("cross_topic_pairs_per_document", 2)), seed=int(dataset["seed"]),
-    )
-    weighted = weighted_keys(signatures, params)
-    arrow_schema = schema.arrow_schema("pairs")
-    with WriteBehind() as sink:
-        for split in SPLIT_ORDER:
-            if split not in plan or not len(plan[split][0]):
-                continue
-            writer = parquet_writer(staging / "data" / "pairs" / parquet_name(split), arrow_schema)
-            try:
-                for columns in pair_columns(plan[split], signatures, weighted, assignments, split, rows_at_once=BATCH_ROWS * 10):
-                    if overrides is not None:
-                        overrides.apply_to_pairs(columns)
-                    sink.submit(writer.write_table, pa.Table.from_pydict(columns, schema=arrow_schema), BATCH_ROWS * 10)
-            finally:
-                sink.submit(writer.close, cleanup=True)
-
-
-def _replace_dir(new: Path, target: Path) -> None:
-    """Swap a fully written folder into place; a reader never sees half of it."""
-    if target.exists():
-        old = target.with_name(f".{target.name}.old.{os.getpid()}")
-        os.rename(target, old)
-        os.rename(new, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(new, target)

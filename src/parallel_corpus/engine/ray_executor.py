@@ -1,6 +1,7 @@
-"""The per-document stages on Ray Data, for corpora one machine cannot hold.
+"""The Ray half of the executors (`engine.executors`): the per-document
+stages on Ray Data, for corpora one machine cannot hold.
 
-The same `pipeline.process_chunk` runs inside Ray actors (one `Stages` per
+The same `stages.document.process_chunk` runs inside Ray actors (one `Stages` per
 actor, loaded once), one chunk of consecutive sources per row. Each chunk's
 result (its rows as one Arrow batch) travels back pickled in a binary
 column, so Ray never infers or reorders their nested schema, and

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from parallel_corpus.align.splits import Move
 from parallel_corpus.release.card import read_front_matter
-from parallel_corpus.stages.ingest import sha256_file
+from parallel_corpus.files import sha256_file
 
 BUMPS = ("patch", "minor", "major")
 

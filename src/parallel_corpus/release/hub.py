@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from parallel_corpus.stages.ingest import sha256_file
+from parallel_corpus.files import sha256_file
 from parallel_corpus.release.publish import CHECKSUMS, release_files
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")

@@ -1,19 +1,18 @@
 """Publish: a build folder in, `dist/vX.Y.Z/` as a Hugging Face dataset folder out.
 
 A release is `README.md` (the card, with the YAML that `datasets` reads),
-`data/<config>/<split>-00000-of-00001.parquet`, `coverage.png`,
-`croissant.json` and `checksums.sha256`. It is
-written beside its final place and renamed into it, so nobody sees half a
-release, and a version that exists with other bytes is never overwritten.
+`data/<config>/<split>-00000-of-00001.parquet` (`records.parquet_name`),
+`coverage.png`, `croissant.json` and `checksums.sha256`. It is written
+beside its final place and renamed into it (`files.staging_dir`,
+`files.place_new_dir`), so nobody sees half a release, and a version that
+exists with other bytes is never overwritten.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +25,9 @@ from parallel_corpus import schema
 from parallel_corpus.release import card
 from parallel_corpus.release import chart
 from parallel_corpus.release import croissant
-from parallel_corpus.engine.build import CONFIGS, exclusive
 from parallel_corpus.corpus import Corpus
-from parallel_corpus.stages.ingest import sha256_file
-from parallel_corpus.files import disk_problem, write_lines_atomic
+from parallel_corpus.files import FolderBusy, disk_problem, exclusive, place_new_dir, sha256_file, staging_dir, write_lines_atomic
+from parallel_corpus.records import CONFIGS, parquet_name
 from parallel_corpus.release.diff import check_bump, diff_releases, parse_version, previous_release
 from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, moves, read_recorded, record_release
 
@@ -133,6 +131,8 @@ def publish(
         dist_dir.mkdir(parents=True, exist_ok=True)
         with exclusive(target, "publish"), _registry_lock(registry, release):
             return _publish_locked(corpus, dataset, version, registry, build_dir, report, dist_dir, target, release)
+    except FolderBusy as exc:
+        raise PublishError(str(exc)) from None
     except OSError as exc:
         problem = disk_problem(exc)
         if problem is None:
@@ -181,8 +181,7 @@ def _refuse_dirty_tree(root: Path) -> None:
 
 
 def _publish_locked(corpus, dataset, version, registry, build_dir, report, dist_dir, target, release) -> PublishResult:
-    staging = Path(tempfile.mkdtemp(prefix=f".v{version}.", dir=dist_dir))
-    try:
+    with staging_dir(target) as staging:
         release_meta = dataset | {"version": version}
         template = card_template(corpus.root)
         splits = _assemble(build_dir, staging, release_meta, report, template, changelog="")
@@ -214,9 +213,8 @@ def _publish_locked(corpus, dataset, version, registry, build_dir, report, dist_
             if existing != files:
                 raise PublishError(f"{target} exists with other content: a published version is never overwritten; bump the version in corpus/dataset.yaml")
             unchanged = True
-            shutil.rmtree(staging)
         else:
-            os.rename(staging, target)
+            place_new_dir(staging, target)
         if release and registered is None:
             try:
                 # The splits first: the registry line is what says "released",
@@ -230,9 +228,6 @@ def _publish_locked(corpus, dataset, version, registry, build_dir, report, dist_
                 # The release is in place; the same bytes register on a second run.
                 raise PublishError(f"{registry}: cannot register v{version} ({problem}); {target} is written: run `publish --release` again once it is writable") from None
         return PublishResult(version, target, files, unchanged, int(report.get("num_skipped", 0)), release or registered is not None)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def _split_of_documents(release: Path) -> dict[str, str]:
@@ -288,7 +283,7 @@ def _assemble(build_dir: Path, staging: Path, dataset: dict[str, Any], report: d
     splits: dict[str, dict[str, dict[str, int]]] = {}
     for config in CONFIGS:
         for split in SPLIT_ORDER:
-            src = build_dir / "data" / config / f"{split}-00000-of-00001.parquet"
+            src = build_dir / "data" / config / parquet_name(split)
             if not src.is_file():
                 continue
             dst = staging / "data" / config / src.name

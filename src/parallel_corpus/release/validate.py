@@ -26,7 +26,8 @@ from parallel_corpus.jsontext import loads
 from parallel_corpus import schema
 from parallel_corpus.corpus import Corpus, CorpusError, check_record, load_yaml, read_sources, reference_errors, schema_error_lines, yaml_problem
 from parallel_corpus.errors import Error, Problem
-from parallel_corpus.stages.ingest import sha256_file
+from parallel_corpus.files import sha256_file
+from parallel_corpus.records import parquet_name
 from parallel_corpus.align.splits import SPLIT_ORDER
 
 _MAX_MESSAGE = 400
@@ -468,7 +469,7 @@ def _check_card(folder: Path, tree: _Tree, card_read: list) -> Iterator[Violatio
                 continue
             why = _plain_data_path(rel)
             if why is not None:
-                yield Violation(str(readme), "-", f"{where}.path", f"{_short(rel)} is {why}, not a plain relative path of a file under data/: not opened; name the file as data/{name}/{split}-00000-of-00001.parquet and republish")
+                yield Violation(str(readme), "-", f"{where}.path", f"{_short(rel)} is {why}, not a plain relative path of a file under data/: not opened; name the file as data/{name}/{parquet_name(split)} and republish")
                 continue
             if rel in declared_at:
                 yield Violation(str(readme), "-", f"{where}.path", f"{_short(rel)} is declared already at {declared_at[rel]}: name each file once and republish")

@@ -20,6 +20,7 @@ from parallel_corpus.stages.clean.boilerplate import Counter as BoilerplateCount
 from parallel_corpus.stages.clean.boilerplate import document_keys
 from parallel_corpus.stages.clean.rules import PatternTimeout
 from parallel_corpus.corpus import Corpus, CorpusError, Source
+from parallel_corpus.records import Skip
 from parallel_corpus.stages.ingest import Decoded, IngestError, read_source
 from parallel_corpus.stages.langid import Detector, LanguageTable, prepare, tag
 
@@ -135,10 +136,9 @@ def explain_document(stages: Stages, target: str, language: Optional[str] = None
 class DocumentSkipped(Exception):
     """A raw file that cannot become a document; the build goes on without it."""
 
-    def __init__(self, source: Source, reason: str, message: str):
-        super().__init__(message)
-        self.source = source
-        self.reason = reason
+    def __init__(self, skip: Skip):
+        super().__init__(skip.message)
+        self.skip = skip
 
 
 def process(source: Source, stages: Stages) -> dict[str, Any]:
@@ -146,16 +146,18 @@ def process(source: Source, stages: Stages) -> dict[str, Any]:
     which need the whole corpus)."""
     try:
         decoded = stages.decode(source)
-    except (IngestError, CorpusError) as exc:
-        reason = "sha256_mismatch" if "sha256" in str(exc) else "unreadable"
-        raise DocumentSkipped(source, reason, str(exc)) from None
+    except IngestError as exc:
+        raise DocumentSkipped(Skip(source.id, source.file, exc.reason, str(exc))) from None
+    except CorpusError as exc:
+        # The raw file is missing, outside raw/ or not a file.
+        raise DocumentSkipped(Skip(source.id, source.file, "unreadable", str(exc))) from None
     try:
         cleaned = clean(decoded.text, stages.rules, source.language, stages.boilerplate)
     except PatternTimeout as exc:
         # A curated pattern hangs on this document: the build stops with one line naming both.
         raise exc.of_document(f"raw/{source.file} (document {source.id})") from None
     except EmptyDocument:
-        raise DocumentSkipped(source, "empty_after_cleaning", f"raw/{source.file}: nothing left after cleaning") from None
+        raise DocumentSkipped(Skip(source.id, source.file, "empty_after_cleaning", f"raw/{source.file}: nothing left after cleaning")) from None
 
     text = cleaned.text
     spans = cleaned.spans()
@@ -258,9 +260,9 @@ class ChunkResult:
     Rows come as one Arrow record batch, converted where they were made: a
     worker's CPU does that conversion, and the driver, which alone writes,
     only appends batches. `outcomes` has one entry per source, in order:
-    None where the next row of `batch` was built, else the skip record."""
+    None where the next row of `batch` was built, else its `Skip`."""
 
-    outcomes: list[Optional[dict[str, str]]] = field(default_factory=list)
+    outcomes: list[Optional[Skip]] = field(default_factory=list)
     batch: Any = None  # pyarrow.RecordBatch of the built rows, or None
     entries: list[dict[str, Any]] = field(default_factory=list)
     signatures: list[dict[str, Any]] = field(default_factory=list)
@@ -278,7 +280,7 @@ def process_chunk(sources: Sequence[Source], stages: Stages) -> ChunkResult:
         try:
             row, sig = process_with_signature(source, stages)
         except DocumentSkipped as exc:
-            result.outcomes.append({"id": exc.source.id, "file": exc.source.file, "reason": exc.reason, "message": str(exc)})
+            result.outcomes.append(exc.skip)
             continue
         result.outcomes.append(None)
         rows.append(row)

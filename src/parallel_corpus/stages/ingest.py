@@ -12,13 +12,10 @@ from __future__ import annotations
 import codecs
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
 
 from parallel_corpus.corpus import Corpus, Source
 from parallel_corpus.text.script import count_letters, dominant_script
-
-_CHUNK = 1 << 20
 
 # Codecs tried, undeclared, for a language's script when UTF-8 fails.
 _FALLBACK_CODECS = {"Arab": ("cp1256",), "Cyrl": ("cp1251",)}
@@ -28,7 +25,18 @@ _CONFIDENT_SHARE = 0.97
 
 
 class IngestError(ValueError):
-    """A raw file that cannot be used; the message says which and what to do."""
+    """A raw file that cannot be used; the message says which and what to do.
+    `reason` is what the build's skip record says of it (a key of
+    `records.SKIP_REASONS`): a class attribute, so that it is the error's
+    kind, not a word looked for in its message."""
+
+    reason = "unreadable"
+
+
+class Sha256Mismatch(IngestError):
+    """The raw file's bytes are not the ones sources.jsonl pins."""
+
+    reason = "sha256_mismatch"
 
 
 @dataclass(frozen=True)
@@ -36,15 +44,6 @@ class Decoded:
     text: str
     encoding: str
     sha256: str
-
-
-def sha256_file(path: Path) -> str:
-    """sha256 of a file, read in chunks so a 100 MB article costs no memory spike."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def decode(data: bytes, name: str, declared_encoding: Optional[str] = None, language_script: Optional[str] = None) -> tuple[str, str]:
@@ -99,7 +98,7 @@ def read_source(corpus: Corpus, source: Source, language_script: Optional[str] =
     name = f"raw/{source.file}"
     if digest != source.sha256:
         at = next((i for i, (a, b) in enumerate(zip(digest, source.sha256)) if a != b), min(len(digest), len(source.sha256)))
-        raise IngestError(
+        raise Sha256Mismatch(
             f"{name}: sha256 is {digest}, sources.jsonl says {source.sha256} (they differ from character {at + 1}): "
             f"the bytes changed; restore the file or update its sha256 if the change is intended"
         )

@@ -1,0 +1,101 @@
+"""Executors: where the per-document stages run (this process, a process
+pool, or Ray), chunk by chunk, always handing results back in source order.
+
+The stages are a pure function of a source and the corpus folder, so where
+they run cannot change a row: the driver gets the same chunks in the same
+order from each executor, and writes the same bytes. Ray is in
+`engine.ray_executor`, imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Iterator, Optional, Sequence
+
+from parallel_corpus.corpus import Source
+from parallel_corpus.stages.document import ChunkResult, Stages, process_chunk
+
+# Sources per task of a worker: enough to amortize a task's overhead (one
+# pickled Arrow batch back), few enough to keep two workers evenly busy.
+CHUNK_SOURCES = 32
+
+# The stages of this process: set by the driver before forking, or by
+# `_init_worker` in a spawned worker.
+_WORKER_STAGES: Optional[Stages] = None
+
+
+def _init_worker(corpus_dir: str, seed: int, boilerplate: Any = None) -> None:
+    global _WORKER_STAGES
+    _WORKER_STAGES = Stages.load(Path(corpus_dir), seed, boilerplate)
+
+
+def _run_chunk(sources: list[Source]) -> ChunkResult:
+    assert _WORKER_STAGES is not None
+    return process_chunk(sources, _WORKER_STAGES)
+
+
+def _segment_keys_of_chunk(sources: list[Source]) -> list[int]:
+    assert _WORKER_STAGES is not None
+    return _WORKER_STAGES.segment_keys(sources)
+
+
+def _pool(corpus_dir: Path, seed: int, workers: int, stages: Optional[Stages]) -> Any:
+    """A pool of `workers` processes holding the stages. Forked workers share
+    the loaded `stages`' pages instead of each parsing the curated files and
+    the language profiles again; spawned ones (macOS) load their own."""
+    global _WORKER_STAGES
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn" if sys.platform == "darwin" else "fork")
+    if ctx.get_start_method() == "fork" and stages is not None:
+        _WORKER_STAGES = stages
+        return ctx.Pool(workers)
+    return ctx.Pool(workers, initializer=_init_worker, initargs=(str(corpus_dir), seed, stages.boilerplate if stages else None))
+
+
+def chunks(sources: Sequence[Source], workers: int) -> Iterator[list[Source]]:
+    """Consecutive runs of sources, at most CHUNK_SOURCES each and at least
+    four per worker, so that a small corpus still keeps every worker busy.
+    Made as they are taken, so that sources are parsed a chunk at a time."""
+    size = max(1, min(CHUNK_SOURCES, -(-len(sources) // (4 * max(1, workers)))))
+    for i in range(0, len(sources), size):
+        yield list(sources[i : i + size])
+
+
+def segment_keys(corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int, engine: str, stages: Stages) -> Optional[Iterator[list[int]]]:
+    """The sources' segment keys counted by a pool of workers, chunk by
+    chunk (None: the driver counts them itself, with one worker or on Ray).
+    Any split of the work gives the same counts."""
+    if workers <= 1 or engine != "local" or len(sources) < 2 * CHUNK_SOURCES:
+        return None
+    pool = _pool(corpus_dir, seed, workers, stages)
+
+    def results() -> Iterator[list[int]]:
+        with pool:
+            yield from pool.imap_unordered(_segment_keys_of_chunk, chunks(sources, workers))
+
+    return results()
+
+
+def run_documents(
+    corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int = 1, engine: str = "local", ray_address: Optional[str] = None,
+    stages: Optional[Stages] = None,
+) -> Iterator[ChunkResult]:
+    """Results of the per-document stages, chunk by chunk, in the order of `sources`.
+
+    `stages`, when the caller has loaded them already, serve the in-process
+    run and are inherited by forked workers instead of being loaded again."""
+    if engine == "ray":
+        from parallel_corpus.engine.ray_executor import run_ray
+
+        yield from run_ray(corpus_dir, list(chunks(sources, workers)), seed, workers, ray_address, stages.boilerplate if stages else None)
+        return
+    global _WORKER_STAGES
+    if workers <= 1:
+        _WORKER_STAGES = stages or Stages.load(Path(corpus_dir), seed)
+        for chunk in chunks(sources, 1):
+            yield _run_chunk(chunk)
+        return
+    with _pool(corpus_dir, seed, workers, stages) as pool:
+        yield from pool.imap(_run_chunk, chunks(sources, workers))
