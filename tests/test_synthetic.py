@@ -177,7 +177,7 @@ def test_ray_writes_the_same_bytes(corpus: Path, build_one_worker: Path, tmp_pat
 
 
 def test_recurring_segments_counted_by_workers_as_by_the_driver(tmp_path: Path) -> None:
-    from parallel_corpus.engine.build import _segment_keys
+    from parallel_corpus.engine.executors import segment_keys
     from parallel_corpus.stages.document import Stages
 
     corpus = tmp_path / "corpus"
@@ -185,7 +185,7 @@ def test_recurring_segments_counted_by_workers_as_by_the_driver(tmp_path: Path) 
     stages = Stages.load(corpus, 0)
     sources = stages.corpus.source_list()
     alone = dict(stages.count_boilerplate(sources).counts)
-    keys = _segment_keys(corpus, sources, 0, 2, "local", stages)
+    keys = segment_keys(corpus, sources, 0, 2, "local", stages)
     assert keys is not None, "200 sources are shared between two workers"
     assert dict(stages.count_boilerplate(sources, keys).counts) == alone
     assert alone, "the synthetic corpus prints some segments in several documents"
