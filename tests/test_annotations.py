@@ -329,6 +329,23 @@ def test_vocabulary_is_read_from_the_label_configs():
     assert set(RATING_COLUMN.values()) <= set(schema.column_names("annotations"))
 
 
+def test_pairs_config_is_rated_in_the_label_config_dimensions():
+    # align/ cannot import annotate/; its pairs take the rating columns from the pairs
+    # schema (the columns the pipeline does not compute), which must be the XML's ratings.
+    from parallel_corpus.align import make_pairs
+    from parallel_corpus.records import Assignment
+
+    sigs = [{"id": f"d{i}", "language": "sw", "entities": ["Q1"], "dates": [], "keys": [f"n:{i}"]} for i in range(3)]
+    assignments = {s["id"]: Assignment("t0", "t0", None, "cluster", 1.0, ()) for s in sigs}
+    row = make_pairs(assignments, sigs, {"t0": "train"}, k=2, cross_k=0, seed=1)[0]
+    assert list(row) == schema.column_names("pairs")
+    empty = tuple(name for name, value in row.items() if value is None)
+    assert empty == controls.RATING_DIMENSIONS and row["num_raters"] == 0
+    # ... and what the build writes into them is what human_overrides gives per pair.
+    rated = human_overrides([_record(key="t2/a4", kind="pairs", pair_id="p1", document_id="d1", document_id_2="d2", overall=1)])
+    assert set(rated["pairs"]["p1"]) == set(empty) | {"num_raters"}
+
+
 def test_newest_updated_at_wins_everywhere():
     old, new = _record(key="t1/a1", topic_id="old", updated_at="2024-01-01T00:00:00Z"), _record(key="t1/a1", topic_id="new", updated_at="2024-02-01T00:00:00Z")
     assert merge_records([old], [new])[0] == [new] and merge_records([new], [old])[0] == [new]
