@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import subprocess
+import sys
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -13,7 +17,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parallel_corpus.annotate.agreement import agreement, krippendorff_alpha
+from parallel_corpus.annotate import agreement as agreement_module
+from parallel_corpus.annotate.agreement import agreement, krippendorff_alpha, nominal_alpha_from_counts
 from parallel_corpus.annotate import controls
 from parallel_corpus.annotate.controls import RATING_COLUMN
 from parallel_corpus.annotate.exports import _span_items, check_export, import_export, normalize, read_json_file, tasks_from_export
@@ -353,6 +358,65 @@ def test_newest_updated_at_wins_everywhere():
     # The build: on a tie of updated_at, the greater annotation key.
     tie = [_record(key="t1/a2", annotation_id=2, topic_id="a2"), _record(key="t1/a9", annotation_id=9, topic_id="a9")]
     assert human_overrides(tie)["documents"]["d1"]["topic_id"] == "a9" == human_overrides(tie[::-1])["documents"]["d1"]["topic_id"]
+
+
+def _reference_alpha(units, metric):
+    """Krippendorff's alpha by its definition, every pair of values compared, in exact fractions."""
+    def delta(a, b):
+        return Fraction(a != b) if metric == "nominal" else Fraction(a - b) ** 2
+
+    pairable = [vals for vals in units.values() if len(vals) >= 2]
+    n = sum(len(v) for v in pairable)
+    if n <= 1:
+        return None
+    observed = sum(sum(delta(a, b) for i, a in enumerate(v) for j, b in enumerate(v) if i != j) / (len(v) - 1) for v in pairable) / n
+    pooled = [x for v in pairable for x in v]
+    expected = sum(delta(a, b) for i, a in enumerate(pooled) for j, b in enumerate(pooled) if i != j) / (n * (n - 1))
+    return 1.0 if expected == 0 else 1 - observed / expected
+
+
+def _random_units(rng, metric):
+    units = {}
+    for u in range(rng.randint(0, 14)):
+        m = rng.choice([0, 1, 2, 2, 2, 3, 4])
+        letters = "abcdefg"[: rng.randint(1, 7)]
+        units[f"u{u}"] = [rng.randint(1, 4) if metric == "interval" else rng.choice(letters) for _ in range(m)]
+    return units
+
+
+@pytest.mark.parametrize("metric", ["nominal", "interval"])
+def test_alpha_of_the_package_is_the_definition(metric, monkeypatch):
+    rng = random.Random(20)
+    for _ in range(200):
+        units = _random_units(rng, metric)
+        exact = _reference_alpha(units, metric)
+        expected = None if exact is None else round(float(exact), 4)
+        assert krippendorff_alpha(units, metric) == expected, units
+        if metric == "nominal" and exact is not None and exact != 1.0:
+            pairable = [v for v in units.values() if len(v) >= 2]
+            assert nominal_alpha_from_counts(pairable) == pytest.approx(float(exact), abs=1e-12)
+            monkeypatch.setattr(agreement_module, "DENSE_CELLS", 0)  # a domain too large for the package's tensor
+            assert krippendorff_alpha(units, metric) == expected, units
+            monkeypatch.undo()
+
+
+def test_alpha_of_the_published_example():
+    # Krippendorff's example of 3 coders and 15 units (None: the coder gave no value); the package documents the same figures.
+    coders = [
+        [None, None, None, None, None, 3, 4, 1, 2, 1, 1, 3, 3, None, 3],
+        [1, None, 2, 1, 3, 3, 4, 3, None, None, None, None, None, None, None],
+        [None, None, 2, 1, 3, 4, 4, None, 2, 1, 1, 3, 3, None, 4],
+    ]
+    units = {u: [c[u] for c in coders if c[u] is not None] for u in range(15)}
+    assert krippendorff_alpha(units, "nominal") == 0.6914
+    assert krippendorff_alpha(units, "interval") == 0.8108
+
+
+def test_bench_agreement_runs_and_agrees():
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve().parents[1] / "scripts" / "bench-agreement"), "--items", "60"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "| overall |" in done.stdout and "same figures: yes" in done.stdout
 
 
 # -- fuzzing: nothing but our own error escapes ------------------------------------------
