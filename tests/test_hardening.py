@@ -30,7 +30,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parallel_corpus.annotate import annotations as ann
+from parallel_corpus.annotate.controls import RATING_COLUMN
+from parallel_corpus.annotate.exports import check_export, prepare_import
+from parallel_corpus.annotate.store import AnnotationError, read_jsonl, validate_records, write_jsonl_atomic
 from parallel_corpus.annotate import labelstudio as ls
 from parallel_corpus.engine.build import build
 from parallel_corpus.files import exclusive
@@ -464,9 +466,9 @@ def test_untrusted_annotations_are_quarantined_named_and_never_applied(tmp_path,
     assert out.exit_code == 0, out.output
     assert f"quarantined: {export}: task {ar['id']} annotation {ar['annotations'][0]['id']} (ar-1): {reason}: correct it in Label Studio and pull or import again" in out.stderr.splitlines()
     assert "1 quarantined" in out.stdout
-    stored = ann.read_jsonl(folder / "documents.jsonl")
+    stored = read_jsonl(folder / "documents.jsonl")
     assert "ar-1" not in {r["document_id"] for r in stored} and len(stored) == 2
-    quarantine = ann.read_jsonl(folder / "quarantine.jsonl")
+    quarantine = read_jsonl(folder / "quarantine.jsonl")
     assert [(q["task_id"], q["reason"]) for q in quarantine] == [(ar["id"], reason)]
     # nothing lost, nothing doubled: importing the same export again changes no byte
     before = tree_bytes(folder)
@@ -485,10 +487,10 @@ def test_annotation_of_a_document_no_longer_in_the_corpus_is_kept_and_reported_a
         "key": "t1/a1", "kind": "documents", "project_id": 1, "task_id": 1, "annotation_id": 1, "annotator": "a@example.com",
         "created_at": None, "updated_at": "2024-01-01T00:00:00Z", "lead_time": None, "status": "completed", "document_id": "removed-doc",
         "document_id_2": None, "pair_id": None, "text_sha256": "0" * 64, "text_sha256_2": None, "entities": [], "topic_id": "x",
-        "event_id": None, "language": "sw", "cleaning_problems": [], "comment": None, **{c: None for c in ann.RATING_COLUMN.values()}, "source": "t",
+        "event_id": None, "language": "sw", "cleaning_problems": [], "comment": None, **{c: None for c in RATING_COLUMN.values()}, "source": "t",
     }
-    ann.validate_records([base], "test")
-    ann.write_jsonl_atomic(folder / "documents.jsonl", [base])
+    validate_records([base], "test")
+    write_jsonl_atomic(folder / "documents.jsonl", [base])
     before = tree_bytes(folder)
     out = invoke("build", "--corpus", CORPUS, "--out", tmp_path / "b2", "--annotations", folder, "-q")
     assert out.exit_code == 0, out.output
@@ -678,7 +680,7 @@ def test_two_annotators_disagreeing_are_both_kept_and_both_published(labelstudio
     folder = tmp_path / "annotations"
     out = runner.invoke(main, ["annotate", "pull", "--annotations", str(folder), "--build", str(build_dir), "--project", f"documents={title}"], env=env)
     assert out.exit_code == 0, out.output
-    stored = ann.read_jsonl(folder / "documents.jsonl")
+    stored = read_jsonl(folder / "documents.jsonl")
     assert sorted(r["topic_id"] for r in stored) == ["putin-biden-call-2021-12", "un-sg-russia-talks"]
     assert {r["annotator"] for r in stored} == {u.email for u in users}
     out = invoke("build", "--corpus", CORPUS, "--out", tmp_path / "build2", "--annotations", folder, "-q")
@@ -774,12 +776,12 @@ def test_fuzz_importer_of_our_own_exports(tmp_path, payload):
     path = tmp_path / "fuzz.json"
     path.write_text(json.dumps(payload), encoding="utf-8")
     try:
-        kind, normalized = ann.prepare_import(path, tmp_path / "store")
-    except ann.AnnotationError as exc:
+        kind, normalized = prepare_import(path, tmp_path / "store")
+    except AnnotationError as exc:
         assert "\n" not in str(exc) and str(path) in str(exc)
         return
     assert kind == "documents"
-    ann.validate_records(normalized.records, "fuzz")
+    validate_records(normalized.records, "fuzz")
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -789,8 +791,8 @@ def test_fuzz_importer_any_bytes(tmp_path, data):
     path = tmp_path / "fuzz.json"
     path.write_bytes(data)
     try:
-        ann.check_export(path)
-    except ann.AnnotationError as exc:
+        check_export(path)
+    except AnnotationError as exc:
         assert "\n" not in str(exc)
 
 

@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from parallel_corpus.annotate import annotations as ann
+from parallel_corpus.annotate.agreement import agreement
+from parallel_corpus.annotate.overrides import human_overrides
+from parallel_corpus.annotate.store import read_jsonl
 from parallel_corpus.annotate import labelstudio as ls
 from parallel_corpus.cli.annotate import annotate
 
@@ -110,22 +112,22 @@ def test_pull_normalizes_both_annotators(round_trip):
     assert round_trip["pulled"].exit_code == 0, round_trip["pulled"].output
     assert "documents: 2 added" in round_trip["pulled"].output and "pairs: 2 added" in round_trip["pulled"].output
     ann1, ann2 = round_trip["users"]
-    docs = {r["document_id"]: r for r in ann.read_jsonl(round_trip["annotations"] / "documents.jsonl")}
+    docs = {r["document_id"]: r for r in read_jsonl(round_trip["annotations"] / "documents.jsonl")}
     ar_start = AR.index("نيروبي")
     assert docs["ar-0001"]["entities"] == [{"start": ar_start, "end": ar_start + 6, "text": "نيروبي", "label": "place", "verification": "verified", "exported_start": ar_start, "exported_end": ar_start + 6}]
     assert docs["ar-0001"]["annotator"] == ann1.email and docs["ar-0001"]["language"] == "ar"
     assert docs["hi-0001"]["topic_id"] == "t-climate" and docs["hi-0001"]["annotator"] == ann2.email
     assert HI[docs["hi-0001"]["entities"][0]["start"]:docs["hi-0001"]["entities"][0]["end"]] == "नैरोबी"
     assert docs["ar-0001"]["text_sha256"] == hashlib.sha256(AR.encode()).hexdigest()
-    overrides = ann.human_overrides(
-        ann.read_jsonl(round_trip["annotations"] / "documents.jsonl") + ann.read_jsonl(round_trip["annotations"] / "pairs.jsonl"),
+    overrides = human_overrides(
+        read_jsonl(round_trip["annotations"] / "documents.jsonl") + read_jsonl(round_trip["annotations"] / "pairs.jsonl"),
         {d["id"]: d for d in round_trip["docs"]},
     )
     assert overrides["documents"]["hi-0001"]["topic_id"] == "t-climate"
     assert overrides["pairs"]["ar-0001__hi-0001"]["overall"] == 1.5
     assert overrides["pairs"]["ar-0001__hi-0001"]["tone"] == 2.0
     assert overrides["pairs"]["ar-0001__hi-0001"]["num_raters"] == 2
-    assert ann.agreement(ann.read_jsonl(round_trip["annotations"] / "pairs.jsonl"))["pairs"]["tone"] == 1.0
+    assert agreement(read_jsonl(round_trip["annotations"] / "pairs.jsonl"))["pairs"]["tone"] == 1.0
 
 
 def test_pull_again_changes_nothing(round_trip):
@@ -143,8 +145,8 @@ def test_json_min_export_from_the_server_imports_to_the_same_records(round_trip)
     store = round_trip["work"] / "from-min"
     result = CliRunner().invoke(annotate, ["import", str(path), "--annotations", str(store), "--build", str(round_trip["build"])])
     assert result.exit_code == 0, result.output
-    pulled = {r["key"]: r for r in ann.read_jsonl(round_trip["annotations"] / "documents.jsonl")}
-    imported = {r["key"]: r for r in ann.read_jsonl(store / "documents.jsonl")}
+    pulled = {r["key"]: r for r in read_jsonl(round_trip["annotations"] / "documents.jsonl")}
+    imported = {r["key"]: r for r in read_jsonl(store / "documents.jsonl")}
     assert set(imported) == set(pulled)
     for key, record in imported.items():
         for name in ("document_id", "text_sha256", "entities", "language", "topic_id", "updated_at"):

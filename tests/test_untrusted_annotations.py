@@ -17,7 +17,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from parallel_corpus.annotate import annotations as ann
+from parallel_corpus.annotate.controls import RATING_COLUMN
+from parallel_corpus.annotate.exports import check_against_documents
+from parallel_corpus.annotate.store import check_store_spans, Normalized, StoreRead, validate_records
 from parallel_corpus.release.publish import publish
 
 from conftest import CORPUS
@@ -45,10 +47,10 @@ def _record(documents, n: int = 1, **fields) -> dict:
         "entities": [{"start": start, "end": start + 5, "text": "Brics", "label": "organisation", "verification": "verified",
                       "exported_start": start, "exported_end": start + 5}],
         "topic_id": "brics-summit", "event_id": None, "language": "sw", "cleaning_problems": [], "comment": None,
-        **{c: None for c in ann.RATING_COLUMN.values()}, "source": "export.json",
+        **{c: None for c in RATING_COLUMN.values()}, "source": "export.json",
     }
     record.update(fields)
-    ann.validate_records([record], "test")
+    validate_records([record], "test")
     return record
 
 
@@ -168,8 +170,8 @@ def test_a_truncated_or_schema_breaking_line_is_named_and_the_rest_applies(docum
 def test_import_and_build_share_the_span_check(documents):
     """`check_against_documents` (import) and the build's store check give one reason."""
     bad = _span(_record(documents), start=3, end=1)
-    normalized = ann.check_against_documents(ann.Normalized(records=[bad]), documents)
-    read = ann.check_store_spans(ann.StoreRead(records=[("x:1", bad)]), documents)
+    normalized = check_against_documents(Normalized(records=[bad]), documents)
+    read = check_store_spans(StoreRead(records=[("x:1", bad)]), documents)
     assert normalized.records == [] and read.records == []
     assert read.problems[0] == f"x:1:entities.0: {normalized.quarantine[0]['reason']}: not applied; correct it in Label Studio and pull or import again"
 

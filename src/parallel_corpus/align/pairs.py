@@ -11,6 +11,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from parallel_corpus import schema
 from parallel_corpus.records import Assignment
 from parallel_corpus.align.cluster import _WeightedKeys, similarities, weighted_keys
 from parallel_corpus.align.store import SignatureStore
@@ -20,8 +21,6 @@ __all__ = ["plan_pairs", "pair_columns", "pair_rows", "make_pairs"]
 # ---------------------------------------------------------------------------
 # Pairs.
 # ---------------------------------------------------------------------------
-
-_RATINGS = ("geography", "entities", "time", "narrative", "overall", "style", "tone")
 
 
 def _seeded(seed: int, *parts: str) -> random.Random:
@@ -161,7 +160,11 @@ def pair_columns(
             # Python's round, not NumPy's: correctly rounded, the same bits everywhere.
             "similarity": [round(sim, 6) for sim in sims.tolist()],
         }
-        columns.update({name: [None] * n for name in _RATINGS})
+        # The columns people fill (the ratings of schemas/labelstudio/pairs.xml) are
+        # the schema's columns the pipeline does not compute: empty until rated.
+        for name in schema.column_names("pairs"):
+            if name not in columns and name not in ("num_raters", "split"):
+                columns[name] = [None] * n
         columns["num_raters"] = [0] * n
         columns["split"] = [split] * n
         yield columns

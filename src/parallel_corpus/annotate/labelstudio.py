@@ -2,7 +2,7 @@
 
 Inputs are built `documents`/`pairs` rows (schemas/*.schema.json); outputs are Label
 Studio tasks with the pipeline's guesses as predictions, and the raw export that
-`annotations.py` normalizes. Every failure is a `LabelStudioError` of one line.
+`exports.py` normalizes. Every failure is a `LabelStudioError` of one line.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional, TypeVar
 
+from parallel_corpus import __version__
+from parallel_corpus.annotate.controls import CONFIGS, ENTITY_LABELS, LANGUAGES, config_path, span_control
 from parallel_corpus.jsontext import loads
-from parallel_corpus import __version__, schema
 
 DEFAULT_URL = "http://127.0.0.1:8089"
 PROJECT_TITLES = {"documents": "parallel-corpus documents", "pairs": "parallel-corpus pairs"}
 MODEL_VERSION = f"parallel-corpus-{__version__}"
 RTL_LANGUAGES = {"ar", "fa", "ur", "he", "ps", "ckb", "sd", "ug", "yi", "dv"}
-ENTITY_LABELS = {"person", "organisation", "place", "date", "event"}
 T = TypeVar("T")
 
 
@@ -102,7 +102,7 @@ def connect(url: Optional[str] = None, api_key: Optional[str] = None, timeout: f
 
 def label_config(kind: str) -> str:
     """Our labeling config for `kind`, as shipped in schemas/labelstudio/."""
-    path = schema.schemas_dir() / "labelstudio" / f"{kind}.xml"
+    path = config_path(kind)
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
@@ -184,20 +184,21 @@ def tasks_from_documents(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
     documents.xml (Arabic right-to-left); entity spans go to the matching Text.
     """
     tasks = []
+    controls = CONFIGS["documents"].controls
     # Task data avoids the names `id`, `language` and `annotator`: JSON-MIN exports put the
     # task id, each control's value and the annotator under those keys beside the data.
     for n, row in enumerate(rows, start=1):
         _check_row(row, ("id", "language", "text", "text_sha256"), f"documents row {n}")
         rtl = row["language"] in RTL_LANGUAGES
-        span_from, span_to = ("entities_rtl", "text_rtl") if rtl else ("entities", "text")
+        spans = span_control("documents", rtl)
         text = row["text"]
-        result = [_result("language", "text", "choices", {"choices": [row["language"] if row["language"] in ("sw", "hi", "ar", "en") else "other"]})]
+        result = [_result("language", controls["language"].to_name, "choices", {"choices": [row["language"] if row["language"] in LANGUAGES else "other"]})]
         for e in row.get("entities") or []:
             if e.get("type") in ENTITY_LABELS and text[e["start"]:e["end"]] == e.get("text"):
-                result.append(_result(span_from, span_to, "labels", {"start": e["start"], "end": e["end"], "text": e["text"], "labels": [e["type"]]}))
+                result.append(_result(spans.name, spans.to_name, "labels", {"start": e["start"], "end": e["end"], "text": e["text"], "labels": [e["type"]]}))
         for name in ("topic_id", "event_id"):
             if row.get(name):
-                result.append(_result(name, "text", "textarea", {"text": [row[name]]}))
+                result.append(_result(name, controls[name].to_name, "textarea", {"text": [row[name]]}))
         data = {
             "task_key": document_task_key(row), "document_id": row["id"], "document_language": row["language"], "title": row.get("title") or "",
             "text": text, "text_sha256": row["text_sha256"], "topic_hint": row.get("topic_id") or "none",

@@ -10,12 +10,14 @@ that has since changed is not applied: its offsets point into another string.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
-from parallel_corpus.annotate.annotations import agreement, check_store_spans, human_overrides, read_store
+from parallel_corpus.annotate.agreement import agreement
+from parallel_corpus.annotate.controls import RATING_COLUMN, RATING_DIMENSIONS
+from parallel_corpus.annotate.store import check_store_spans, newest, read_store
 
 
 @dataclass
@@ -130,7 +132,7 @@ def load_overrides(
     corpus then never holds every document's hash at once). `texts`, asked
     the same way, gives their current text: every span is then checked
     against it, as `import` does. The store is read with the checks of
-    `annotations.read_store`; what fails is in `quarantined`, not applied,
+    `store.read_store`; what fails is in `quarantined`, not applied,
     and the store is left as it is."""
     read = read_store(Path(annotations_dir))
     if not read.records and not read.problems:
@@ -147,3 +149,50 @@ def load_overrides(
     everyone = human_overrides(records)
     stale = sorted(set(everyone["documents"]) - set(applied["documents"]))
     return Overrides(records, applied["documents"], applied["pairs"], stale, languages, gazetteer, read.problems)
+
+
+def _latest_completed(records: Iterable[dict[str, Any]], kind: str, key: str) -> dict[str, dict[str, Any]]:
+    """Per `key` value, the completed `kind` record updated last; on a tie the greater annotation key."""
+    completed = [r for r in records if r["kind"] == kind and r["status"] == "completed" and r.get(key)]
+    return newest(sorted(completed, key=lambda r: r["key"], reverse=True), lambda r: r[key])
+
+
+def human_overrides(records: Iterable[dict[str, Any]], documents: Optional[Mapping[str, Mapping[str, Any]]] = None) -> dict[str, dict[str, Any]]:
+    """What the build applies: per document the human topic, event, language and spans; per pair the mean ratings.
+
+    Per document the most recently updated completed annotation wins (the last word of
+    a human beats an older one; agreement between annotators is reported apart). Its
+    spans replace the pipeline's entity spans whole. With `documents`, an annotation
+    made on another text than the current one is left out. Returns
+    {"documents": {id: {...}}, "pairs": {pair_id: {dimension: mean, num_raters}}}.
+    """
+    records = list(records)
+    docs = {}
+    for doc_id, r in sorted(_latest_completed(records, "documents", "document_id").items()):
+        if documents is not None and (doc_id not in documents or documents[doc_id].get("text_sha256") != r["text_sha256"]):
+            continue
+        docs[doc_id] = {
+            "topic_id": r["topic_id"], "event_id": r["event_id"], "language": r["language"],
+            "entities": [{"type": s["label"], "start": s["start"], "end": s["end"], "text": s["text"], "source": "human"} for s in r["entities"]],
+            "annotation_key": r["key"], "annotator": r["annotator"],
+        }
+    return {"documents": docs, "pairs": _pair_means(records)}
+
+
+def _pair_means(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Mean rating per dimension over annotators (each annotator's latest), and how many rated."""
+    completed = (r for r in records if r["kind"] == "pairs" and r["status"] == "completed" and r.get("pair_id"))
+    latest = newest(completed, lambda r: (r["pair_id"], r["annotator"] or r["key"]))
+    by_pair: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for (pair_id, _), r in latest.items():
+        by_pair[pair_id].append(r)
+    out = {}
+    for pair_id in sorted(by_pair):
+        rated = by_pair[pair_id]
+        entry: dict[str, Any] = {}
+        for d in RATING_DIMENSIONS:
+            values = [r[RATING_COLUMN[d]] for r in rated if r[RATING_COLUMN[d]] is not None]
+            entry[d] = round(sum(values) / len(values), 4) if values else None
+        entry["num_raters"] = sum(1 for r in rated if any(r[RATING_COLUMN[d]] is not None for d in RATING_DIMENSIONS))
+        out[pair_id] = entry
+    return out

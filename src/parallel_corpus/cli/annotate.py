@@ -13,8 +13,10 @@ from typing import Any, Optional
 
 import click
 
-from parallel_corpus.annotate import annotations as ann
 from parallel_corpus.annotate import labelstudio as ls
+from parallel_corpus.annotate.controls import KINDS
+from parallel_corpus.annotate.exports import check_export, prepare_import, records_from_export_payload
+from parallel_corpus.annotate.store import AnnotationError, StoreResult, store, validate_records
 
 
 def _fail(message: str) -> None:
@@ -29,13 +31,13 @@ def read_rows(build_dir: Path, config: str) -> list[dict[str, Any]]:
     folder = Path(build_dir) / "data" / config
     files = sorted(folder.glob("*.parquet"))
     if not files:
-        raise ann.AnnotationError(f"{folder}: no *.parquet files: run parallel-corpus build first (or pass --build)")
+        raise AnnotationError(f"{folder}: no *.parquet files: run parallel-corpus build first (or pass --build)")
     rows: list[dict[str, Any]] = []
     for path in files:
         try:
             rows.extend(pq.read_table(path).to_pylist())
         except Exception as exc:  # pyarrow raises several types for a broken file
-            raise ann.AnnotationError(f"{path}: unreadable Parquet: {exc}") from exc
+            raise AnnotationError(f"{path}: unreadable Parquet: {exc}") from exc
     return rows
 
 
@@ -43,7 +45,7 @@ def current_documents(build_dir: Path, required: bool) -> Optional[dict[str, dic
     """id -> {text, text_sha256} of the build, to check annotations against; None if absent and optional."""
     try:
         rows = read_rows(build_dir, "documents")
-    except ann.AnnotationError:
+    except AnnotationError:
         if required:
             raise
         return None
@@ -63,7 +65,7 @@ def annotate() -> None:
 
 
 @annotate.command("push")
-@click.option("--kind", type=click.Choice(ann.KINDS), required=True, help="Which tasks to push.")
+@click.option("--kind", type=click.Choice(KINDS), required=True, help="Which tasks to push.")
 @click.option("--build", "build_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True, help="Output folder of parallel-corpus build.")
 @click.option("--project", "title", default=None, help="Project title [default: 'parallel-corpus <kind>'].")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True, help="Tasks per import call.")
@@ -82,7 +84,7 @@ def push_cmd(kind: str, build_dir: Path, title: Optional[str], batch_size: int) 
         conn = ls.connect()
         project_id = ls.ensure_project(conn, kind, title)
         result = ls.push(conn, project_id, tasks, batch_size=batch_size)
-    except (ann.AnnotationError, ls.LabelStudioError) as exc:
+    except (AnnotationError, ls.LabelStudioError) as exc:
         _fail(str(exc))
     click.echo(
         f"{kind}: {result.added} new task(s) pushed to project {title or ls.PROJECT_TITLES[kind]!r} (id {project_id}) at {conn.url}; "
@@ -105,18 +107,18 @@ def pull_cmd(annotations_dir: Path, build_dir: Path, titles: tuple[str, ...]) ->
         conn = ls.connect()
         emails = ls.annotator_emails(conn)
         pending = []
-        for kind in ann.KINDS:
+        for kind in KINDS:
             title = overrides.get(kind, ls.PROJECT_TITLES[kind])
             project_id = ls.find_project(conn, title)
             if project_id is None:
                 click.echo(f"{kind}: no project {title!r} at {conn.url}; nothing to pull", err=True)
                 continue
             payload = ls.with_annotator_emails(ls.export(conn, project_id, "JSON"), emails)
-            pending.append((kind, ann.records_from_export_payload(payload, kind, "labelstudio-pull", documents)))
+            pending.append((kind, records_from_export_payload(payload, kind, "labelstudio-pull", documents)))
         for kind, normalized in pending:  # all checks before the first write: no partial output
-            ann.validate_records(normalized.records, f"{kind} export")
-        results = [ann.store(annotations_dir, kind, normalized) for kind, normalized in pending]
-    except (ann.AnnotationError, ls.LabelStudioError) as exc:
+            validate_records(normalized.records, f"{kind} export")
+        results = [store(annotations_dir, kind, normalized) for kind, normalized in pending]
+    except (AnnotationError, ls.LabelStudioError) as exc:
         _fail(str(exc))
     if documents is None:
         click.echo(f"note: {build_dir}/data/documents not found: text hashes were not checked against a build", err=True)
@@ -124,7 +126,7 @@ def pull_cmd(annotations_dir: Path, build_dir: Path, titles: tuple[str, ...]) ->
         _report(r)
 
 
-def _report(r: ann.StoreResult, source: Optional[Path] = None) -> None:
+def _report(r: StoreResult, source: Optional[Path] = None) -> None:
     c, s = r.counts, r.span_counts
     for q in r.quarantine:  # what was not merged, named, so nobody has to dig in quarantine.jsonl
         item = q.get("pair_id") or q.get("document_id")
@@ -156,9 +158,9 @@ def import_cmd(files: tuple[Path, ...], check: bool, annotations_dir: Path, buil
         return
     try:
         documents = current_documents(build_dir, required=True)
-        prepared = [ann.prepare_import(path, annotations_dir, documents) for path in files]  # all checks before the first write
-        results = [ann.store(annotations_dir, kind, normalized) for kind, normalized in prepared]
-    except ann.AnnotationError as exc:
+        prepared = [prepare_import(path, annotations_dir, documents) for path in files]  # all checks before the first write
+        results = [store(annotations_dir, kind, normalized) for kind, normalized in prepared]
+    except AnnotationError as exc:
         _fail(str(exc))
     for path, r in zip(files, results):
         _report(r, path)
@@ -168,8 +170,8 @@ def _check_files(files: tuple[Path, ...]) -> None:
     bad = 0
     for path in files:
         try:
-            r = ann.check_export(path)
-        except ann.AnnotationError as exc:
+            r = check_export(path)
+        except AnnotationError as exc:
             _fail(str(exc))
         bad += r["quarantined"]
         click.echo(
