@@ -29,6 +29,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, Optional
+from parallel_corpus.errors import Error
 
 # Bytes read at once when hashing: a 100 MB article costs no memory spike.
 _CHUNK = 1 << 20
@@ -74,7 +75,7 @@ def sha256_file(path: Path) -> str:
 # -- folders ----------------------------------------------------------------------
 
 
-class FolderBusy(RuntimeError):
+class FolderBusy(Error, RuntimeError):
     """Another process holds the lock of the folder to be written."""
 
 

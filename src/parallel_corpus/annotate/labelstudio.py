@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Optional, TypeVar
 from parallel_corpus import __version__
 from parallel_corpus.annotate.controls import CONFIGS, ENTITY_LABELS, LANGUAGES, config_path, span_control
 from parallel_corpus.jsontext import loads
+from parallel_corpus.errors import Error
 
 DEFAULT_URL = "http://127.0.0.1:8089"
 PROJECT_TITLES = {"documents": "parallel-corpus documents", "pairs": "parallel-corpus pairs"}
@@ -25,7 +26,7 @@ RTL_LANGUAGES = {"ar", "fa", "ur", "he", "ps", "ckb", "sd", "ug", "yi", "dv"}
 T = TypeVar("T")
 
 
-class LabelStudioError(RuntimeError):
+class LabelStudioError(Error, RuntimeError):
     """Label Studio cannot be used as asked; the message says what to do, in one line."""
 
 

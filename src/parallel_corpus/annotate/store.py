@@ -21,11 +21,12 @@ from parallel_corpus.annotate.controls import KINDS
 from parallel_corpus.annotate.spans import document_mismatch, span_mismatch
 from parallel_corpus.files import write_lines_atomic
 from parallel_corpus.jsontext import loads
+from parallel_corpus.errors import Error
 
 QUARANTINE_FILE = "quarantine.jsonl"
 
 
-class AnnotationError(ValueError):
+class AnnotationError(Error, ValueError):
     """An export or store that cannot be read; the message is one line naming the file and row."""
 
 

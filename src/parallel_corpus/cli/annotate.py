@@ -14,14 +14,10 @@ from typing import Any, Optional
 import click
 
 from parallel_corpus.annotate import labelstudio as ls
+from parallel_corpus.cli.group import Group
 from parallel_corpus.annotate.controls import KINDS
 from parallel_corpus.annotate.exports import check_export, prepare_import, records_from_export_payload
 from parallel_corpus.annotate.store import AnnotationError, StoreResult, store, validate_records
-
-
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
 
 
 def read_rows(build_dir: Path, config: str) -> list[dict[str, Any]]:
@@ -52,7 +48,7 @@ def current_documents(build_dir: Path, required: bool) -> Optional[dict[str, dic
     return {r["id"]: {"text": r["text"], "text_sha256": r["text_sha256"]} for r in rows}
 
 
-@click.group("annotate")
+@click.group("annotate", cls=Group)
 def annotate() -> None:
     """Round-trip annotations through Label Studio (LABEL_STUDIO_URL, LABEL_STUDIO_API_KEY).
 
@@ -75,17 +71,14 @@ def push_cmd(kind: str, build_dir: Path, title: Optional[str], batch_size: int) 
     Pushing again adds only new tasks (keyed by id and text_sha256); a document whose
     text changed gets a new task and its old one is marked outdated in its meta.
     """
-    try:
-        documents = read_rows(build_dir, "documents")
-        if kind == "documents":
-            tasks = ls.tasks_from_documents(documents)
-        else:
-            tasks = ls.tasks_from_pairs(read_rows(build_dir, "pairs"), documents)
-        conn = ls.connect()
-        project_id = ls.ensure_project(conn, kind, title)
-        result = ls.push(conn, project_id, tasks, batch_size=batch_size)
-    except (AnnotationError, ls.LabelStudioError) as exc:
-        _fail(str(exc))
+    documents = read_rows(build_dir, "documents")
+    if kind == "documents":
+        tasks = ls.tasks_from_documents(documents)
+    else:
+        tasks = ls.tasks_from_pairs(read_rows(build_dir, "pairs"), documents)
+    conn = ls.connect()
+    project_id = ls.ensure_project(conn, kind, title)
+    result = ls.push(conn, project_id, tasks, batch_size=batch_size)
     click.echo(
         f"{kind}: {result.added} new task(s) pushed to project {title or ls.PROJECT_TITLES[kind]!r} (id {project_id}) at {conn.url}; "
         f"{result.already_there} already there; {result.outdated} old task(s) marked outdated ({result.seconds} s)"
@@ -102,24 +95,21 @@ def pull_cmd(annotations_dir: Path, build_dir: Path, titles: tuple[str, ...]) ->
     Nothing is written unless every export succeeded; a re-pull changes nothing.
     """
     overrides = dict(t.split("=", 1) for t in titles if "=" in t)
-    try:
-        documents = current_documents(build_dir, required=False)
-        conn = ls.connect()
-        emails = ls.annotator_emails(conn)
-        pending = []
-        for kind in KINDS:
-            title = overrides.get(kind, ls.PROJECT_TITLES[kind])
-            project_id = ls.find_project(conn, title)
-            if project_id is None:
-                click.echo(f"{kind}: no project {title!r} at {conn.url}; nothing to pull", err=True)
-                continue
-            payload = ls.with_annotator_emails(ls.export(conn, project_id, "JSON"), emails)
-            pending.append((kind, records_from_export_payload(payload, kind, "labelstudio-pull", documents)))
-        for kind, normalized in pending:  # all checks before the first write: no partial output
-            validate_records(normalized.records, f"{kind} export")
-        results = [store(annotations_dir, kind, normalized) for kind, normalized in pending]
-    except (AnnotationError, ls.LabelStudioError) as exc:
-        _fail(str(exc))
+    documents = current_documents(build_dir, required=False)
+    conn = ls.connect()
+    emails = ls.annotator_emails(conn)
+    pending = []
+    for kind in KINDS:
+        title = overrides.get(kind, ls.PROJECT_TITLES[kind])
+        project_id = ls.find_project(conn, title)
+        if project_id is None:
+            click.echo(f"{kind}: no project {title!r} at {conn.url}; nothing to pull", err=True)
+            continue
+        payload = ls.with_annotator_emails(ls.export(conn, project_id, "JSON"), emails)
+        pending.append((kind, records_from_export_payload(payload, kind, "labelstudio-pull", documents)))
+    for kind, normalized in pending:  # all checks before the first write: no partial output
+        validate_records(normalized.records, f"{kind} export")
+    results = [store(annotations_dir, kind, normalized) for kind, normalized in pending]
     if documents is None:
         click.echo(f"note: {build_dir}/data/documents not found: text hashes were not checked against a build", err=True)
     for r in results:
@@ -156,12 +146,9 @@ def import_cmd(files: tuple[Path, ...], check: bool, annotations_dir: Path, buil
     if check:
         _check_files(files)
         return
-    try:
-        documents = current_documents(build_dir, required=True)
-        prepared = [prepare_import(path, annotations_dir, documents) for path in files]  # all checks before the first write
-        results = [store(annotations_dir, kind, normalized) for kind, normalized in prepared]
-    except AnnotationError as exc:
-        _fail(str(exc))
+    documents = current_documents(build_dir, required=True)
+    prepared = [prepare_import(path, annotations_dir, documents) for path in files]  # all checks before the first write
+    results = [store(annotations_dir, kind, normalized) for kind, normalized in prepared]
     for path, r in zip(files, results):
         _report(r, path)
 
@@ -169,10 +156,7 @@ def import_cmd(files: tuple[Path, ...], check: bool, annotations_dir: Path, buil
 def _check_files(files: tuple[Path, ...]) -> None:
     bad = 0
     for path in files:
-        try:
-            r = check_export(path)
-        except AnnotationError as exc:
-            _fail(str(exc))
+        r = check_export(path)
         bad += r["quarantined"]
         click.echo(
             f"{path}: {r['format']}, {r['tasks']} task(s), {r['annotations']} annotation(s): "

@@ -1,7 +1,7 @@
 """`parallel-corpus`: the command line over the library.
 
-Each command parses options, calls one library function and turns its
-exceptions into one readable line and a non-zero exit. No logic lives here.
+Each command parses options and calls one library function; a refusal of
+the library becomes one line and exit 1 (`cli.group`). No logic lives here.
 """
 
 from __future__ import annotations
@@ -19,16 +19,11 @@ choose_arrow_allocator()
 import click  # noqa: E402
 
 from parallel_corpus import __version__  # noqa: E402
-
-EXIT_INVALID = 1
-
-
-def _fail(message: str, code: int = EXIT_INVALID) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
+from parallel_corpus.cli.group import EXIT_INVALID, Group, fail as _fail  # noqa: E402
+from parallel_corpus.errors import Error  # noqa: E402
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="parallel-corpus")
 def main() -> None:
     """Build, annotate, validate and publish a topic-aligned multilingual news corpus.
@@ -66,8 +61,7 @@ def build(corpus_dir: Path, annotations_dir: Path, out_dir: Path, workers: int, 
     """
     from tqdm import tqdm
 
-    from parallel_corpus.engine.build import BuildError, build as run_build
-    from parallel_corpus.corpus import CorpusError
+    from parallel_corpus.engine.build import build as run_build
     from parallel_corpus.engine.memory import arrow_returns_pages
 
     arrow_returns_pages()
@@ -77,14 +71,11 @@ def build(corpus_dir: Path, annotations_dir: Path, out_dir: Path, workers: int, 
         bar.refresh()
 
     with tqdm(total=None, unit="doc", desc="build", file=sys.stderr, disable=None, leave=False) as bar:
-        try:
-            report = run_build(
-                corpus_dir, out_dir, annotations_dir, workers, engine, ray_address, strict,
-                progress=bar.update, log=lambda m: tqdm.write(m, file=sys.stderr), total=set_total,
-                on_entry=None if quiet else _echo_entry,
-            )
-        except (BuildError, CorpusError) as exc:
-            _fail(str(exc))
+        report = run_build(
+            corpus_dir, out_dir, annotations_dir, workers, engine, ray_address, strict,
+            progress=bar.update, log=lambda m: tqdm.write(m, file=sys.stderr), total=set_total,
+            on_entry=None if quiet else _echo_entry,
+        )
     summary = report.summary()
     click.echo(
         f"built {summary['num_documents']} documents ({', '.join(f'{k} {v}' for k, v in summary['languages'].items())}), "
@@ -116,31 +107,23 @@ def publish(corpus_dir: Path, build_dir: Path, dist_dir: Path, version: Optional
     CORPUS/splits.jsonl, and later builds keep each released document in
     its split: commit that file with the registry.
     """
-    from parallel_corpus.engine.build import BuildError
-    from parallel_corpus.corpus import CorpusError
-    from parallel_corpus.release.hub import PushError, plan_push, push
-    from parallel_corpus.release.publish import PublishError, publish as run_publish
+    from parallel_corpus.release.hub import plan_push, push
+    from parallel_corpus.release.publish import publish as run_publish
 
     if dry_run and not push_to:
         _fail("--dry-run goes with --push ORG/NAME")
-    try:
-        result = run_publish(corpus_dir, build_dir, dist_dir, version, registry, release, allow_skipped)
-    except (PublishError, CorpusError, BuildError) as exc:
-        _fail(str(exc))
+    result = run_publish(corpus_dir, build_dir, dist_dir, version, registry, release, allow_skipped)
     state = "unchanged (identical bytes already published)" if result.unchanged else "written"
     click.echo(f"v{result.version}: {result.path} {state}; {len(result.files)} files; {result.skipped_documents} raw file(s) skipped in the build")
     if release:
         click.echo(f"registered v{result.version} in {registry or corpus_dir / 'releases.jsonl'}")
     if push_to:
-        try:
-            plan = plan_push(result.path, push_to)
-            if dry_run:
-                for line in plan.describe():
-                    click.echo(line)
-            else:
-                click.echo(f"pushed {plan.tag} to {push_to}: {push(plan)}")
-        except PushError as exc:
-            _fail(str(exc))
+        plan = plan_push(result.path, push_to)
+        if dry_run:
+            for line in plan.describe():
+                click.echo(line)
+        else:
+            click.echo(f"pushed {plan.tag} to {push_to}: {push(plan)}")
     click.echo(f'load it with: datasets.load_dataset("{result.path}", "documents")')
 
 
@@ -190,8 +173,7 @@ def explain(targets: tuple[str, ...], corpus_dir: Path, language: Optional[str],
       parallel-corpus explain 003_fd1355c3401903b1
       parallel-corpus explain article.txt --language sw
     """
-    from parallel_corpus.corpus import CorpusError, load_yaml
-    from parallel_corpus.stages.ingest import IngestError
+    from parallel_corpus.corpus import load_yaml
     from parallel_corpus.stages.document import Stages, explain_document
 
     try:
@@ -206,7 +188,9 @@ def explain(targets: tuple[str, ...], corpus_dir: Path, language: Optional[str],
                 elif not d.kept:
                     score = "" if d.score is None else f" {d.score:g}"
                     click.echo(f"{d.line:5d}  removed  {d.reason + score:<16} {d.text}")
-    except (CorpusError, IngestError, OSError, ValueError) as exc:
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, Error):
+            raise
         _fail(str(exc))
 
 

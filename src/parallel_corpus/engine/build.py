@@ -40,6 +40,7 @@ from parallel_corpus.engine.writers import SplitWriter, topic_order, write_annot
 from parallel_corpus.files import FolderBusy, disk_problem, exclusive, replace_dir, staging_dir
 from parallel_corpus.records import Skip
 from parallel_corpus.stages.document import Stages
+from parallel_corpus.errors import Error
 
 # Rows per batch of pass one's spill: chunks' batches are joined up to this
 # many before they are written. Pass two pays per batch it reads (filters,
@@ -54,7 +55,7 @@ SPILL_ROWS = 256
 PARALLEL_TEXT_BUDGET = 8 * 1024 * 1024
 
 
-class BuildError(RuntimeError):
+class BuildError(Error, RuntimeError):
     """The build cannot go on; nothing was written."""
 
 

@@ -15,11 +15,12 @@ from pathlib import Path
 
 from parallel_corpus.files import sha256_file
 from parallel_corpus.release.publish import CHECKSUMS, release_files
+from parallel_corpus.errors import Error
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
-class PushError(RuntimeError):
+class PushError(Error, RuntimeError):
     """The release cannot be pushed; nothing was sent."""
 
 

@@ -30,6 +30,7 @@ from parallel_corpus.files import FolderBusy, disk_problem, exclusive, place_new
 from parallel_corpus.records import CONFIGS, parquet_name
 from parallel_corpus.release.diff import check_bump, diff_releases, parse_version, previous_release
 from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, moves, read_recorded, record_release
+from parallel_corpus.errors import Error
 
 CHECKSUMS = "checksums.sha256"
 # Libraries whose versions decide the bytes of a release.
@@ -38,7 +39,7 @@ PINNED = ("pyarrow", "datasets", "langdetect")
 REGISTRY_WAIT_SECONDS = 120
 
 
-class PublishError(RuntimeError):
+class PublishError(Error, RuntimeError):
     """The release cannot be written; nothing was changed."""
 
 
