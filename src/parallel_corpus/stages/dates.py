@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from parallel_corpus.corpus import load_curated
-from parallel_corpus.stages.entities import WORD_CHAR_CLASS, key_with_origin, loose_first_chars, loose_prefix_regex, loose_regex
+from parallel_corpus.text.fold import key_with_origin
+from parallel_corpus.text.loose import loose_first_chars, loose_prefix_regex, loose_regex
+from parallel_corpus.text.tokens import WORD_CHAR_CLASS
 
 __all__ = [
     "Calendar",
