@@ -175,7 +175,7 @@ def test_text_imports_no_stage(path: Path) -> None:
 
 def test_importing_text_loads_no_stage() -> None:
     code = (
-        "import sys, parallel_corpus.text.keys, parallel_corpus.text.loose; "
+        "import sys, parallel_corpus.text.keys, parallel_corpus.text.loose, parallel_corpus.text.languages; "
         "print(sorted(m for m in sys.modules if m.startswith(('parallel_corpus.stages', 'parallel_corpus.align'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -16,6 +16,7 @@ from typing import Any
 
 from parallel_corpus.corpus import CorpusError, load_curated
 from parallel_corpus.text.fold import ARABIC_ARTICLE, clitic_runs, key_with_origin
+from parallel_corpus.text.languages import ANY_LANGUAGE, LanguageCodes
 from parallel_corpus.text.tables import WORD_CACHE_SIZE
 from parallel_corpus.text.tokens import TOKEN_RE, normalize_key, split_tokens
 
@@ -23,8 +24,6 @@ from parallel_corpus.text.tokens import TOKEN_RE, normalize_key, split_tokens
 # `text/` (`fold`, `tokens`, `loose`), shared with `dates` and the alignment
 # keys; the gazetteer is built on them.
 __all__ = ["Gazetteer", "Entity", "load_gazetteer"]
-
-ANY_LANGUAGE = "*"
 
 # ---------------------------------------------------------------------------
 # The gazetteer.
@@ -102,7 +101,7 @@ class Gazetteer:
 
     entities: list[Entity]
     morphology: dict[str, dict[str, Any]] = field(default_factory=dict)
-    codes: dict[str, str] = field(default_factory=dict)
+    codes: LanguageCodes = field(default_factory=LanguageCodes)
     _indexes: dict[str, _Index] = field(default_factory=dict, repr=False)
 
     @property
@@ -111,19 +110,13 @@ class Gazetteer:
 
     def resolve(self, language: str | None) -> str:
         """Our alias table for `language` (ISO 639-1/3 or FLORES); `*` = all of them."""
-        if not language:
-            return ANY_LANGUAGE
-        key = language.casefold()
-        if key in self.codes:
-            return self.codes[key]
-        return self.codes.get(key.split("_")[0].split("-")[0], ANY_LANGUAGE)
+        return self.codes.resolve(language)
 
     def _index(self, language: str | None) -> _Index:
         lang = self.resolve(language)
         if lang in self._indexes:
             return self._indexes[lang]
-        langs = sorted(self.codes.values()) if lang == ANY_LANGUAGE else [lang]
-        langs = sorted(set(langs))
+        langs = self.codes.names if lang == ANY_LANGUAGE else [lang]
         first: dict[str, list[_Alias]] = {}
         prefixes: set[str] = set()
         min_stem = 2
@@ -368,12 +361,7 @@ def load_gazetteer(path: str | Path) -> Gazetteer:
         )
         for e in data["entities"]
     ]
-    codes: dict[str, str] = {}
-    for lang, spec in (data.get("languages") or {}).items():
-        codes[str(lang).casefold()] = str(lang)
-        for code in (spec or {}).get("codes", []):
-            codes[str(code).casefold()] = str(lang)
-    for e in entities:
-        for lang in e.aliases:
-            codes.setdefault(lang.casefold(), lang)
+    codes = LanguageCodes({lang: (spec or {}).get("codes", []) for lang, spec in (data.get("languages") or {}).items()})
+    # A language with aliases but no entry under `languages` names itself.
+    codes.add_names(lang for e in entities for lang in e.aliases)
     return Gazetteer(entities=entities, morphology=data.get("morphology") or {}, codes=codes)
