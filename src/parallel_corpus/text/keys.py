@@ -12,7 +12,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from parallel_corpus.text.fold import DEVANAGARI_NUKTA, key_with_origin, without_clitics, without_combining_marks
+from parallel_corpus.text.fold import DEVANAGARI_ANUSVARA, DEVANAGARI_NUKTA, key_with_origin, without_clitics, without_combining_marks
 from parallel_corpus.text.tables import WORD_CACHE_SIZE, CharTable
 from parallel_corpus.text.tokens import split_tokens
 
@@ -42,7 +42,7 @@ _DEVANAGARI = {
     "ब": "B", "भ": "B", "प": "B", "फ": "F", "व": "F", "क": "K", "ख": "K", "ग": "G", "घ": "G",
     "ज": "G", "झ": "G", "त": "T", "थ": "T", "ट": "T", "ठ": "T", "द": "D", "ध": "D", "ड": "D",
     "ढ": "D", "स": "S", "श": "S", "ष": "S", "च": "S", "छ": "S", "ल": "L", "र": "R", "म": "M",
-    "न": "N", "ण": "N", "ङ": "N", "ञ": "N", "\u0902": "N",
+    "न": "N", "ण": "N", "ङ": "N", "ञ": "N", DEVANAGARI_ANUSVARA: "N",
 }
 # Nukta letters: ज़ is z, फ़ is f, ड़/ढ़ are flaps written r in Latin.
 _DEVA_NUKTA_CLASS = {"ज": "S", "फ": "F", "ड": "R", "ढ": "R", "क": "K", "ख": "K", "ग": "G"}

@@ -27,11 +27,14 @@ from parallel_corpus.text.fold import (
 __all__ = ["loose_regex", "loose_first_chars", "loose_prefix_regex", "ARABIC_LOOSE_CLASSES"]
 
 # The Arabic letters a loose pattern lets stand for each other: a subset of
-# `fold.ARABIC_VARIANTS` (the key also merges ڤ/ف, پ/ب and چ/تش, which no
-# month or weekday name needs); a test checks that the key merges each class.
+# `fold.ARABIC_VARIANTS`, whose ڤ/ف, پ/ب and چ/تش are spellings of foreign
+# names, not of month and weekday names (widening the classes would change
+# which dates are found). A test checks that the key merges each class, so
+# a name found in one spelling is looked up in it.
 ARABIC_LOOSE_CLASSES = ("اأإآٱ", "يىیئ", "ةه", "كک", "وؤ", "غجگ")
 # The marks a loose pattern lets follow an Arabic letter: vocalisation and
-# tatweel (the key also erases the Quranic marks).
+# tatweel (the key also erases the Quranic marks, which news does not put on
+# a month's name).
 _AR_MARKS_OPT = f"[{char_class(ARABIC_VOWEL_MARKS)}{TATWEEL}]*"
 # क़ ख़ ग़ ज़ ड़ ढ़ फ़ य़ also exist as single code points (U+0958-U+095F).
 _DEVA_PRECOMPOSED_NUKTA = {
