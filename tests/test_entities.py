@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parallel_corpus.corpus import CorpusError
-from parallel_corpus.stages.entities import Gazetteer, load_gazetteer, normalize_key
+from parallel_corpus.stages.entities import Gazetteer, load_gazetteer
+from parallel_corpus.text.tokens import normalize_key
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "corpus" / "raw"

@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from parallel_corpus.corpus import load_curated
-from parallel_corpus.stages.entities import WORD_CHAR_CLASS, key_with_origin, loose_first_chars, loose_prefix_regex, loose_regex
+from parallel_corpus.text.fold import key_with_origin
+from parallel_corpus.text.languages import ANY_LANGUAGE, LanguageCodes
+from parallel_corpus.text.loose import loose_first_chars, loose_prefix_regex, loose_regex
+from parallel_corpus.text.tokens import WORD_CHAR_CLASS
 
 __all__ = [
     "Calendar",
@@ -23,7 +26,6 @@ __all__ = [
     "match_leading_date",
 ]
 
-ANY_LANGUAGE = "*"
 _MIN_YEAR, _MAX_YEAR = 1800, 2199
 _DASH = r"\s*[-\u2010-\u2015]\s*"
 _COMMA = "[,\u060c]"  # Latin and Arabic commas
@@ -155,13 +157,10 @@ class Calendar:
 
     tables: dict[str, dict[str, Any]]
     _compiled: dict[str, _Language] = field(default_factory=dict, repr=False)
-    _codes: dict[str, str] = field(default_factory=dict, repr=False)
+    _codes: LanguageCodes = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        for lang, table in self.tables.items():
-            self._codes[lang.casefold()] = lang
-            for code in table.get("codes") or []:
-                self._codes[str(code).casefold()] = lang
+        self._codes = LanguageCodes({lang: table.get("codes") or [] for lang, table in self.tables.items()})
 
     @property
     def languages(self) -> list[str]:
@@ -169,13 +168,7 @@ class Calendar:
 
     def resolve(self, language: str | None) -> str:
         """Our table for `language` (ISO 639-1, 639-3 or FLORES); `*` if unknown."""
-        if not language:
-            return ANY_LANGUAGE
-        key = language.casefold()
-        if key in self._codes:
-            return self._codes[key]
-        head = key.split("_")[0].split("-")[0]
-        return self._codes.get(head, ANY_LANGUAGE)
+        return self._codes.resolve(language)
 
     def _language(self, language: str | None) -> _Language:
         lang = self.resolve(language)

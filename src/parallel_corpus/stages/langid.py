@@ -20,10 +20,11 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from parallel_corpus.text.tables import CharTable
 from parallel_corpus.corpus import check_curated, load_yaml
 from parallel_corpus._fast.ngram_detector import Detector
+from parallel_corpus.text.languages import LanguageCodes
 from parallel_corpus.text.script import compatible, count_letters, dominant_script
+from parallel_corpus.text.tables import CharTable
 
 
 # langdetect reads at most this many characters of a text.
@@ -49,6 +50,11 @@ class LanguageTable:
     min_block_letters: int = 40
     code_switch_probability: float = 0.99
     script_share: float = 0.6
+    # langdetect's codes and ISO 639-1 -> the key of `languages`.
+    codes: LanguageCodes = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.codes = LanguageCodes({code: [lang.iso639_1] for code, lang in self.languages.items()})
 
     @classmethod
     def load(cls, path: Path) -> "LanguageTable":
@@ -63,14 +69,14 @@ class LanguageTable:
         return cls(languages=langs, **thresholds)
 
     def get(self, code: str) -> Language:
-        """The language of a code from langdetect or from ISO 639-1."""
-        if code in self.languages:
-            return self.languages[code]
-        for lang in self.languages.values():
-            if lang.iso639_1 == code:
-                return lang
+        """The language of a code from langdetect or from ISO 639-1 ("zh",
+        which both zh-cn and zh-tw are, is the first of them in the table)."""
+        name = self.codes.lookup(code)
+        if name is not None:
+            return self.languages[name]
         # A code langdetect cannot emit and the table does not know: name it
-        # honestly rather than guess a script.
+        # honestly rather than guess a script (nor take the language of its
+        # head: "zh-hk" is not written in zh-cn's script).
         return Language(code=code, iso639_1=code, iso639_3=code, script="Zyyy", flores=f"{code}_Zyyy", name=code)
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from parallel_corpus.stages.entities import split_tokens
 from parallel_corpus.records import as_date
 from parallel_corpus.text.keys import name_keys, number_keys, skeleton, token_word_keys, word_keys
+from parallel_corpus.text.tokens import split_tokens
 
 __all__ = ["signature"]
 

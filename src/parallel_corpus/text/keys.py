@@ -12,8 +12,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from parallel_corpus.text.fold import DEVANAGARI_ANUSVARA, DEVANAGARI_NUKTA, key_with_origin, without_clitics, without_combining_marks
 from parallel_corpus.text.tables import WORD_CACHE_SIZE, CharTable
-from parallel_corpus.stages.entities import key_with_origin, split_tokens
+from parallel_corpus.text.tokens import split_tokens
 
 __all__ = ["skeleton", "name_keys", "number_keys", "word_keys", "token_word_keys"]
 
@@ -41,11 +42,10 @@ _DEVANAGARI = {
     "ब": "B", "भ": "B", "प": "B", "फ": "F", "व": "F", "क": "K", "ख": "K", "ग": "G", "घ": "G",
     "ज": "G", "झ": "G", "त": "T", "थ": "T", "ट": "T", "ठ": "T", "द": "D", "ध": "D", "ड": "D",
     "ढ": "D", "स": "S", "श": "S", "ष": "S", "च": "S", "छ": "S", "ल": "L", "र": "R", "म": "M",
-    "न": "N", "ण": "N", "ङ": "N", "ञ": "N", "\u0902": "N",
+    "न": "N", "ण": "N", "ङ": "N", "ञ": "N", DEVANAGARI_ANUSVARA: "N",
 }
 # Nukta letters: ज़ is z, फ़ is f, ड़/ढ़ are flaps written r in Latin.
 _DEVA_NUKTA_CLASS = {"ज": "S", "फ": "F", "ड": "R", "ढ": "R", "क": "K", "ख": "K", "ग": "G"}
-_ARABIC_CLITICS = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف", "ك")
 
 
 @lru_cache(maxsize=WORD_CACHE_SIZE)
@@ -55,13 +55,13 @@ def skeleton(word: str) -> str:
     Repeated classes collapse ("Harrison" = "Harison"); words of other scripts
     give "". Deterministic and table-driven, so a new script is a new table.
     Per character the work is `str.translate` over the tables (see
-    `caching.CharTable`); only a Devanagari nukta, which changes the letter before
+    `tables.CharTable`); only a Devanagari nukta, which changes the letter before
     it, is read character by character.
     """
     w = unicodedata.normalize("NFD", word)
     if w and "a" <= w[0].lower() <= "z":
         if not w.isascii():
-            w = w.translate(_WITHOUT_MARKS)
+            w = without_combining_marks(w)
         w = w.lower()
         # c is s before e/i/y ("Cecil"), k elsewhere.
         w = re.sub(r"c(?=[eiy])", "s", w)
@@ -69,7 +69,7 @@ def skeleton(word: str) -> str:
             w = w.replace(digraph, cls)
         # A digraph's class is already upper case and stays.
         classes = w.translate(_LATIN_CLASSES)
-    elif "\u093c" not in w:
+    elif DEVANAGARI_NUKTA not in w:
         classes = w.translate(_ARABIC_DEVANAGARI_CLASSES)
     else:
         out: list[str] = []
@@ -78,13 +78,12 @@ def skeleton(word: str) -> str:
             if c in _ARABIC:
                 out.append(_ARABIC[c])
             elif c in _DEVANAGARI:
-                nukta = i + 1 < n and w[i + 1] == "\u093c"
+                nukta = i + 1 < n and w[i + 1] == DEVANAGARI_NUKTA
                 out.append(_DEVA_NUKTA_CLASS.get(c, _DEVANAGARI[c]) if nukta else _DEVANAGARI[c])
         classes = "".join(out)
     return _REPEATED.sub(r"\1", classes)
 
 
-_WITHOUT_MARKS = CharTable(lambda c: "" if unicodedata.combining(c) else c)
 _LATIN_CLASSES = CharTable(lambda c: c if c.isupper() else _LATIN.get(c, ""))
 _ARABIC_DEVANAGARI_CLASSES = CharTable(lambda c: _ARABIC.get(c) or _DEVANAGARI.get(c) or "")
 _REPEATED = re.compile(r"(.)\1+", re.DOTALL)
@@ -96,8 +95,8 @@ def name_keys(text: str, language: str | None, min_consonants: int = 3) -> list[
     Latin-script text capitalises names, so there only capitalised words that
     do not open a sentence count; Arabic and Devanagari have no capitals, so
     every word counts and rarity (document frequency) sorts names from words
-    later. Arabic words also give their skeleton without leading clitics
-    (و ب ل ف ك ال), since a name may carry them.
+    later. Arabic words also give their skeleton without each clitic run
+    they open with (`fold.ARABIC_WORD_CLITICS`), since a name may carry them.
     """
     parts = split_tokens(text)
     tokens = parts[1::2]
@@ -162,7 +161,7 @@ def _word_name_keys(tok: str, min_consonants: int) -> tuple[bool, tuple[str, ...
             return False, ()
         latin, variants = True, [tok]
     elif "\u0600" <= first <= "\u06ff":
-        variants = [tok] + [tok[len(c):] for c in _ARABIC_CLITICS if tok.startswith(c) and len(tok) - len(c) >= 3]
+        variants = [tok] + without_clitics(tok)
     elif "\u0900" <= first <= "\u097f":
         variants = [tok]
     else:
@@ -238,11 +237,11 @@ def word_keys(text: str, language: str | None) -> dict[str, int]:
     content words than two unrelated articles do; how rare a word is in the
     corpus (its weight, worked out by `align.cluster`) sorts content words
     from common ones, so no word list is needed. A word is its
-    script-tolerant key (`entities.key_with_origin`: case, Arabic letter
+    script-tolerant key (`fold.key_with_origin`: case, Arabic letter
     variants and marks, nukta folded) and an Arabic word also loses its
-    leading clitics (و ب ل ف ك ال), as "والصين" is "الصين" is "صين". Digits
-    are left to `number_keys`. The language is in the key, so a word's
-    document frequency is counted in its own language.
+    longest clitic run (`fold.ARABIC_WORD_CLITICS`), as "والصين" is "الصين"
+    is "صين". Digits are left to `number_keys`. The language is in the key,
+    so a word's document frequency is counted in its own language.
     """
     counts: dict[str, int] = {}
     for key in token_word_keys(text, language):
@@ -272,10 +271,10 @@ def _word_key(tok: str) -> str:
         return ""
     key = key_with_origin(tok)[0]
     if "\u0600" <= tok[0] <= "\u06ff":
-        for clitic in _ARABIC_CLITICS:
-            if key.startswith(clitic) and len(key) - len(clitic) >= 3:
-                key = key[len(clitic):]
-                break
+        # The longest clitic run the word opens with goes.
+        stems = without_clitics(key)
+        if stems:
+            key = stems[0]
     return key if len(key) >= 2 else ""
 
 

@@ -36,6 +36,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
+from parallel_corpus.text.fold import ARTICLE_WITH_CLITICS
+
 # A sentence ends at a final mark (and the closing quotes or brackets after
 # it), followed by a space or glued to the next word's letter.
 _SENTENCE_BOUNDARY = re.compile(r"[.!?؟।॥]+[\"'”’»\]]*(?=\s|[^\W\d_])")
@@ -508,9 +510,6 @@ def _boilerplate(text: str, shapes: ShapeRules, recurring: Callable[[str], int])
 
 # -- the shape of a line among its neighbours ------------------------------------
 
-_CLITICS = re.compile(r"^(?:[وف])?(?:[بلك])?(?:ال)")
-
-
 def stems(text: str, fold: Callable[[str], str]) -> set[str]:
     """Crude stems of a text's words (folded, an Arabic article and its
     clitics dropped, the first five letters), for word overlap: enough to
@@ -518,7 +517,7 @@ def stems(text: str, fold: Callable[[str], str]) -> set[str]:
     not, in any of our scripts, with no word list."""
     out = set()
     for word in fold(text).split():
-        stem = _CLITICS.sub("", word) if len(word) > 4 else word
+        stem = ARTICLE_WITH_CLITICS.sub("", word) if len(word) > 4 else word
         if len(stem) < 3:
             stem = word
         if len(stem) >= 3:

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Optional
 
 import regex
 
+from parallel_corpus.text.fold import FOLDED_MARKS, TATWEEL
 from parallel_corpus.text.tables import WORD_CACHE_SIZE
 from parallel_corpus.corpus import CorpusError, check_curated, load_yaml, yaml_line
 from parallel_corpus.errors import Problem
@@ -34,11 +35,6 @@ from parallel_corpus.stages.clean.pieces import ShapeRules
 _SENTENCE_END = re.compile(r"[.!?؟۔।॥。！？…:;؛\"'”’»)\]]\s*$")
 
 
-# Arabic tatweel and vocalisation, and the Devanagari nukta (ज़/ज, फ़/फ are
-# spelled both ways in the same outlet).
-_ARABIC_MARKS = re.compile("[\u0640\u064b-\u065f\u0670\u06d6-\u06ed\u093c]")
-
-
 _SEPARATOR_AFTER_PREFIX = re.compile(r"^\s*(?:$|[:：\-–—|»«.…,،>]|\()")
 
 
@@ -50,9 +46,9 @@ LeadingDate = Callable[[str, Optional[str]], Optional[tuple[int, dt.date]]]
 
 def _fold_char(c: str) -> str:
     """What `fold` makes of one character after case folding: nothing (the
-    Arabic marks and the nukta), a space (anything but a letter, a digit or a
-    mark) or itself."""
-    if _ARABIC_MARKS.match(c):
+    Arabic marks and tatweel, the nukta: `text.fold.FOLDED_MARKS`), a space
+    (anything but a letter, a digit or a mark) or itself."""
+    if c in FOLDED_MARKS:
         return ""
     return c if unicodedata.category(c)[0] in "LNM" else " "
 
@@ -522,7 +518,7 @@ def _after_folded_prefix(line: str, prefix: str) -> Optional[str]:
     seen = 0
     in_word = False
     for i, c in enumerate(line):
-        is_word = unicodedata.category(c)[0] in "LNM" and c != "\u0640"
+        is_word = unicodedata.category(c)[0] in "LNM" and c != TATWEEL
         if is_word and not in_word:
             seen += 1
             if seen > words:
