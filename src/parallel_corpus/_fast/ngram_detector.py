@@ -13,6 +13,11 @@ languages). Two choices make the answer the same on every machine, which
 langdetect alone is not: the languages are in sorted order (langdetect takes
 `os.listdir` order), and sums run left to right in float64 (Python 3.12's
 `sum` compensates rounding, 3.11's does not).
+
+Measured (`scripts/bench-fast-paths`): the ranked probabilities of 300
+synthetic news documents (1.0 M characters) take 2.08 CPU s with
+langdetect, 0.39 s here, 5.3x less; a corpus of 100,000 documents is about
+8 minutes of langdetect alone (`scripts/bench`).
 """
 
 from __future__ import annotations

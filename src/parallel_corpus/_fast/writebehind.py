@@ -8,6 +8,15 @@ build's serial stages then use two cores instead of one.
 One thread runs every write in the order it was asked for, so each file
 receives the same tables, in the same order, as a direct write: the bytes do
 not change. At most `depth` writes wait, so memory stays at a few tables.
+`tests/test_writebehind.py` compares a file written behind with a direct
+pyarrow write, byte for byte.
+
+Measured (`scripts/bench-fast-paths`, the 10,000-document synthetic
+corpus): the writes are 1.65 of the 2.68 CPU seconds of the build's
+writing steps (pass two, parallel, pairs), so with a free second core those
+steps take up to 1.6x less wall time; on a shared 2-core machine running
+six other jobs, one run took them from 12.7 s to 9.5 s (1.3x), another saw
+no gain: the thread pays only where a core is idle.
 """
 
 from __future__ import annotations

@@ -73,38 +73,62 @@ def document_languages(dataset: dict[str, Any], report: dict[str, Any]) -> list[
     return [*dataset["languages"], *sorted(found - set(dataset["languages"]))]
 
 
+# The card's keys in the order the card has always written them (the Hub's
+# own writers sort the configs by name and put `pretty_name` late).
+_FRONT_MATTER_ORDER = [
+    "pretty_name", "language", "license", "multilinguality", "size_categories", "source_datasets",
+    "task_categories", "task_ids", "tags", "configs", "dataset_info",
+]
+
+
 def front_matter(dataset: dict[str, Any], splits: dict[str, dict[str, dict[str, int]]], languages: Optional[list[str]] = None) -> dict[str, Any]:
-    configs = []
-    infos = []
-    for config in ("documents", "parallel", "pairs", "annotations"):
-        if config not in splits:
-            continue
-        present = [s for s in SPLIT_ORDER if s in splits[config]]
-        configs.append({
+    """The card's YAML as the Hub reads it: `huggingface_hub.DatasetCardData`
+    holds the metadata, and `datasets` writes each config's `dataset_info`
+    (features and splits) as `push_to_hub` does, through the public
+    `DatasetInfosDict.to_dataset_card_data`, so their YAML forms have one
+    home: the libraries that read them back. Configs in publishing order,
+    `documents` first, the default."""
+    from datasets.info import DatasetInfo, DatasetInfosDict
+    from datasets.splits import SplitDict, SplitInfo
+    from huggingface_hub import DatasetCardData
+
+    present = {config: [s for s in SPLIT_ORDER if s in splits[config]] for config in ("documents", "parallel", "pairs", "annotations") if config in splits}
+    configs = [
+        {
             "config_name": config,
-            "data_files": [{"split": s, "path": f"data/{config}/{s}-00000-of-00001.parquet"} for s in present],
+            "data_files": [{"split": s, "path": f"data/{config}/{s}-00000-of-00001.parquet"} for s in names],
             **({"default": True} if config == "documents" else {}),
-        })
-        infos.append({
-            "config_name": config,
-            "features": schema.features(config)._to_yaml_list(),
-            "splits": [{"name": s, "num_bytes": splits[config][s]["num_bytes"], "num_examples": splits[config][s]["num_examples"]} for s in present],
-            "dataset_size": sum(splits[config][s]["num_bytes"] for s in present),
-        })
+        }
+        for config, names in present.items()
+    ]
     num_docs = sum(v["num_examples"] for v in splits["documents"].values())
-    return {
-        "pretty_name": dataset["pretty_name"],
-        "language": list(languages if languages is not None else dataset["languages"]),
-        "license": dataset["license"],
-        "multilinguality": "multilingual",
-        "size_categories": [_size_category(num_docs)],
-        "source_datasets": ["original"],
-        "task_categories": ["translation", "text-classification", "token-classification", "sentence-similarity"],
-        "task_ids": ["named-entity-recognition", "topic-classification"],
-        "tags": ["parallel-corpus", "comparable-corpus", "news", "label-studio"],
-        "configs": configs,
-        "dataset_info": infos,
-    }
+    card = DatasetCardData(
+        pretty_name=dataset["pretty_name"],
+        language=list(languages if languages is not None else dataset["languages"]),
+        license=dataset["license"],
+        multilinguality="multilingual",
+        size_categories=[_size_category(num_docs)],
+        source_datasets=["original"],
+        task_categories=["translation", "text-classification", "token-classification", "sentence-similarity"],
+        task_ids=["named-entity-recognition", "topic-classification"],
+        tags=["parallel-corpus", "comparable-corpus", "news", "label-studio"],
+        configs=configs,
+    )
+    infos = DatasetInfosDict({
+        config: DatasetInfo(
+            features=schema.features(config),
+            splits=SplitDict({s: SplitInfo(name=s, num_bytes=splits[config][s]["num_bytes"], num_examples=splits[config][s]["num_examples"]) for s in names}),
+            dataset_size=sum(splits[config][s]["num_bytes"] for s in names),
+        )
+        for config, names in present.items()
+    })
+    infos.to_dataset_card_data(card)
+    written = card["dataset_info"]
+    # One config is written as a mapping, several as a list sorted by name.
+    by_name = {info["config_name"]: info for info in ([written] if isinstance(written, dict) else written)}
+    card["dataset_info"] = [{"config_name": config, **{k: v for k, v in by_name[config].items() if k != "config_name"}} for config in present]
+    data = card.to_dict()
+    return {key: data.get(key) for key in _FRONT_MATTER_ORDER}  # a None dropped by to_dict is written as null, as before
 
 
 # What a person typed (an annotator's topic id, a title, a file name) is
@@ -270,6 +294,8 @@ def render(dataset: dict[str, Any], splits: dict[str, Any], report: dict[str, An
         return values.get(match.group(1), match.group(0))
 
     body = _PLACEHOLDER.sub(substitute, template)
+    # `DatasetCardData.to_yaml` folds a line at 80 columns (a long pretty_name
+    # would become two lines) and takes no width: the same dump, unfolded.
     header = yaml.safe_dump(front_matter(dataset, splits, document_languages(dataset, report)), sort_keys=False, allow_unicode=True, width=1000)
     return f"---\n{header}---\n\n{body.strip()}\n"
 
