@@ -223,4 +223,4 @@ def test_bad_sources_line_still_gets_jsonschemas_message(tmp_path: Path):
     path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
     _, errors = read_sources(path)
     assert len(errors) == 1
-    assert f"{path}:2:sha256:" in errors[0] and "does not match" in errors[0]
+    assert f"{path}:2:sha256:" in str(errors[0]) and "does not match" in str(errors[0])
