@@ -56,6 +56,13 @@ def parquet_name(split: str) -> str:
     return f"{split}-00000-of-00001.parquet"
 
 
+def split_of_parquet_name(name: str) -> Optional[str]:
+    """The split whose file `name` is (`parquet_name`'s inverse), or None for
+    a name `parquet_name` does not give."""
+    split = name.split("-", 1)[0]
+    return split if split and parquet_name(split) == name else None
+
+
 @dataclass(frozen=True, slots=True)
 class Skip:
     """A raw file the build left out, and why: `reason` is a key of

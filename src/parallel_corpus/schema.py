@@ -29,13 +29,11 @@ from typing import Any, Callable
 
 import pyarrow as pa
 
-# Names of the schema files, by what they describe.
-CONFIG_SCHEMAS = {
-    "documents": "documents",
-    "parallel": "parallel",
-    "pairs": "pairs",
-    "annotations": "annotations",
-}
+from parallel_corpus.errors import Error, Problem
+from parallel_corpus.records import CONFIGS
+
+# The schema file of each config: each config is described by the schema of its name.
+CONFIG_SCHEMAS = {config: config for config in CONFIGS}
 
 _SCALAR_ARROW = {
     "string": pa.string(),
@@ -53,7 +51,7 @@ _SCALAR_ARROW = {
 }
 
 
-class SchemaError(ValueError):
+class SchemaError(Error, ValueError):
     """A schema file that cannot be turned into column types."""
 
 
@@ -72,9 +70,9 @@ def load_schema(name: str) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise SchemaError(f"{path}: no such schema") from exc
+        raise SchemaError(Problem("no such schema", str(path))) from exc
     except json.JSONDecodeError as exc:
-        raise SchemaError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+        raise SchemaError(Problem(f"not valid JSON: {exc.msg}", str(path), str(exc.lineno))) from exc
 
 
 def _types(prop: dict[str, Any]) -> tuple[str, bool]:

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from parallel_corpus import schema
-from parallel_corpus.records import REMOVAL_REASONS
+from parallel_corpus.records import CONFIGS, REMOVAL_REASONS, parquet_name
 from parallel_corpus.align.splits import SPLIT_ORDER
 from parallel_corpus._fast.yamlfast import safe_load
 
@@ -92,11 +92,11 @@ def front_matter(dataset: dict[str, Any], splits: dict[str, dict[str, dict[str, 
     from datasets.splits import SplitDict, SplitInfo
     from huggingface_hub import DatasetCardData
 
-    present = {config: [s for s in SPLIT_ORDER if s in splits[config]] for config in ("documents", "parallel", "pairs", "annotations") if config in splits}
+    present = {config: [s for s in SPLIT_ORDER if s in splits[config]] for config in CONFIGS if config in splits}
     configs = [
         {
             "config_name": config,
-            "data_files": [{"split": s, "path": f"data/{config}/{s}-00000-of-00001.parquet"} for s in names],
+            "data_files": [{"split": s, "path": f"data/{config}/{parquet_name(s)}"} for s in names],
             **({"default": True} if config == "documents" else {}),
         }
         for config, names in present.items()

@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from parallel_corpus import schema
+from parallel_corpus.records import split_of_parquet_name
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
 
@@ -89,9 +90,10 @@ def metadata(dataset: dict[str, Any], files: dict[str, str]) -> dict[str, Any]:
     record_sets = []
     for path, digest in sorted(files.items()):
         parts = Path(path).parts
-        if len(parts) != 3 or parts[0] != "data" or not path.endswith(".parquet"):
+        split = split_of_parquet_name(parts[2]) if len(parts) == 3 and parts[0] == "data" else None
+        if split is None:
             continue
-        config, split = parts[1], parts[2].split("-")[0]
+        config = parts[1]
         file_id = f"{config}-{split}-parquet"
         distribution.append({
             "@type": "cr:FileObject", "@id": file_id, "name": file_id,

@@ -30,7 +30,7 @@ from parallel_corpus.files import FolderBusy, disk_problem, exclusive, place_new
 from parallel_corpus.records import CONFIGS, parquet_name
 from parallel_corpus.release.diff import check_bump, diff_releases, parse_version, previous_release
 from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, moves, read_recorded, record_release
-from parallel_corpus.errors import Error
+from parallel_corpus.errors import Error, Problem
 
 CHECKSUMS = "checksums.sha256"
 # Libraries whose versions decide the bytes of a release.
@@ -74,7 +74,7 @@ def read_registry(path: Path) -> dict[str, dict[str, Any]]:
             entry = loads(line)
             out[entry["version"]] = entry
         except (json.JSONDecodeError, KeyError, TypeError):
-            raise PublishError(f"{path}:{row}: not a release entry; restore it from git") from None
+            raise PublishError(Problem("not a release entry", str(path), str(row), fix="restore it from git")) from None
     return out
 
 
