@@ -8,10 +8,8 @@ from pathlib import Path
 # Bumped whenever the same (N, seed, seed corpus) would give other bytes:
 # a change of code or of a line of templates/*.yaml.
 GENERATOR_VERSION = 1
-# The generator's name in every synthetic.json. It is the module it had when
-# it shipped inside the package; kept, so that a corpus made today has the
-# same bytes as one made then.
-GENERATOR_NAME = "parallel_corpus.synthetic"
+# The generator's name in every synthetic.json.
+GENERATOR_NAME = "scripts/synthetic"
 LANGUAGES = ("sw", "hi", "ar")
 # Entities a story owns: the seed sentences' slots P0-P2 and L0-L3.
 PERSONS_PER_TOPIC = 3

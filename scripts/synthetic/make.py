@@ -11,14 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import random
 import re
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from parallel_corpus.files import replace_dir, staging_dir
 from synthetic.articles import Topic, document
 from synthetic.common import GENERATOR_NAME, GENERATOR_VERSION, LANGUAGES, PERSONS_PER_TOPIC, PLACES_PER_TOPIC, REPO, SyntheticError
 from synthetic.names import NameMaker, entities_yaml, organisation, person, place
@@ -165,8 +163,7 @@ def make_corpus(
     assert len(slots) == n, (len(slots), n)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with staging_dir(out_dir) as staging:
         raw = staging / "raw"
         raw.mkdir()
         width = max(6, len(str(n)))
@@ -215,10 +212,5 @@ def make_corpus(
             "seed_corpus_fingerprint": seed_text.fingerprint,
         }
         (staging / "synthetic.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.rename(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        replace_dir(staging, out_dir)
     return manifest

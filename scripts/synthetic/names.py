@@ -60,7 +60,7 @@ class NameMaker:
     """Unique invented words, none of which is a word of the seed texts."""
 
     def __init__(self, rng: random.Random, vocabulary: set[str]):
-        from parallel_corpus.stages.entities import normalize_key
+        from parallel_corpus.text.tokens import normalize_key
 
         self._rng = rng
         self._taken: set[tuple[tuple[int, str], ...]] = set()

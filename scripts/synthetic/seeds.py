@@ -47,7 +47,8 @@ def load_seed_text(seed_corpus: Path) -> SeedText:
     from parallel_corpus.stages.clean import CleaningRules, clean
     from parallel_corpus.corpus import Corpus, load_yaml
     from parallel_corpus.stages.dates import load_calendar
-    from parallel_corpus.stages.entities import TOKEN_RE, load_gazetteer, normalize_key
+    from parallel_corpus.stages.entities import load_gazetteer
+    from parallel_corpus.text.tokens import TOKEN_RE, normalize_key
     from parallel_corpus.stages.ingest import read_source
 
     corpus = Corpus(Path(seed_corpus))
