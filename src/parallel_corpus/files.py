@@ -28,7 +28,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, Optional
+from typing import IO, Any, Callable, Iterable, Iterator, Optional
 from parallel_corpus.errors import Error
 
 # Bytes read at once when hashing: a 100 MB article costs no memory spike.
@@ -179,3 +179,18 @@ def disk_problem(exc: BaseException) -> Optional[str]:
         return None
     code = exc.errno if exc.errno in _DISK_PROBLEMS else next((c for s, c in _STRERRORS.items() if s in str(exc)), None)
     return _DISK_PROBLEMS.get(code) if code is not None else None
+
+
+@contextmanager
+def disk_problems_as(error: Callable[[str], Error]) -> Iterator[None]:
+    """Inside the block, a write that fails for a reason of the disk (full,
+    read-only, no permission) raises `error(what to do)`, one line for the
+    person running the build or the release; any other OSError is a bug and
+    keeps its traceback."""
+    try:
+        yield
+    except OSError as exc:
+        problem = disk_problem(exc)
+        if problem is None:
+            raise
+        raise error(problem) from None

@@ -37,7 +37,7 @@ from parallel_corpus.engine.executors import run_documents, segment_keys
 from parallel_corpus.engine.memory import give_back
 from parallel_corpus.engine.report import BuildReport
 from parallel_corpus.engine.writers import SplitWriter, topic_order, write_annotations, write_pairs, write_parallel
-from parallel_corpus.files import FolderBusy, disk_problem, exclusive, replace_dir, staging_dir
+from parallel_corpus.files import disk_problems_as, exclusive, replace_dir, staging_dir
 from parallel_corpus.records import Skip
 from parallel_corpus.stages.document import Stages
 from parallel_corpus.errors import Error
@@ -94,17 +94,10 @@ def build(
         log(f"warning: raw/{name} is not listed in sources.jsonl; it is not built (add a line for it)")
 
     out_dir = Path(out_dir)
-    try:
+    with disk_problems_as(lambda problem: BuildError(f"{out_dir}: cannot write the build ({problem}); {out_dir} is as it was")):
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         with exclusive(out_dir, "build"):
             return _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages, on_entry)
-    except FolderBusy as exc:
-        raise BuildError(str(exc)) from None
-    except OSError as exc:
-        problem = disk_problem(exc)
-        if problem is None:
-            raise
-        raise BuildError(f"{out_dir}: cannot write the build ({problem}); {out_dir} is as it was") from None
 
 
 def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages, on_entry=None) -> BuildReport:

@@ -26,7 +26,7 @@ from parallel_corpus.release import card
 from parallel_corpus.release import chart
 from parallel_corpus.release import croissant
 from parallel_corpus.corpus import Corpus
-from parallel_corpus.files import FolderBusy, disk_problem, exclusive, place_new_dir, sha256_file, staging_dir, write_lines_atomic
+from parallel_corpus.files import disk_problem, disk_problems_as, exclusive, place_new_dir, sha256_file, staging_dir, write_lines_atomic
 from parallel_corpus.records import CONFIGS, parquet_name
 from parallel_corpus.release.diff import check_bump, diff_releases, parse_version, previous_release
 from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, moves, read_recorded, record_release
@@ -128,17 +128,10 @@ def publish(
 
     dist_dir = Path(dist_dir)
     target = dist_dir / f"v{version}"
-    try:
+    with disk_problems_as(lambda problem: PublishError(f"{dist_dir}: cannot write the release ({problem}); nothing was published or registered")):
         dist_dir.mkdir(parents=True, exist_ok=True)
         with exclusive(target, "publish"), _registry_lock(registry, release):
             return _publish_locked(corpus, dataset, version, registry, build_dir, report, dist_dir, target, release)
-    except FolderBusy as exc:
-        raise PublishError(str(exc)) from None
-    except OSError as exc:
-        problem = disk_problem(exc)
-        if problem is None:
-            raise
-        raise PublishError(f"{dist_dir}: cannot write the release ({problem}); nothing was published or registered") from None
 
 
 @contextmanager
