@@ -13,19 +13,28 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import (
+    CLI,
+    CORPUS,
+    REPO,
+    add_source,
+    build_cli,
+    error_lines,
+    invoke,
+    tree_bytes,
+)
 
+from parallel_corpus.engine.build import build
+from parallel_corpus.files import exclusive
 from parallel_corpus.release.publish import read_registry
-
-from conftest import CORPUS
-from test_hardening import add_source, build_cli, error_lines, invoke, tree_bytes
-
-CLI = str(Path(sys.executable).parent / "parallel-corpus")
 
 
 @pytest.fixture
@@ -127,7 +136,7 @@ def test_two_releases_at_once_both_reach_the_registry(corpus_copy, tmp_path):
 
     def start(version: str) -> subprocess.Popen:
         return subprocess.Popen(
-            [CLI, "publish", "--corpus", str(corpus_copy), "--build", str(tmp_path / "build"), "--dist", str(tmp_path / "dist"),
+            [*CLI, "publish", "--corpus", str(corpus_copy), "--build", str(tmp_path / "build"), "--dist", str(tmp_path / "dist"),
              "--registry", str(registry), "--version", version, "--release"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
@@ -188,3 +197,77 @@ def test_a_mistyped_sha256_names_both_hashes_and_blocks_the_release(corpus_copy,
     assert error_lines(out) == [f"error: the build in {tmp_path / 'build'} skipped 1 raw file(s), first {line}: fix them and build again, or pass --allow-skipped to publish without them"]
     assert not (tmp_path / "dist").exists() and not (tmp_path / "releases.jsonl").exists()
     assert json.loads((corpus_copy / "splits.jsonl").read_text().splitlines()[0])["release"] == "0.1.0"
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """A 300-document synthetic corpus and its uninterrupted build."""
+    root = tmp_path_factory.mktemp("synthetic")
+    made = subprocess.run([sys.executable, str(REPO / "scripts" / "make-synthetic-corpus"), "300", str(root / "corpus")], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    reference = root / "reference"
+    build(root / "corpus", reference, annotations_dir=None, log=lambda m: None)
+    return root / "corpus", tree_bytes(reference)
+
+
+def _start_build(corpus: Path, out: Path) -> subprocess.Popen:
+    return subprocess.Popen([*CLI, "build", "--corpus", str(corpus), "--out", str(out), "--annotations", str(out.parent / "none"), "-q"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=out.parent)
+
+
+def _wait_for_pass_one(out: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
+    """Until the build's staging folder has its spill file: the build is midway."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if list(out.parent.glob(f".{out.name}.*/spill/documents.arrow")):
+            return
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    raise AssertionError("the build never started writing")
+
+
+def test_a_build_killed_midway_leaves_no_partial_output_and_the_next_is_identical(synthetic, tmp_path):
+    corpus, reference = synthetic
+    out = tmp_path / "build"
+    # First with no previous build, then with one in place: neither may be harmed.
+    for previous in (None, CORPUS):
+        if previous is not None:
+            build(previous, out, annotations_dir=None, log=lambda m: None)
+        before = tree_bytes(out) if out.exists() else None
+        proc = _start_build(corpus, out)
+        _wait_for_pass_one(out, proc)
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert proc.returncode == -signal.SIGKILL
+        assert (tree_bytes(out) if out.exists() else None) == before
+    result = build_cli(corpus, out)
+    assert result.exit_code == 0, result.output
+    assert tree_bytes(out) == reference
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".build.")) == [".build.lock"]  # the dead builds' staging is gone
+
+
+def test_two_builds_at_once_do_not_corrupt_each_other(synthetic, tmp_path):
+    corpus, reference = synthetic
+    out = tmp_path / "build"
+    first = _start_build(corpus, out)
+    _wait_for_pass_one(out, first)
+    second = build_cli(corpus, out)
+    assert second.exit_code == 1
+    assert error_lines(second) == [f"error: another build is writing {out} (it holds {tmp_path / '.build.lock'}): wait for it to finish"]
+    stdout, stderr = first.communicate(timeout=120)
+    assert first.returncode == 0, stderr
+    assert tree_bytes(out) == reference
+    assert build_cli(corpus, out).exit_code == 0  # the lock is free again once the first build ends
+
+
+def test_a_publish_while_another_publishes_is_refused(tmp_path):
+    build(CORPUS, tmp_path / "build", annotations_dir=None, log=lambda m: None)
+    version = yaml.safe_load((CORPUS / "dataset.yaml").read_text(encoding="utf-8"))["version"]
+    target = tmp_path / "dist" / f"v{version}"
+    target.parent.mkdir()
+    with exclusive(target, "publish"):
+        out = invoke("publish", "--corpus", CORPUS, "--build", tmp_path / "build", "--dist", tmp_path / "dist", "--registry", tmp_path / "r.jsonl")
+    assert out.exit_code == 1
+    assert error_lines(out) == [f"error: another publish is writing {target} (it holds {target.parent / f'.v{version}.lock'}): wait for it to finish"]
+    assert not target.exists()

@@ -19,14 +19,21 @@ from pathlib import Path
 from typing import Optional
 
 import pytest
+import yaml
+from conftest import (
+    ALIAS_BOMB,
+    REPO,
+    break_sources_file,
+    build_cli,
+    error_lines,
+    invoke,
+    tree_bytes,
+)
 
 from parallel_corpus import schema
 from parallel_corpus.records import REMOVAL_REASONS
 from parallel_corpus.stages.clean.pieces import ShapeRules
 from parallel_corpus.stages.clean.rules import PATTERN_TIMEOUT_SECONDS
-
-from conftest import REPO
-from test_hardening import build_cli, error_lines, invoke, tree_bytes
 
 REASONS = ", ".join(repr(r) for r in sorted(REMOVAL_REASONS))
 
@@ -244,3 +251,126 @@ def test_seed_patterns_still_remove_what_they_did(stages):
         found = next((r for p, r in rules.patterns if p.match(line)), None)
         assert found == reason, line
         assert found == next((r for p, r in rules.patterns if re.match(p.pattern, line)), None)
+
+
+def _break_sources_language(corpus: Path) -> str:
+    lines = (corpus / "sources.jsonl").read_text(encoding="utf-8").splitlines()
+    record = json.loads(lines[1])
+    record["language"] = "xx"
+    lines[1] = json.dumps(record)
+    (corpus / "sources.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return f"{corpus / 'sources.jsonl'}:2:language: 'xx' is not a language of languages.yaml: use its ISO 639-1 code (null where unknown) or add the language to languages.yaml"
+
+
+def _break_sources_nesting(corpus: Path) -> str:
+    """A line of 100,000 nested arrays: Python's JSON parser would raise
+    RecursionError."""
+    lines = (corpus / "sources.jsonl").read_text(encoding="utf-8").splitlines()
+    lines.append("[" * 100_000 + "]" * 100_000)
+    (corpus / "sources.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return f"{corpus / 'sources.jsonl'}:{len(lines)}:-: not valid JSON: nested too deeply to read"
+
+
+def _break_dataset_language(corpus: Path) -> str:
+    _replace(corpus, "dataset.yaml", "languages: [sw, hi, ar]", "languages: [sw, hi, xx]")
+    line = next(i for i, l in enumerate((corpus / "dataset.yaml").read_text().splitlines(), 1) if l.startswith("languages:"))
+    return f"{corpus / 'dataset.yaml'}:{line}:languages.2: 'xx' is not a language of languages.yaml: use its ISO 639-1 code or add the language to languages.yaml"
+
+
+def _break_alias_list(corpus: Path) -> str:
+    _replace(corpus, "entities.yaml", "en: [António Guterres, Antonio Guterres, Guterres]", "en: []")
+    line = next(i for i, l in enumerate((corpus / "entities.yaml").read_text().splitlines(), 1) if l.strip() == "en: []")
+    return f"{corpus / 'entities.yaml'}:{line}:entities.0.aliases.en: [] should be non-empty"
+
+
+def _break_topic_entity(corpus: Path) -> str:
+    _replace(corpus, "topics.yaml", "entities: [Q311440, Q159]", "entities: [Q311440, Q99999999]")
+    line = next(i for i, l in enumerate((corpus / "topics.yaml").read_text().splitlines(), 1) if "Q99999999" in l)
+    return f"{corpus / 'topics.yaml'}:{line}:topics.0.entities.1: Q99999999 is not an entity of entities.yaml: add the entity there or correct the QID"
+
+
+def _break_yaml(name: str):
+    def breaker(corpus: Path) -> str:
+        text = (corpus / name).read_text(encoding="utf-8")
+        (corpus / name).write_text("broken: [unclosed\n" + text, encoding="utf-8")
+        return f"{corpus / name}:"  # then the line where the parser gave up
+    return breaker
+
+
+def _alias_bomb(name: str):
+    def breaker(corpus: Path) -> str:
+        text = (corpus / name).read_text(encoding="utf-8")
+        (corpus / name).write_text(ALIAS_BOMB + text, encoding="utf-8")
+        return f"{corpus / name}:"  # then the line of the first anchor
+    return breaker
+
+
+def _duplicate_key(name: str):
+    """A stray `key:` line that gives a top-level key again: yaml.load would
+    keep it and drop the whole list above without a word."""
+    def breaker(corpus: Path) -> str:
+        text = (corpus / name).read_text(encoding="utf-8")
+        key = next(line.split(":")[0] for line in text.splitlines() if line and line[0].isalpha() and ":" in line)
+        (corpus / name).write_text(text + f"\n{key}: a stray line\n", encoding="utf-8")
+        return f"{corpus / name}:"  # then the line of the stray key (the message: test_yamlfast.py)
+    return breaker
+
+
+CURATED_BREAKAGE = {
+    "sources-language": _break_sources_language,
+    "sources-file-nul": break_sources_file("a\x00b.txt", "'a\\x00b.txt' is empty or holds a NUL byte: give the file's name in raw/"),
+    "sources-deep-nesting": _break_sources_nesting,
+    "dataset-language": _break_dataset_language,
+    "empty-alias-list": _break_alias_list,
+    "topic-unknown-qid": _break_topic_entity,
+    **{f"malformed-{n}": _break_yaml(n) for n in ("dataset.yaml", "entities.yaml", "topics.yaml", "dates.yaml", "cleaning.yaml", "languages.yaml")},
+    **{f"malformed-alias-bomb-{n}": _alias_bomb(n) for n in ("dataset.yaml", "entities.yaml", "topics.yaml", "cleaning.yaml")},
+    **{f"malformed-duplicate-key-{n}": _duplicate_key(n) for n in ("dataset.yaml", "cleaning.yaml", "languages.yaml")},
+}
+
+
+@pytest.mark.parametrize("case", sorted(CURATED_BREAKAGE))
+def test_broken_curated_data_fails_validate_and_build_writes_nothing(corpus_copy, tmp_path, case):
+    expected = CURATED_BREAKAGE[case](corpus_copy)
+    val = invoke("validate", corpus_copy)
+    assert val.exit_code == 1
+    lines = val.stdout.splitlines()
+    assert any(l.startswith(expected) for l in lines), val.stdout
+    if case.startswith("malformed"):
+        assert any(re.fullmatch(re.escape(expected) + r"\d+:-: malformed YAML: .+: fix the file \(`parallel-corpus validate` lists every problem\)", l) for l in lines)
+    out = build_cli(corpus_copy, tmp_path / "build")
+    assert out.exit_code == 1
+    errors = error_lines(out)
+    assert len(errors) == 1 and out.stderr.count("\n") == 1, out.stderr  # one line, no traceback
+    if case.startswith("malformed"):
+        assert re.fullmatch("error: " + re.escape(expected) + r"\d+: malformed YAML: .+: fix the file \(`parallel-corpus validate` lists every problem\)", errors[0])
+    else:
+        assert errors[0].startswith(f"error: {expected}")
+    assert not (tmp_path / "build").exists() and not list(tmp_path.glob(".build.*/"))
+
+
+def test_broken_curated_data_stops_a_parallel_build_too(corpus_copy, tmp_path):
+    """Pool workers load the curated files in their initializer; a failing
+    initializer is restarted forever, so the driver must refuse first."""
+    expected = _break_alias_list(corpus_copy)
+    out = build_cli(corpus_copy, tmp_path / "build", "--workers", "2")
+    assert out.exit_code == 1 and error_lines(out)[0].startswith(f"error: {expected}")
+
+
+def test_an_alias_bomb_is_refused_in_a_line_and_at_once() -> None:
+    """Anchors and aliases are refused before anything unfolds them, with
+    the line of the first one; plain YAML reads as yaml.safe_load reads it."""
+    import time
+
+    from parallel_corpus._fast.yamlfast import AliasRefused
+    from parallel_corpus.corpus import parse_yaml
+
+    started = time.monotonic()
+    with pytest.raises(AliasRefused) as caught:
+        parse_yaml("name: x\n" + ALIAS_BOMB)
+    assert time.monotonic() - started < 5
+    assert caught.value.problem_mark.line + 1 == 2 and "not accepted" in caught.value.problem
+    with pytest.raises(AliasRefused):
+        parse_yaml("a: &x 1\nb: 2\n")  # an anchor alone too
+    plain = "a: 1\nb: [x, 2.5, null, 2020-01-02]\nc: {d: 'e'}\n"
+    assert parse_yaml(plain) == yaml.safe_load(plain)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from parallel_corpus.corpus import CorpusError
 from parallel_corpus.stages.dates import Calendar, find_dates, load_calendar, match_leading_date
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RAW = REPO / "corpus" / "raw"
 
 

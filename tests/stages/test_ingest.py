@@ -98,7 +98,7 @@ def test_a_skip_carries_its_kind_as_a_field_not_in_its_words(corpus_copy, tmp_pa
 
     from parallel_corpus.engine.build import build
     from parallel_corpus.records import SKIP_REASONS, Skip
-    from test_hardening import add_raw, add_source
+    from conftest import add_raw, add_source
 
     add_raw(corpus_copy, "sha256-notes.txt", b"")
     (corpus_copy / "raw" / "typo.txt").write_bytes(SWAHILI.encode("utf-8") + b"\nMwisho.\n")

@@ -13,7 +13,7 @@ from parallel_corpus.stages.entities import load_gazetteer
 from parallel_corpus.stages.langid import LanguageTable
 from parallel_corpus.text.languages import ANY_LANGUAGE, LanguageCodes
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
 
 def test_a_code_names_its_language_whatever_its_case_or_region() -> None:

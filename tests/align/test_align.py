@@ -27,9 +27,9 @@ from parallel_corpus.schema import load_schema
 
 from conftest import load_script
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "corpus"
-EXTERNAL = Path(__file__).resolve().parents[2] / "shared" / "external"
+EXTERNAL = Path(__file__).resolve().parents[3] / "shared" / "external"
 SEED_LANGUAGE = {"000": "sw", "001": "hi", "002": "sw", "003": "ar", "004": "ar"}
 # What the catalog says of each seed (topic, event).
 EXPECTED = {

@@ -12,7 +12,7 @@ from parallel_corpus.corpus import CorpusError
 from parallel_corpus.stages.entities import Gazetteer, load_gazetteer
 from parallel_corpus.text.tokens import normalize_key
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RAW = REPO / "corpus" / "raw"
 SEED_LANGUAGE = {"000": "sw", "001": "hi", "002": "sw", "003": "ar", "004": "ar"}
 

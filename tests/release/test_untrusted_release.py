@@ -17,15 +17,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import ALIAS_BOMB, CORPUS, invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from parallel_corpus.engine.build import build
 from parallel_corpus.release.publish import publish
 from parallel_corpus.release.validate import MAX_LINES_PER_FILE, MAX_TEXT_BYTES
-
-from conftest import CORPUS
-from test_hardening import invoke
 
 DOCS = Path("data") / "documents" / "train-00000-of-00001.parquet"
 LINE = re.compile(r"[^:\n]+:[^:\n]*:[^\n]*?: [^\n]+")
@@ -491,3 +489,26 @@ def test_fuzz_validate_on_mutated_releases(published, mutation):
         assert all(LINE.fullmatch(l) for l in lines), lines
         assert (out.exit_code == 1) == bool(lines)
         assert snapshot(release) == before
+
+
+def test_a_card_with_an_alias_is_one_violation_line(tmp_path) -> None:
+    from parallel_corpus.release.validate import validate_release
+
+    (tmp_path / "README.md").write_text("---\nname: x\n" + ALIAS_BOMB + "---\n\ncard\n", encoding="utf-8")
+    found = list(validate_release(tmp_path))
+    assert len(found) == 1
+    assert found[0].file == str(tmp_path / "README.md") and found[0].row == "3"
+    assert "unreadable card YAML: anchors and aliases (& and *) are not accepted" in found[0].message
+    assert "\n" not in found[0].message
+
+
+def test_a_card_whose_configs_are_not_mappings_is_one_violation_line(tmp_path) -> None:
+    from parallel_corpus.release.validate import validate_release
+
+    (tmp_path / "README.md").write_text("---\nconfigs:\n- just a string\ndataset_info:\n- splits: [{name: train, num_examples: many}]\n---\n", encoding="utf-8")
+    found = [str(v) for v in validate_release(tmp_path)]
+    readme = tmp_path / "README.md"
+    assert found == [
+        f"{readme}:-:configs: must be a list of mappings: republish the release",
+        f"{readme}:-:dataset_info[0].splits[0].num_examples: must be an integer: republish the release",
+    ]

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from parallel_corpus.cli.commands import main
 from synthetic import MAX_BYTES, MIN_BYTES, SyntheticError, make_corpus
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "make-synthetic-corpus"
 N = 60
 

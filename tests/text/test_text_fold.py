@@ -38,7 +38,7 @@ from parallel_corpus.text.keys import name_keys, skeleton, token_word_keys
 from parallel_corpus.text.loose import ARABIC_LOOSE_CLASSES, loose_regex
 from parallel_corpus.text.tokens import split_tokens
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TEXT = REPO / "src" / "parallel_corpus" / "text"
 
 # A name and a common word of each script the marks belong to.

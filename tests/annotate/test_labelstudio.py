@@ -24,7 +24,7 @@ from parallel_corpus.annotate import labelstudio as ls
 from parallel_corpus.cli.annotate import annotate
 
 pytestmark = pytest.mark.integration
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 AR = "الأمين العام أنطونيو غوتيريش يزور نيروبي 🙂\n\nقال غوتيريش يوم الثلاثاء إن العالم يواجه أزمة مناخ."
 HI = "संयुक्त राष्ट्र महासचिव गुटेरेस ने नैरोबी का दौरा किया।\n\nउन्होंने जलवायु संकट पर बात की।"

@@ -28,8 +28,8 @@ from parallel_corpus.annotate.store import AnnotationError, merge_records, read_
 from parallel_corpus import schema
 from parallel_corpus.cli.annotate import annotate
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "labelstudio"
-EXTERNAL_LS = Path(__file__).resolve().parents[2] / "shared" / "external" / "labelstudio"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "labelstudio"
+EXTERNAL_LS = Path(__file__).resolve().parents[3] / "shared" / "external" / "labelstudio"
 
 
 def external_exports() -> list[Path]:
@@ -413,7 +413,7 @@ def test_alpha_of_the_published_example():
 
 
 def test_bench_agreement_runs_and_agrees():
-    done = subprocess.run([sys.executable, str(Path(__file__).resolve().parents[1] / "scripts" / "bench-agreement"), "--items", "60"],
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve().parents[2] / "scripts" / "bench-agreement"), "--items", "60"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "| overall |" in done.stdout and "same figures: yes" in done.stdout

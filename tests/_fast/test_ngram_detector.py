@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from parallel_corpus._fast.ngram_detector import Detector
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 EXTERNAL = REPO.parent / "shared" / "external" / "news"
 SEED = 20240521
 # Python 3.12 made `sum` of floats compensated; langdetect's normalization
