@@ -7,8 +7,8 @@ a ```bash block in README.md and docs/*.md, and every inline
 `.venv/bin/parallel-corpus ...`, names a command and options that exist
 (resolved through the click group, never run), `scripts/...` files that
 exist and are executable, `make` targets the Makefile has, and repository
-files that exist; and every `parallel_corpus.` module path a page names
-imports. Commands are written one way, as they run in a fresh clone after
+files that exist; every link between the pages lands on a file and heading;
+and every `parallel_corpus.` module path a page names imports. Commands are written one way, as they run in a fresh clone after
 `make dataset` (`.venv/bin/parallel-corpus`, `.venv/bin/python -m pytest`,
 `scripts/...` bare), so a line written another way fails too.
 """
@@ -350,6 +350,30 @@ INLINE_PATHS = inline_paths()
 @pytest.mark.parametrize("page,number,path", INLINE_PATHS, ids=[f"{p}:{n}:{s}" for p, n, s in INLINE_PATHS])
 def test_every_code_path_in_the_pages_exists(page: str, number: int, path: str) -> None:
     assert (REPO / path).exists(), f"{page}:{number}: `{path}` is not in the repository: name where it lives now"
+
+
+def slug(heading: str) -> str:
+    """The anchor GitHub gives a heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def links() -> list[tuple[str, str]]:
+    found = []
+    for page in PAGES:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+            if not re.match(r"[a-z]+:", target):
+                found.append((page.relative_to(REPO).as_posix(), target))
+    return found
+
+
+@pytest.mark.parametrize("page,target", links(), ids=lambda v: v)
+def test_every_link_between_the_pages_lands(page: str, target: str) -> None:
+    path, _, anchor = target.partition("#")
+    file = (REPO / page).parent / path if path else REPO / page
+    assert file.is_file(), f"{page}: link to {target}: no such file"
+    if anchor:
+        headings = {slug(h) for h in re.findall(r"^#+ (.+)$", file.read_text(encoding="utf-8"), re.M)}
+        assert anchor in headings, f"{page}: link to {target}: no heading with that anchor"
 
 
 # --- module paths in the pages ----------------------------------------------
