@@ -2,7 +2,8 @@
 
 Pages drift when the code moves and nobody runs what they say. So: every
 command and option of `parallel-corpus` has help text and its line in
-docs/cli.md (and cli.md names nothing that is gone); every command line of
+docs/cli.md (and cli.md names nothing that is gone), and the README's
+table a row per command and a link to every page of docs/; every command line of
 a ```bash block in README.md and docs/*.md, and every inline
 `.venv/bin/parallel-corpus ...`, names a command and options that exist
 (resolved through the click group, never run), `scripts/...` files that
@@ -147,6 +148,20 @@ def test_cli_md_names_only_commands_and_options_that_exist() -> None:
         known = {name for o in options(command) for name in o.opts} | {"-h", "--help"}
         problems += [f"docs/cli.md: parallel-corpus {' '.join(path)} has no option {n}" for n in sorted(named - known)]
     assert not problems, "\n".join(problems)
+
+
+def test_the_readme_table_names_every_command() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## Commands") :].split("\n## ", 1)[0]
+    named = set(re.findall(r"`([a-z][a-z-]*)[ `]", table))
+    missing = sorted(set(main.commands) - named)
+    assert not missing, f"README.md: the Commands table has no row for {missing}"
+
+
+def test_the_readme_links_every_page_of_docs() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    missing = [p.name for p in sorted((REPO / "docs").glob("*.md")) if f"](docs/{p.name})" not in readme]
+    assert not missing, f"README.md: 'Read on' links no {missing}"
 
 
 # --- command lines in the pages -----------------------------------------------
