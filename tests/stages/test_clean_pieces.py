@@ -208,14 +208,14 @@ def test_an_unknown_shape_threshold_is_refused() -> None:
         CleaningRules.from_mapping({"shapes": {"boilerplate_min_docs": 2}})
 
 
-def test_the_readme_and_the_card_list_every_reason_code(tmp_path) -> None:
+def test_the_curating_page_and_the_card_list_every_reason_code(tmp_path) -> None:
     import re
 
     from conftest import REPO
     from parallel_corpus.release.card import _cleaning
 
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Cleaning") : readme.index("## Language tagging")]
+    page = (REPO / "docs" / "curating.md").read_text(encoding="utf-8")
+    section = page[page.index("## Cleaning") : page.index("## Language tagging")]
     listed = set(re.findall(r"^\| `([a-z_]+)`(?: / `([a-z_]+)`|, `([a-z_]+)`)? \|", section, re.M))
     codes = {c for row in listed for c in row if c}
     assert codes == set(REMOVAL_REASONS)
