@@ -42,17 +42,6 @@ BARE = {"parallel-corpus", "pytest", "pip", "pip3", "python", "python3"}
 # A word of capitals (FILE, ID, ORG), an ellipsis or a glob marks a placeholder, not a file.
 PLACEHOLDER = re.compile(r"[A-Z]{2,}|[…*?<>{}]|\.\.\.")
 
-# Options that have no help text yet; the help belongs in src/parallel_corpus/cli/.
-# Strict: the test fails once one gains help, so its entry goes too.
-WITHOUT_HELP = {
-    ("publish", "--corpus"),
-    ("diff", "--dist"),
-    ("annotate pull", "--annotations"),
-    ("annotate import", "--annotations"),
-    ("annotate import", "--build"),
-}
-
-
 # --- the command line -------------------------------------------------------
 
 
@@ -88,12 +77,7 @@ def test_every_command_has_help(path: str) -> None:
 
 @pytest.mark.parametrize(
     "path,option",
-    [
-        pytest.param(*o, marks=pytest.mark.xfail(strict=True, reason="no help text yet: add help= in src/parallel_corpus/cli/"))
-        if o in WITHOUT_HELP
-        else o
-        for o in OPTIONS
-    ],
+    OPTIONS,
     ids=[f"{p or 'parallel-corpus'} {o}" for p, o in OPTIONS],
 )
 def test_every_option_has_help(path: str, option: str) -> None:

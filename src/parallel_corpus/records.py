@@ -3,8 +3,8 @@
 `REMOVAL_REASONS` is the closed registry of the reason codes that a removed
 line (`documents.removed_lines[].reason`) may carry, each with what it
 removes: the cleaner emits only these, a `patterns` entry of
-`corpus/cleaning.yaml` must name one of them, and the card and the README
-list them from here (a test holds the README to it). `SKIP_REASONS` is the
+`corpus/cleaning.yaml` must name one of them, and the card and docs/curating.md
+list them from here (a test holds the page to it). `SKIP_REASONS` is the
 same for a raw file the build leaves out (`report.json`'s `skipped`), each
 left out as a `Skip`.
 

@@ -86,7 +86,7 @@ def push_cmd(kind: str, build_dir: Path, title: Optional[str], batch_size: int) 
 
 
 @annotate.command("pull")
-@click.option("--annotations", "annotations_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("annotations"), show_default=True)
+@click.option("--annotations", "annotations_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("annotations"), show_default=True, help="The annotation store the projects' annotations are merged into.")
 @click.option("--build", "build_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True, help="Build to check text hashes against (skipped with a note if absent).")
 @click.option("--project", "titles", multiple=True, help="KIND=TITLE for a project not under the default title.")
 def pull_cmd(annotations_dir: Path, build_dir: Path, titles: tuple[str, ...]) -> None:
@@ -94,7 +94,10 @@ def pull_cmd(annotations_dir: Path, build_dir: Path, titles: tuple[str, ...]) ->
 
     Nothing is written unless every export succeeded; a re-pull changes nothing.
     """
-    overrides = dict(t.split("=", 1) for t in titles if "=" in t)
+    malformed = [t for t in titles if "=" not in t or t.split("=", 1)[0] not in KINDS]
+    if malformed:
+        raise click.BadParameter(f"{malformed[0]!r}: give KIND=TITLE with KIND one of {', '.join(KINDS)}", param_hint="--project")
+    overrides = dict(t.split("=", 1) for t in titles)
     documents = current_documents(build_dir, required=False)
     conn = ls.connect()
     emails = ls.annotator_emails(conn)
@@ -134,8 +137,8 @@ def _report(r: StoreResult, source: Optional[Path] = None) -> None:
 @annotate.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--check", is_flag=True, help="Only verify every span against the export's own task text; merge nothing, no corpus needed.")
-@click.option("--annotations", "annotations_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("annotations"), show_default=True)
-@click.option("--build", "build_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True)
+@click.option("--annotations", "annotations_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("annotations"), show_default=True, help="The annotation store the export is merged into.")
+@click.option("--build", "build_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True, help="Build whose documents' text hashes the annotations are checked against (required).")
 def import_cmd(files: tuple[Path, ...], check: bool, annotations_dir: Path, build_dir: Path) -> None:
     """Merge Label Studio export FILE(s) (JSON, JSON-MIN or 0.x completions) into ANNOTATIONS.
 

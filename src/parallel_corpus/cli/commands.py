@@ -48,7 +48,7 @@ def _echo_entry(d: dict[str, Any]) -> None:
 @click.option("--annotations", "annotations_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("annotations"), show_default=True, help="Normalized human annotations; they win over the pipeline.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True, help="Where the configs' Parquet and report.json go (replaced whole).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes for the per-document stages.")
-@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="Run per-document stages here or on Ray Data (pip install -e '.[distributed]').")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="Run per-document stages here or on Ray Data (`make venv` installs Ray).")
 @click.option("--ray-address", default=None, help="Address of an existing Ray cluster (default: start a local one).")
 @click.option("--strict", is_flag=True, help="Exit 1, writing nothing, if any raw file is skipped.")
 @click.option("--quiet", "-q", is_flag=True, help="No per-document summary.")
@@ -84,7 +84,7 @@ def build(corpus_dir: Path, annotations_dir: Path, out_dir: Path, workers: int, 
 
 
 @main.command()
-@click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("corpus"), show_default=True)
+@click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("corpus"), show_default=True, help="Corpus folder the build was made from: its dataset.yaml names the version and its registry records the release.")
 @click.option("--build", "build_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True, help="The build to publish.")
 @click.option("--dist", "dist_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"), show_default=True, help="Releases go to DIST/vX.Y.Z/.")
 @click.option("--version", "version", default=None, help="Release version (default: corpus/dataset.yaml).")
@@ -130,7 +130,7 @@ def publish(corpus_dir: Path, build_dir: Path, dist_dir: Path, version: Optional
 @main.command()
 @click.argument("old")
 @click.argument("new")
-@click.option("--dist", "dist_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"), show_default=True)
+@click.option("--dist", "dist_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"), show_default=True, help="Where versions named as vX.Y.Z are looked up.")
 @click.option("--json", "as_json", is_flag=True, help="Print the difference as JSON.")
 def diff(old: str, new: str, dist_dir: Path, as_json: bool) -> None:
     """What changed from release OLD to release NEW (versions such as v0.1.0,

@@ -40,7 +40,7 @@ def run_ray(
     try:
         import ray
     except ImportError:
-        raise RuntimeError("--engine ray needs Ray: pip install -e '.[distributed]'") from None
+        raise RuntimeError("--engine ray needs Ray: `make venv` installs it (or .venv/bin/python -m pip install -c constraints.txt -e '.[distributed]')") from None
 
     started_here = not ray.is_initialized()
     if started_here:
