@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from parallel_corpus.align import ClusterParams, assign_topics, make_pairs, pair_rows, plan_pairs, weighted_keys
+from parallel_corpus.align import ClusterParams, assign_topics, make_pairs, pair_columns, pair_rows, plan_pairs, weighted_keys
 from parallel_corpus.corpus import Corpus
 from parallel_corpus.stages.document import Stages, process_with_signature
 from parallel_corpus.align.store import SignatureStore
@@ -100,8 +100,8 @@ def test_pairs_come_in_row_groups_of_any_size_with_the_same_rows(synthetic_signa
     plan = plan_pairs(topics, store, split_of_topic, k=6, cross_k=2, seed=4)
     weighted = weighted_keys(store)
     for split, planned in plan.items():
-        whole = [r for rows in pair_rows(planned, store, weighted, topics, split) for r in rows]
-        in_threes = [list(rows) for rows in pair_rows(planned, store, weighted, topics, split, rows_at_once=3)]
+        whole = [r for columns in pair_columns(planned, store, weighted, topics, split) for r in pair_rows(columns)]
+        in_threes = [pair_rows(columns) for columns in pair_columns(planned, store, weighted, topics, split, rows_at_once=3)]
         assert all(len(rows) <= 3 for rows in in_threes)
         assert [r for rows in in_threes for r in rows] == whole
         assert [r["pair_id"] for r in whole] == sorted(r["pair_id"] for r in whole)

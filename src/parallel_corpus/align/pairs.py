@@ -170,18 +170,10 @@ def pair_columns(
         yield columns
 
 
-def pair_rows(
-    plan: tuple[np.ndarray, np.ndarray, np.ndarray],
-    store: SignatureStore,
-    weighted: _WeightedKeys,
-    assignments: Mapping[str, Assignment],
-    split: str,
-    rows_at_once: int = 10_000,
-) -> Iterator[list[dict[str, Any]]]:
-    """Rows of the `pairs` config for one split's plan, `rows_at_once` at a time."""
-    for columns in pair_columns(plan, store, weighted, assignments, split, rows_at_once):
-        names = list(columns)
-        yield [dict(zip(names, values)) for values in zip(*columns.values())]
+def pair_rows(columns: Mapping[str, list[Any]]) -> list[dict[str, Any]]:
+    """The rows of one chunk of `pair_columns`, for a caller that wants records."""
+    names = list(columns)
+    return [dict(zip(names, values)) for values in zip(*columns.values())]
 
 
 
@@ -194,12 +186,12 @@ def make_pairs(
     seed: int,
 ) -> list[dict[str, Any]]:
     """Rows of the `pairs` config, every split together, sorted by pair_id
-    (see `plan_pairs`; a build writes them split by split with `pair_rows`)."""
+    (see `plan_pairs`; a build writes them split by split from `pair_columns`)."""
     store = signatures if isinstance(signatures, SignatureStore) else SignatureStore.of(signatures)
     weighted = weighted_keys(store)
     rows = []
     for split, plan in plan_pairs(assignments, store, split_of_topic, k, cross_k, seed).items():
-        for chunk in pair_rows(plan, store, weighted, assignments, split):
-            rows.extend(chunk)
+        for columns in pair_columns(plan, store, weighted, assignments, split):
+            rows.extend(pair_rows(columns))
     rows.sort(key=lambda r: r["pair_id"])
     return rows
