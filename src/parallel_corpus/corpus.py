@@ -125,11 +125,6 @@ def schema_error_lines(schema_name: str, data: Any, path: Path) -> list[Problem]
     ]
 
 
-def one_line(errors: Sequence[Any]) -> str:
-    """The first of several problems, saying how many more `validate` lists."""
-    return str(errors[0]) + (f" (and {len(errors) - 1} more; run `parallel-corpus validate`)" if len(errors) > 1 else "")
-
-
 def check_record(schema_name: str, record: Any, file: Any, row: Any = "-") -> list[Problem]:
     """Every way a record (row `row` of `file`) breaks its schema."""
     if not isinstance(record, dict):

@@ -10,16 +10,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from parallel_corpus.align import (
-    Assignment,
-    assign_topics,
-    load_catalog,
-    make_pairs,
-    name_keys,
-    number_keys,
-    signature,
-    skeleton,
-)
+from parallel_corpus.align import assign_topics, load_catalog, make_pairs
+from parallel_corpus.records import Assignment
+from parallel_corpus.stages.signature import signature
+from parallel_corpus.text.keys import name_keys, number_keys, skeleton
 from parallel_corpus.stages.dates import load_calendar
 from parallel_corpus.stages.entities import load_gazetteer
 from parallel_corpus.align.evaluate import bcubed_scores, evaluate_alignment, pairwise_scores, read_gold

@@ -457,6 +457,6 @@ def test_pull_refuses_a_project_that_is_not_kind_equals_title(tmp_path: Path, va
     """A `--project` value without a known KIND= used to be dropped silently,
     so the pull went to the default project instead of the one named."""
     result = CliRunner().invoke(annotate, ["pull", "--annotations", str(tmp_path / "a"), "--project", value], env={"LABEL_STUDIO_URL": "http://127.0.0.1:9", "LABEL_STUDIO_API_KEY": "x"})
-    assert result.exit_code == 2, result.output
-    assert f"{value!r}: give KIND=TITLE with KIND one of documents, pairs" in result.output
+    assert result.exit_code == 1, result.output
+    assert result.output.strip() == f"error: --project {value!r}: give KIND=TITLE with KIND one of documents, pairs"
     assert not (tmp_path / "a").exists()

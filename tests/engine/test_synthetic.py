@@ -116,7 +116,7 @@ def test_documents_have_the_shapes_of_real_news(corpus: Path) -> None:
 
 
 def test_invented_names_meet_across_scripts_and_are_found(corpus: Path) -> None:
-    from parallel_corpus.align import skeleton
+    from parallel_corpus.text.keys import skeleton
     from parallel_corpus.stages.entities import load_gazetteer
 
     data = yaml.safe_load((corpus / "entities.yaml").read_text(encoding="utf-8"))

@@ -184,3 +184,13 @@ def test_push_dry_run_lists_what_would_be_sent(two_releases, monkeypatch):
     # Without the dry run and without a token: one clear line, nothing sent.
     out = CliRunner().invoke(main, ["publish", "--corpus", str(corpus), "--build", str(tmp / "build"), "--dist", str(tmp / "dist"), "--registry", str(tmp / "releases.jsonl"), "--push", "my-org/un-news"])
     assert out.exit_code == 1 and "HF_TOKEN is not set" in out.output
+
+
+@pytest.mark.parametrize("version", ["abc", "1.2", "v1.x.0"])
+def test_a_version_that_is_not_x_y_z_is_one_line_and_writes_nothing(tmp_path, version) -> None:
+    """It ended in a ValueError traceback; a version names a folder and a
+    registry line, so it is checked before anything is read or written."""
+    result = CliRunner().invoke(main, ["publish", "--version", version, "--build", str(tmp_path / "build"), "--dist", str(tmp_path / "dist")])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"error: {version!r} is not a version X.Y.Z: give --version as X.Y.Z (or set version in corpus/dataset.yaml)"
+    assert not (tmp_path / "dist").exists()

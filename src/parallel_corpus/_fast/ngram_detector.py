@@ -8,7 +8,7 @@ build spends on language. Here the same steps run as whole-string
 operations (`str.translate`, `re`, `map`) and the random trials as NumPy
 vector products, drawing from the same seeded `random.Random` in the same
 order, so every n-gram list and every probability equals langdetect's
-(`tests/test_ngram_detector.py` compares them on real news in all three
+(`tests/_fast/test_ngram_detector.py` compares them on real news in all three
 languages). Two choices make the answer the same on every machine, which
 langdetect alone is not: the languages are in sorted order (langdetect takes
 `os.listdir` order), and sums run left to right in float64 (Python 3.12's

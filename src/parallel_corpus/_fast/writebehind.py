@@ -8,7 +8,7 @@ build's serial stages then use two cores instead of one.
 One thread runs every write in the order it was asked for, so each file
 receives the same tables, in the same order, as a direct write: the bytes do
 not change. At most `depth` writes wait, so memory stays at a few tables.
-`tests/test_writebehind.py` compares a file written behind with a direct
+`tests/_fast/test_writebehind.py` compares a file written behind with a direct
 pyarrow write, byte for byte.
 
 Measured (`scripts/bench-fast-paths`, the 10,000-document synthetic

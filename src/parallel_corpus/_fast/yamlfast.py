@@ -7,7 +7,7 @@ stages itself (Ray, or a spawned pool); built from the events, it takes
 0.36 s, 5.2x less (`scripts/bench-fast-paths`). libyaml's event stream
 alone takes a tenth of PyYAML's time, so this module builds the same Python
 values straight from the events, resolving each plain scalar with PyYAML's
-own resolver and constructors. `tests/test_yamlfast.py` compares values,
+own resolver and constructors. `tests/_fast/test_yamlfast.py` compares values,
 types and error messages with `yaml.load`.
 
 It takes the common shape only: no anchors, aliases, explicit tags or merge

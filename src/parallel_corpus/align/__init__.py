@@ -18,11 +18,6 @@ from typing import Any
 # `align.splits` (the split record, read by `validate` and `publish`) must
 # not pull in NumPy and SciPy with the clustering.
 _HOMES = {
-    "Assignment": "..records",
-    "signature": "..stages.signature",
-    "name_keys": "..text.keys",
-    "number_keys": "..text.keys",
-    "skeleton": "..text.keys",
     "Catalog": ".catalog",
     "Event": ".catalog",
     "Topic": ".catalog",
@@ -49,17 +44,12 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Assignment",
     "Catalog",
     "Topic",
     "Event",
     "ClusterParams",
     "SignatureStore",
     "load_catalog",
-    "signature",
-    "name_keys",
-    "number_keys",
-    "skeleton",
     "assign_topics",
     "make_pairs",
     "plan_pairs",

@@ -11,7 +11,7 @@ coincidence tensor of units x values x values, which is small for a rating
 scale or the language choices but not for topic and event ids, which are free
 text: 5,000 doubly-labelled documents over 1,000 topics would need 40 GB. A
 nominal variable that large is computed from value counts instead (the same
-formula, linear in the values; `tests/test_annotations.py` holds both to a
+formula, linear in the values; `tests/annotate/test_annotations.py` holds both to a
 plain reference formula).
 """
 

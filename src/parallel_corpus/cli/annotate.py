@@ -96,7 +96,7 @@ def pull_cmd(annotations_dir: Path, build_dir: Path, titles: tuple[str, ...]) ->
     """
     malformed = [t for t in titles if "=" not in t or t.split("=", 1)[0] not in KINDS]
     if malformed:
-        raise click.BadParameter(f"{malformed[0]!r}: give KIND=TITLE with KIND one of {', '.join(KINDS)}", param_hint="--project")
+        raise AnnotationError(f"--project {malformed[0]!r}: give KIND=TITLE with KIND one of {', '.join(KINDS)}")
     overrides = dict(t.split("=", 1) for t in titles)
     documents = current_documents(build_dir, required=False)
     conn = ls.connect()

@@ -154,11 +154,11 @@ def _check_curated(corpus: Corpus, seed: int, sources: Sequence[Source]) -> Stag
     also keeps a broken file out of pool workers, whose failing initializer would
     only be restarted."""
     from parallel_corpus.align import load_catalog
-    from parallel_corpus.corpus import CorpusError, one_line, reference_errors
+    from parallel_corpus.corpus import CorpusError, reference_errors
 
     problems = reference_errors(corpus, sources)
     if problems:
-        raise CorpusError(one_line(problems))
+        raise CorpusError(problems)
     stages = Stages.load(corpus.root, seed)
     load_catalog(corpus.root)
     return stages

@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from parallel_corpus.corpus import Source
+from parallel_corpus.errors import Error
 from parallel_corpus.stages.document import ChunkResult, Stages, process_chunk
+
+
+class RayMissing(Error, RuntimeError):
+    """`--engine ray` on a machine without Ray installed."""
 
 
 class _ProcessChunks:
@@ -40,7 +45,7 @@ def run_ray(
     try:
         import ray
     except ImportError:
-        raise RuntimeError("--engine ray needs Ray: `make venv` installs it (or .venv/bin/python -m pip install -c constraints.txt -e '.[distributed]')") from None
+        raise RayMissing("--engine ray needs Ray: `make venv` installs it (or .venv/bin/python -m pip install -c constraints.txt -e '.[distributed]')") from None
 
     started_here = not ray.is_initialized()
     if started_here:

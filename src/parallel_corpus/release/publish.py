@@ -21,7 +21,6 @@ from typing import Any, Iterator, Optional
 import pyarrow.parquet as pq
 
 from parallel_corpus.jsontext import loads
-from parallel_corpus import schema
 from parallel_corpus.release import card
 from parallel_corpus.release import chart
 from parallel_corpus.release import croissant
@@ -74,7 +73,7 @@ def read_registry(path: Path) -> dict[str, dict[str, Any]]:
             entry = loads(line)
             out[entry["version"]] = entry
         except (json.JSONDecodeError, KeyError, TypeError):
-            raise PublishError(Problem("not a release entry", str(path), str(row), fix="restore it from git")) from None
+            raise PublishError(Problem("not a release entry; restore it from git", str(path), str(row))) from None
     return out
 
 
@@ -110,6 +109,10 @@ def publish(
     corpus = Corpus(Path(corpus_dir))
     dataset = corpus.dataset()
     version = version or dataset["version"]
+    try:
+        parse_version(version)
+    except ValueError as exc:
+        raise PublishError(f"{exc}: give --version as X.Y.Z (or set version in corpus/dataset.yaml)") from None
     registry = Path(registry) if registry else corpus.path("releases.jsonl")
     build_dir = Path(build_dir)
     report_path = build_dir / "report.json"
@@ -306,7 +309,3 @@ def _register(registry: Path, version: str, files: dict[str, str], corpus_root: 
         existing[-1] += "\n"
     write_lines_atomic(registry, [*existing, json.dumps(entry, sort_keys=True) + "\n"])
 
-
-def features_yaml(config: str) -> list[dict[str, Any]]:
-    """The card's `dataset_info.features` of a config, derived from `schemas/`."""
-    return schema.features(config)._to_yaml_list()

@@ -730,12 +730,6 @@ def kinds_of(path: Path) -> list[str]:
     return kinds
 
 
-def kind_of(path: Path) -> str:
-    """The first kind `path` looks like ("unknown" for none)."""
-    kinds = kinds_of(path)
-    return kinds[0] if kinds else "unknown"
-
-
 def _validate_as(path: Path, kind: str, registry: Optional[Path]) -> Iterator[Violation]:
     if kind == "corpus":
         yield from validate_corpus(path)

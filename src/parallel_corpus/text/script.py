@@ -52,12 +52,6 @@ _LETTER_MARKS = CharTable(_letter_mark)
 _LETTERS_ONLY = CharTable(lambda c: c if c.isalpha() else None)
 
 
-def letter_scripts(text: str) -> Counter:
-    """How many letters of each script `text` holds (digits and marks aside),
-    in the order each script first appears."""
-    return Counter({_NAME_OF_MARK[mark]: n for mark, n in Counter(text.translate(_LETTER_MARKS)).items()})
-
-
 def dominant_script(text: str, min_share: float = 0.0) -> tuple[Optional[str], float]:
     """The script of most letters and its share of them; None for no letters
     or when the top share is below `min_share`. Ties go to the script met first."""
