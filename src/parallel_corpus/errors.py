@@ -51,8 +51,9 @@ class Error(Exception):
     the line a person reads.
 
     `Error("text")` is a problem with no place; `Error(problem)` or
-    `Error([problems])` keep the parts, and `more` says how many further
-    problems `parallel-corpus validate` would list."""
+    `Error([problems])` keep the parts. The line names the first problem,
+    says how many more `parallel-corpus validate` would list, and ends with
+    `more_hint` (what to do about them all) when given."""
 
     def __init__(self, problem: Union[str, Problem, Sequence[Problem]], *, more_hint: Optional[str] = None) -> None:
         if isinstance(problem, str):
