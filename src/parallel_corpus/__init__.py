@@ -20,9 +20,18 @@ does not load Arrow, NumPy or SciPy.
 from __future__ import annotations
 
 from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-__version__ = "0.1.0"
+def _version() -> str:
+    """The installed distribution's version: pyproject.toml says it once."""
+    try:
+        return version("parallel-corpus")
+    except PackageNotFoundError:  # a source tree on sys.path, never installed
+        return "0+unknown"
+
+
+__version__ = _version()
 
 _HOMES = {
     "build": "parallel_corpus.engine.build",
