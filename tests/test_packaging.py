@@ -8,7 +8,6 @@ import ast
 import re
 import sys
 from importlib.metadata import packages_distributions, requires, version
-from pathlib import Path
 
 import parallel_corpus
 from conftest import REPO
