@@ -181,9 +181,16 @@ def test_push_dry_run_lists_what_would_be_sent(two_releases, monkeypatch):
     for name, digest in files.items():
         assert f"would upload {name}  sha256 {digest}" in out.output
     assert "would tag the upload commit v0.2.0" in out.output
-    # Without the dry run and without a token: one clear line, nothing sent.
+    assert "would create (if missing) private dataset repository my-org/un-news" in out.output
+    public = CliRunner().invoke(main, ["publish", "--corpus", str(corpus), "--build", str(tmp / "build"), "--dist", str(tmp / "dist"), "--registry", str(tmp / "releases.jsonl"), "--push", "my-org/un-news", "--public", "--dry-run"])
+    assert "would create (if missing) public dataset repository my-org/un-news" in public.output
+    # Without the dry run and without a token (none exported, none saved by a
+    # login): one clear line, nothing sent.
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_TOKEN_PATH", str(tmp / "no-saved-token"))
     out = CliRunner().invoke(main, ["publish", "--corpus", str(corpus), "--build", str(tmp / "build"), "--dist", str(tmp / "dist"), "--registry", str(tmp / "releases.jsonl"), "--push", "my-org/un-news"])
-    assert out.exit_code == 1 and "HF_TOKEN is not set" in out.output
+    assert out.exit_code == 1 and "error: no Hub token: run `hf auth login` (or export HF_TOKEN) with a write token" in out.output
 
 
 @pytest.mark.parametrize("version", ["abc", "1.2", "v1.x.0"])

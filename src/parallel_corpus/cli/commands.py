@@ -91,9 +91,10 @@ def build(corpus_dir: Path, annotations_dir: Path, out_dir: Path, workers: int, 
 @click.option("--registry", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Release registry (default: CORPUS/releases.jsonl).")
 @click.option("--release", is_flag=True, help="Record the release's checksums, commit and library versions in the registry, and its documents' splits in CORPUS/splits.jsonl (the tree must be committed).")
 @click.option("--allow-skipped", is_flag=True, help="Publish a build that skipped raw files (refused by default).")
-@click.option("--push", "push_to", metavar="ORG/NAME", default=None, help="Upload the release to this Hub dataset and tag it vX.Y.Z (token from HF_TOKEN).")
+@click.option("--push", "push_to", metavar="ORG/NAME", default=None, help="Upload the release to this Hub dataset and tag it vX.Y.Z (token from HF_TOKEN or `hf auth login`).")
+@click.option("--public", is_flag=True, help="With --push: create the Hub repository public (it is private by default: check each outlet's terms first).")
 @click.option("--dry-run", is_flag=True, help="With --push: list what would be sent, send nothing.")
-def publish(corpus_dir: Path, build_dir: Path, dist_dir: Path, version: Optional[str], registry: Optional[Path], release: bool, allow_skipped: bool, push_to: Optional[str], dry_run: bool) -> None:
+def publish(corpus_dir: Path, build_dir: Path, dist_dir: Path, version: Optional[str], registry: Optional[Path], release: bool, allow_skipped: bool, push_to: Optional[str], public: bool, dry_run: bool) -> None:
     """Write DIST/vX.Y.Z/ as a Hugging Face dataset folder (card, Parquet,
     croissant.json, checksums).
 
@@ -118,7 +119,7 @@ def publish(corpus_dir: Path, build_dir: Path, dist_dir: Path, version: Optional
     if release:
         click.echo(f"registered v{result.version} in {registry or corpus_dir / 'releases.jsonl'}")
     if push_to:
-        plan = plan_push(result.path, push_to)
+        plan = plan_push(result.path, push_to, private=not public)
         if dry_run:
             for line in plan.describe():
                 click.echo(line)

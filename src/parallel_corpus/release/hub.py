@@ -8,7 +8,6 @@ what would be sent; the push then carries out that plan with
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,9 @@ class PushPlan:
     folder: Path
     version: str
     files: dict[str, str]  # path in the release -> sha256
+    # A new repository is private unless asked otherwise: the card tells
+    # users to check each outlet's terms before the text is shared further.
+    private: bool = True
 
     @property
     def tag(self) -> str:
@@ -37,13 +39,13 @@ class PushPlan:
 
     def describe(self) -> list[str]:
         total = sum((self.folder / name).stat().st_size for name in self.files)
-        lines = [f"would create (if missing) dataset repository {self.repo_id}"]
+        lines = [f"would create (if missing) {'private' if self.private else 'public'} dataset repository {self.repo_id}"]
         lines += [f"would upload {name}  sha256 {digest}" for name, digest in sorted(self.files.items())]
         lines.append(f"would tag the upload commit {self.tag}  ({len(self.files)} files, {total} bytes)")
         return lines
 
 
-def plan_push(release: Path, repo_id: str) -> PushPlan:
+def plan_push(release: Path, repo_id: str, private: bool = True) -> PushPlan:
     release = Path(release)
     if not _REPO_ID.match(repo_id):
         raise PushError(f"{repo_id!r} is not a Hub dataset id: use ORG/NAME")
@@ -52,20 +54,22 @@ def plan_push(release: Path, repo_id: str) -> PushPlan:
     version = release.name.lstrip("v")
     files = release_files(release)
     files[CHECKSUMS] = sha256_file(release / CHECKSUMS)
-    return PushPlan(repo_id, release, version, files)
+    return PushPlan(repo_id, release, version, files, private)
 
 
 def push(plan: PushPlan) -> str:
     """Upload the release and tag it; returns the commit URL."""
-    token = os.environ.get("HF_TOKEN")
-    if not token:
-        raise PushError("HF_TOKEN is not set: create a write token on the Hub and export HF_TOKEN")
-    from huggingface_hub import HfApi
+    from huggingface_hub import HfApi, get_token
     from huggingface_hub.errors import HfHubHTTPError
+
+    # HF_TOKEN, else the token `hf auth login` saved: as every Hub tool finds it.
+    token = get_token()
+    if not token:
+        raise PushError("no Hub token: run `hf auth login` (or export HF_TOKEN) with a write token")
 
     api = HfApi(token=token)
     try:
-        api.create_repo(plan.repo_id, repo_type="dataset", exist_ok=True)
+        api.create_repo(plan.repo_id, repo_type="dataset", private=plan.private, exist_ok=True)
         info = api.upload_folder(
             folder_path=str(plan.folder), repo_id=plan.repo_id, repo_type="dataset",
             commit_message=f"Release {plan.tag}", allow_patterns=sorted(plan.files),
