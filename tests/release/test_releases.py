@@ -184,6 +184,8 @@ def test_push_dry_run_lists_what_would_be_sent(two_releases, monkeypatch):
     assert "would create (if missing) private dataset repository my-org/un-news" in out.output
     public = CliRunner().invoke(main, ["publish", "--corpus", str(corpus), "--build", str(tmp / "build"), "--dist", str(tmp / "dist"), "--registry", str(tmp / "releases.jsonl"), "--push", "my-org/un-news", "--public", "--dry-run"])
     assert "would create (if missing) public dataset repository my-org/un-news" in public.output
+    alone = CliRunner().invoke(main, ["publish", "--corpus", str(corpus), "--build", str(tmp / "build"), "--dist", str(tmp / "dist"), "--registry", str(tmp / "releases.jsonl"), "--public"])
+    assert alone.exit_code == 1 and alone.output.strip() == "error: --public goes with --push ORG/NAME"
     # Without the dry run and without a token (none exported, none saved by a
     # login): one clear line, nothing sent.
     import huggingface_hub.constants
