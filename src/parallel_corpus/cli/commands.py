@@ -189,9 +189,9 @@ def explain(targets: tuple[str, ...], corpus_dir: Path, language: Optional[str],
                 elif not d.kept:
                     score = "" if d.score is None else f" {d.score:g}"
                     click.echo(f"{d.line:5d}  removed  {d.reason + score:<16} {d.text}")
+    except Error:
+        raise  # the group's one line
     except (OSError, ValueError) as exc:
-        if isinstance(exc, Error):
-            raise
         _fail(str(exc))
 
 
