@@ -364,7 +364,8 @@ def _entity_qids(corpus: Corpus) -> Optional[set[str]]:
     except CorpusError:
         return None
     entities = data.get("entities") if isinstance(data, dict) else None
-    return {str(e["qid"]) for e in entities if isinstance(e, dict) and "qid" in e} if isinstance(entities, list) else None
+    # An entity without a QID is named by its canonical name (see entities.entity_key).
+    return {str(e.get("qid") or e.get("canonical")) for e in entities if isinstance(e, dict)} if isinstance(entities, list) else None
 
 
 def reference_errors(corpus: Corpus, sources: Optional[Sequence[Source]] = None) -> list[Problem]:
@@ -424,6 +425,6 @@ def reference_errors(corpus: Corpus, sources: Optional[Sequence[Source]] = None)
                 if str(qid) not in qids:
                     errors.append(Problem.at(
                         path, yaml_line(path, field_path) or "-", ".".join(map(str, field_path)), f"{qid} is not an entity of entities.yaml",
-                        "add the entity there or correct the QID",
+                        "add the entity there or correct the QID (an entity without a QID is named by its canonical name)",
                     ))
     return errors

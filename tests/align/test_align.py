@@ -249,7 +249,7 @@ def test_ntrex_alignment_without_catalog() -> None:
 
 def test_topics_yaml_entities_exist_in_gazetteer() -> None:
     catalog = load_catalog(CORPUS)
-    qids = set(load_gazetteer(CORPUS).by_qid)
+    qids = {e.key for e in load_gazetteer(CORPUS).entities}
     for topic in catalog.topics:
         assert set(topic.entities) <= qids
         for event in topic.events:

@@ -169,7 +169,11 @@ def _gazetteer_stats(gazetteer: Any) -> dict[str, int]:
     against Wikidata: the card must say so."""
     if gazetteer is None:
         return {}
-    return {"entities": len(gazetteer.entities), "unverified_qids": sum(1 for e in gazetteer.entities if not e.verified)}
+    return {
+        "entities": len(gazetteer.entities),
+        "unverified_qids": sum(1 for e in gazetteer.entities if not e.verified),
+        "without_qid": sum(1 for e in gazetteer.entities if e.qid is None),
+    }
 
 
 def _unlisted_files(corpus: Corpus, sources: Sequence[Source]) -> list[str]:

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import accumulate, compress, count
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from parallel_corpus.corpus import CorpusError, load_curated
 from parallel_corpus.text.fold import ARABIC_ARTICLE, clitic_runs, key_with_origin
@@ -37,12 +37,25 @@ _NAME_GAP = re.compile(r"\s{1,3}|\s?[-\u2010\u2011\u05be]\s?")
 class Entity:
     """One canonical entity of `corpus/entities.yaml`."""
 
-    qid: str
+    qid: Optional[str]
     type: str
     canonical: str
     aliases: dict[str, tuple[str, ...]]
     verified: bool
     qid_source: str
+
+    @property
+    def key(self) -> str:
+        """How the catalog and the aligner name this entity (see `entity_key`)."""
+        return self.qid or self.canonical
+
+
+def entity_key(mention: dict[str, Any]) -> Optional[str]:
+    """The name of a mention's entity wherever entities are compared: its QID,
+    or the canonical name of a gazetteer entity that has none (no source gave
+    it one). A human span no entity covers has neither, and names nothing:
+    two such spans must not count as the same entity."""
+    return mention.get("qid") or mention.get("canonical") or None
 
 
 @dataclass(frozen=True)
@@ -103,10 +116,6 @@ class Gazetteer:
     morphology: dict[str, dict[str, Any]] = field(default_factory=dict)
     codes: LanguageCodes = field(default_factory=LanguageCodes)
     _indexes: dict[str, _Index] = field(default_factory=dict, repr=False)
-
-    @property
-    def by_qid(self) -> dict[str, Entity]:
-        return {e.qid: e for e in self.entities}
 
     def resolve(self, language: str | None) -> str:
         """Our alias table for `language` (ISO 639-1/3 or FLORES); `*` = all of them."""
@@ -346,10 +355,13 @@ def _clitic_runs(morph: dict[str, Any]) -> set[str]:
 def load_gazetteer(path: str | Path) -> Gazetteer:
     """Read `entities.yaml` (a corpus folder or the file), validated by its schema."""
     data = load_curated(path, "entities.yaml", "entities")
-    qids = [e["qid"] for e in data["entities"]]
-    duplicates = sorted(q for q, n in Counter(qids).items() if n > 1)
+    keys = [e["qid"] or e["canonical"] for e in data["entities"]]
+    duplicates = sorted(q for q, n in Counter(keys).items() if n > 1)
     if duplicates:
-        raise CorpusError(f"{path}: duplicate QIDs: {', '.join(duplicates)}: keep one entity per QID and merge their aliases")
+        raise CorpusError(f"{path}: duplicate entities: {', '.join(duplicates)}: keep one entity per QID (or per canonical name, for one without a QID) and merge their aliases")
+    unsourced = [e["canonical"] for e in data["entities"] if e["qid"] is None and e["qid_checked"]["verified"]]
+    if unsourced:
+        raise CorpusError(f"{path}: {unsourced[0]}: `qid_checked.verified` is true but `qid` is null: set the QID the source gives, or `verified: false`")
     entities = [
         Entity(
             qid=e["qid"],

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from parallel_corpus.records import as_date
+from parallel_corpus.stages.entities import entity_key
 from parallel_corpus.text.keys import name_keys, number_keys, skeleton, token_word_keys, word_keys
 from parallel_corpus.text.tokens import split_tokens
 
@@ -35,7 +36,9 @@ def signature(
     published = as_date(doc_row.get("published"))
     qids: dict[str, str] = {}
     for e in entities:
-        qids.setdefault(str(e["qid"]), str(e.get("canonical") or e.get("text") or e["qid"]))
+        key = entity_key(e)
+        if key is not None:
+            qids.setdefault(key, str(e.get("canonical") or e.get("text") or key))
     # `date` may be a datetime.date (from `find_dates`) or its ISO string
     # (from a row already shaped for Parquet).
     day_dates = sorted(
