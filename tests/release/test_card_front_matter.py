@@ -1,6 +1,8 @@
-"""The card's front matter, now made through `huggingface_hub.DatasetCardData`
-and `datasets`' own `dataset_info` writer, is the YAML the card always had:
-keys, configs and splits in the same order, features as `datasets` reads them."""
+"""The card's front matter, made through `huggingface_hub.DatasetCardData`
+and `datasets`' own `dataset_info` writer, is the YAML the card wrote by hand
+before, with the Hub's licence and creator keys added and tasks that fit
+comparable (not translated) news: keys, configs and splits in the same
+order, features as `datasets` reads them."""
 
 from __future__ import annotations
 
@@ -14,11 +16,14 @@ from parallel_corpus import schema
 from parallel_corpus.align.splits import SPLIT_ORDER
 from parallel_corpus.release.card import front_matter, front_matter_of
 
-DATASET = {"pretty_name": "A corpus (sw, hi, ar) with a title longer than eighty characters, as cards have", "languages": ["sw", "hi", "ar"], "license": "other"}
+DATASET = {
+    "pretty_name": "A corpus (sw, hi, ar) with a title longer than eighty characters, as cards have", "languages": ["sw", "hi", "ar"],
+    "license": "other", "license_name": "news-outlets-terms", "license_link": "README.md",
+}
 
 
 def former_front_matter(dataset: dict[str, Any], splits: dict[str, Any]) -> dict[str, Any]:
-    """The front matter as the card wrote it by hand before (the reference)."""
+    """The front matter as the card wrote it by hand before, with the keys added since (the reference)."""
     configs, infos = [], []
     for config in ("documents", "parallel", "pairs", "annotations"):
         if config not in splits:
@@ -32,10 +37,13 @@ def former_front_matter(dataset: dict[str, Any], splits: dict[str, Any]) -> dict
             "dataset_size": sum(splits[config][s]["num_bytes"] for s in present),
         })
     return {
-        "pretty_name": dataset["pretty_name"], "language": list(dataset["languages"]), "license": dataset["license"], "multilinguality": "multilingual",
+        "pretty_name": dataset["pretty_name"], "language": list(dataset["languages"]), "license": dataset["license"],
+        "license_name": dataset["license_name"], "license_link": dataset["license_link"],
+        "annotations_creators": ["machine-generated"], "language_creators": ["found"], "multilinguality": "multilingual",
         "size_categories": ["n<1K"], "source_datasets": ["original"],
-        "task_categories": ["translation", "text-classification", "token-classification", "sentence-similarity"],
-        "task_ids": ["named-entity-recognition", "topic-classification"], "tags": ["parallel-corpus", "comparable-corpus", "news", "label-studio"],
+        "task_categories": ["sentence-similarity", "text-retrieval", "token-classification", "text-classification"],
+        "task_ids": ["semantic-similarity-scoring", "document-retrieval", "named-entity-recognition", "topic-classification"],
+        "tags": ["comparable-corpus", "news", "cross-lingual", "wikidata", "label-studio"],
         "configs": configs, "dataset_info": infos,
     }
 
@@ -67,3 +75,8 @@ def test_datasets_reads_the_features_back():
     meta = front_matter_of("---\n" + _dump(front_matter(DATASET, splits)) + "---\n")
     for info in meta["dataset_info"]:
         assert datasets.Features._from_yaml_list(info["features"]) == schema.features(info["config_name"])
+
+
+def test_a_licence_on_the_hubs_list_is_not_named_again():
+    meta = front_matter(DATASET | {"license": "cc-by-4.0"}, _splits(["documents"], ["train"]))
+    assert meta["license"] == "cc-by-4.0" and "license_name" not in meta and "license_link" not in meta

@@ -175,14 +175,20 @@ def test_the_card_loads_with_huggingface_hub(two_releases):
 def test_push_dry_run_lists_what_would_be_sent(two_releases, monkeypatch):
     tmp, corpus, _, second, _ = two_releases
     monkeypatch.delenv("HF_TOKEN", raising=False)
-    out = CliRunner().invoke(main, ["publish", "--corpus", str(corpus), "--build", str(tmp / "build"), "--dist", str(tmp / "dist"), "--registry", str(tmp / "releases.jsonl"), "--push", "my-org/un-news", "--dry-run"])
+    # The registered v0.2.0 names its folder, not the Hub: it is not pushed, and nothing is written.
+    refused = CliRunner().invoke(main, ["publish", "--corpus", str(corpus), "--build", str(tmp / "build"), "--dist", str(tmp / "dist"), "--registry", str(tmp / "releases.jsonl"), "--push", "my-org/un-news", "--dry-run"])
+    assert refused.exit_code == 1 and "only the card" in refused.output and "would upload" not in refused.output
+    # Published for the Hub (another dist, no registry), its card names the repository.
+    hub = tmp / "hub-dist"
+    out = CliRunner().invoke(main, ["publish", "--corpus", str(corpus), "--build", str(tmp / "build"), "--dist", str(hub), "--registry", str(tmp / "hub.jsonl"), "--push", "my-org/un-news", "--dry-run"])
     assert out.exit_code == 0, out.output
-    files = release_files(second.path)
+    files = release_files(hub / "v0.2.0")
+    assert 'load_dataset("my-org/un-news", "documents", revision="v0.2.0")' in (hub / "v0.2.0" / "README.md").read_text(encoding="utf-8")
     for name, digest in files.items():
         assert f"would upload {name}  sha256 {digest}" in out.output
     assert "would tag the upload commit v0.2.0" in out.output
     assert "would create (if missing) private dataset repository my-org/un-news" in out.output
-    public = CliRunner().invoke(main, ["publish", "--corpus", str(corpus), "--build", str(tmp / "build"), "--dist", str(tmp / "dist"), "--registry", str(tmp / "releases.jsonl"), "--push", "my-org/un-news", "--public", "--dry-run"])
+    public = CliRunner().invoke(main, ["publish", "--corpus", str(corpus), "--build", str(tmp / "build"), "--dist", str(hub), "--registry", str(tmp / "hub.jsonl"), "--push", "my-org/un-news", "--public", "--dry-run"])
     assert "would create (if missing) public dataset repository my-org/un-news" in public.output
     alone = CliRunner().invoke(main, ["publish", "--corpus", str(corpus), "--build", str(tmp / "build"), "--dist", str(tmp / "dist"), "--registry", str(tmp / "releases.jsonl"), "--public"])
     assert alone.exit_code == 1 and alone.output.strip() == "error: --public goes with --push ORG/NAME"
@@ -191,7 +197,7 @@ def test_push_dry_run_lists_what_would_be_sent(two_releases, monkeypatch):
     import huggingface_hub.constants
 
     monkeypatch.setattr(huggingface_hub.constants, "HF_TOKEN_PATH", str(tmp / "no-saved-token"))
-    out = CliRunner().invoke(main, ["publish", "--corpus", str(corpus), "--build", str(tmp / "build"), "--dist", str(tmp / "dist"), "--registry", str(tmp / "releases.jsonl"), "--push", "my-org/un-news"])
+    out = CliRunner().invoke(main, ["publish", "--corpus", str(corpus), "--build", str(tmp / "build"), "--dist", str(hub), "--registry", str(tmp / "hub.jsonl"), "--push", "my-org/un-news"])
     assert out.exit_code == 1 and "error: no Hub token: run `hf auth login` (or export HF_TOKEN) with a write token" in out.output
 
 

@@ -423,6 +423,47 @@ def test_croissant_whose_files_differ_from_the_release_is_a_line(release):
     assert f"{path}:-:distribution: does not list data/pairs/train-00000-of-00001.parquet: republish the release" in lines
 
 
+def test_croissant_fields_that_read_outside_the_release_or_its_columns_are_lines(release):
+    """The nested Fields are accepted as publish writes them; a Field that
+    reads a file the distribution does not list, a column the config does not
+    have, a jsonPath that is an expression, or nests without end, is a line."""
+    path = release / "croissant.json"
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    docs = next(k for k, r in enumerate(meta["recordSet"]) if r["name"].startswith("documents_"))
+    fields = meta["recordSet"][docs]["field"]
+    by_name = {f["name"]: k for k, f in enumerate(fields)}
+    fields[by_name["id"]]["source"]["fileObject"]["@id"] = "elsewhere"
+    fields[by_name["text"]]["source"]["extract"]["column"] = "password"
+    blocks = fields[by_name["blocks"]]
+    blocks["subField"][0]["source"]["transform"] = {"jsonPath": "$..*"}
+    fields[by_name["title"]] = {"@type": "cr:Field", "name": "deep", "subField": [{"subField": [{"subField": [{"name": "x"}]}]}]}
+    path.write_text(json.dumps(meta), encoding="utf-8")
+    lines = check(release)
+    at = f"recordSet[{docs}].field"
+    assert f"{path}:-:{at}[{by_name['id']}].source: reads 'elsewhere', not a Parquet file of the distribution: republish the release" in lines
+    assert f"{path}:-:{at}[{by_name['text']}].source: reads column 'password', not a column of documents: republish the release" in lines
+    assert f"{path}:-:{at}[{by_name['blocks']}].subField[0].source.transform: {{'jsonPath': '$..*'}} is not a jsonPath naming one key: republish the release" in lines
+    assert f"{path}:-:{at}[{by_name['title']}].subField[0].subField[0].subField: Fields nested more than 3 deep: republish the release" in lines
+    path.write_text(json.dumps(meta | {"recordSet": {"field": []}}), encoding="utf-8")
+    assert f"{path}:-:recordSet: must be a list of objects: republish the release" in check(release)
+
+
+@pytest.mark.parametrize("link", ["../../etc/passwd", "javascript:alert(1)", "http://example.org/terms", "LICENSE.md", "[1]"])
+def test_a_card_licence_link_out_of_the_release_is_a_line(release, link):
+    edit_card(release, "license_link: README.md", f"license_link: {link!r}" if link != "[1]" else "license_link: [1]")
+    lines = check(release)
+    readme = release / "README.md"
+    why = "is not a file of the release" if link == "LICENSE.md" else "is neither an https URL nor a file of the release"
+    shown = "[1]" if link == "[1]" else repr(link)
+    assert f"{readme}:-:license_link: {shown} {why}: republish the release" in lines
+
+
+def test_a_card_creator_the_hub_does_not_know_is_a_line(release):
+    edit_card(release, "language_creators:\n- found", "language_creators:\n- robots")
+    lines = check(release)
+    assert any(l.startswith(f"{release / 'README.md'}:-:language_creators: 'robots' is not one of the Hub's") for l in lines), lines
+
+
 def test_a_malformed_checksums_line_is_a_line(release):
     sums = release / "checksums.sha256"
     sums.write_text("not a checksum\n" + sums.read_text(encoding="utf-8"), encoding="utf-8")

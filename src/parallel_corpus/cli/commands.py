@@ -113,7 +113,7 @@ def publish(corpus_dir: Path, build_dir: Path, dist_dir: Path, version: Optional
 
     if (dry_run or public) and not push_to:
         _fail(f"{'--dry-run' if dry_run else '--public'} goes with --push ORG/NAME")
-    result = run_publish(corpus_dir, build_dir, dist_dir, version, registry, release, allow_skipped)
+    result = run_publish(corpus_dir, build_dir, dist_dir, version, registry, release, allow_skipped, hub_repo=push_to)
     state = "unchanged (identical bytes already published)" if result.unchanged else "written"
     click.echo(f"v{result.version}: {result.path} {state}; {len(result.files)} files; {result.skipped_documents} raw file(s) skipped in the build")
     if release:

@@ -3,7 +3,9 @@
 The plan (which repository, which files with which sha256, which tag) is
 computed first and is what `--dry-run` prints, so a maintainer sees exactly
 what would be sent; the push then carries out that plan with
-`huggingface_hub`. The token comes from `HF_TOKEN` and is never printed.
+`huggingface_hub`. A release goes only to the repository its card tells
+users to load it from (the card's Loading section, written by `publish
+--push`), since the card is part of the release's bytes. The token comes from `HF_TOKEN` and is never printed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parallel_corpus.files import sha256_file
+from parallel_corpus.release.card import hub_repo_of_card
 from parallel_corpus.release.publish import CHECKSUMS, release_files
 from parallel_corpus.errors import Error
 
@@ -52,6 +55,13 @@ def plan_push(release: Path, repo_id: str, private: bool = True) -> PushPlan:
     if not (release / "README.md").is_file():
         raise PushError(f"{release}: not a release folder: run `parallel-corpus publish` first")
     version = release.name.lstrip("v")
+    named = hub_repo_of_card((release / "README.md").read_text(encoding="utf-8", errors="replace"))
+    if named != repo_id:
+        where = f"the Hub dataset {named}" if named else "its release folder"
+        raise PushError(
+            f"{release}/README.md tells users to load this release from {where}, not {repo_id}: a published card is never "
+            f"rewritten; publish a new version with --push {repo_id} (or hub_repo: {repo_id} in corpus/dataset.yaml)"
+        )
     files = release_files(release)
     files[CHECKSUMS] = sha256_file(release / CHECKSUMS)
     return PushPlan(repo_id, release, version, files, private)

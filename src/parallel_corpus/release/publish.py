@@ -99,13 +99,19 @@ def publish(
     registry: Optional[Path] = None,
     release: bool = False,
     allow_skipped: bool = False,
+    hub_repo: Optional[str] = None,
 ) -> PublishResult:
     """Write the release of `build_dir` as `dist_dir/vX.Y.Z`.
 
     A build that skipped raw files (other than duplicates, built once) is
     refused unless `allow_skipped`: a release without a document someone
     listed is rarely meant, and its version would be used up. With `release`, the tree must be committed,
-    so that the commit the registry records rebuilds the release."""
+    so that the commit the registry records rebuilds the release.
+
+    `hub_repo` (what `--push` names) is the Hub dataset the card's Loading
+    section points to, pinned to the release's tag; without it, `hub_repo` of
+    dataset.yaml, else the release folder. A card is part of the release's
+    bytes, so a version is published for one place to load it from."""
     corpus = Corpus(Path(corpus_dir))
     dataset = corpus.dataset()
     version = version or dataset["version"]
@@ -113,6 +119,13 @@ def publish(
         parse_version(version)
     except ValueError as exc:
         raise PublishError(f"{exc}: give --version as X.Y.Z (or set version in corpus/dataset.yaml)") from None
+    named = dataset.get("hub_repo")
+    if hub_repo and named and hub_repo != named:
+        raise PublishError(
+            f"corpus/dataset.yaml names hub_repo {named}, and the card tells users to load the release from there: "
+            f"push to {named}, or set hub_repo: {hub_repo} and publish a new version"
+        )
+    dataset = dataset | {"hub_repo": hub_repo or named}
     registry = Path(registry) if registry else corpus.path("releases.jsonl")
     build_dir = Path(build_dir)
     report_path = build_dir / "report.json"
@@ -193,7 +206,11 @@ def _publish_locked(corpus, dataset, version, registry, build_dir, report, dist_
             (staging / "README.md").write_text(card.render(release_meta, splits, report, staging, template, changelog), encoding="utf-8")
         split_of = _split_of_documents(staging)
         _check_moves(corpus, registry, version, split_of)
-        croissant.write(staging / "croissant.json", release_meta, release_files(staging))
+        facts = card.facts(staging, release_meta, report)
+        croissant.write(
+            staging / "croissant.json", release_meta, release_files(staging),
+            rai=card.responsible_ai(release_meta, facts), cite_as=card.bibtex(release_meta), license_text=card.licence_statement(release_meta),
+        )
         files = release_files(staging)
         (staging / CHECKSUMS).write_text("".join(f"{h}  {name}\n" for name, h in files.items()), encoding="utf-8")
 
@@ -202,13 +219,14 @@ def _publish_locked(corpus, dataset, version, registry, build_dir, report, dist_
             changed = sorted(n for n in set(files) | set(registered["files"]) if files.get(n) != registered["files"].get(n))
             raise PublishError(
                 f"v{version} is registered in {registry} with other bytes ({', '.join(changed[:3])}"
-                f"{' ...' if len(changed) > 3 else ''}): bump the version in corpus/dataset.yaml"
+                f"{' ...' if len(changed) > 3 else ''}){_card_only(changed)}: bump the version in corpus/dataset.yaml"
             )
         unchanged = False
         if target.exists():
             existing = release_files(target)
             if existing != files:
-                raise PublishError(f"{target} exists with other content: a published version is never overwritten; bump the version in corpus/dataset.yaml")
+                changed = sorted(n for n in set(files) | set(existing) if files.get(n) != existing.get(n))
+                raise PublishError(f"{target} exists with other content{_card_only(changed)}: a published version is never overwritten; bump the version in corpus/dataset.yaml")
             unchanged = True
         else:
             place_new_dir(staging, target)
@@ -225,6 +243,14 @@ def _publish_locked(corpus, dataset, version, registry, build_dir, report, dist_
                 # The release is in place; the same bytes register on a second run.
                 raise PublishError(f"{registry}: cannot register v{version} ({problem}); {target} is written: run `publish --release` again once it is writable") from None
         return PublishResult(version, target, files, unchanged, int(report.get("num_skipped", 0)), release or registered is not None)
+
+
+def _card_only(changed: list[str]) -> str:
+    """Why a release differs when only its card does: most often it was
+    published for another place to load it from (with or without --push)."""
+    if set(changed) <= {"README.md", "croissant.json", CHECKSUMS}:
+        return " (only the card: it names another place to load the release from, so publish with the --push or hub_repo it was published with)"
+    return ""
 
 
 def _split_of_documents(release: Path) -> dict[str, str]:

@@ -431,6 +431,7 @@ def _check_card(folder: Path, tree: _Tree, card_read: list) -> Iterator[Violatio
         yield from shape
         return
     card_read.append(True)
+    yield from _card_metadata(meta, tree, str(readme))
     for i, info in enumerate(meta.get("dataset_info") or []):
         for k, s in enumerate(info.get("splits") or []):
             if s["name"] not in SPLIT_ORDER:
@@ -486,6 +487,33 @@ def _check_card(folder: Path, tree: _Tree, card_read: list) -> Iterator[Violatio
                 yield Violation(str(readme), "-", f"dataset_info.{name}.splits", f"split {split} has no num_examples: republish the release")
             checks = _check_parquet(path, arrow, counts.get(split), name, split, known, ids.setdefault(name, {}), card_languages)
             yield from _guarded(path, checks)
+
+
+# The Hub's values of annotations_creators and language_creators.
+_CREATORS = frozenset({"found", "crowdsourced", "expert-generated", "machine-generated", "no-annotation", "other"})
+_LICENSE_LINK = re.compile(r"https://[^\s]+|[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def _card_metadata(meta: dict, tree: _Tree, readme: str) -> Iterator[Violation]:
+    """The card's licence link and creators, as the Hub reads them: a link is
+    an https URL or a file of the release (the card itself, README.md), never a
+    path out of it; creators are the Hub's words. Older cards without them pass."""
+    link = meta.get("license_link")
+    if link is not None:
+        if not isinstance(link, str) or not _LICENSE_LINK.fullmatch(link):
+            yield Violation(readme, "-", "license_link", f"{_short(link)} is neither an https URL nor a file of the release: republish the release")
+        elif not link.startswith("https://") and link not in tree.files:
+            yield Violation(readme, "-", "license_link", f"{_short(link)} is not a file of the release: republish the release")
+    if meta.get("license") == "other" and link is not None and not isinstance(meta.get("license_name"), str):
+        yield Violation(readme, "-", "license_name", "license: other with a link needs a license_name: republish the release")
+    for key in ("annotations_creators", "language_creators"):
+        value = meta.get(key)
+        if value is None:
+            continue
+        values = value if isinstance(value, list) else [value]
+        wrong = [v for v in values if not isinstance(v, str) or v not in _CREATORS]
+        if wrong:
+            yield Violation(readme, "-", key, f"{_short(wrong[0])} is not one of the Hub's {', '.join(sorted(_CREATORS))}: republish the release")
 
 
 def _deep_flow(text: str) -> Optional[int]:
@@ -654,6 +682,55 @@ def _check_croissant(folder: Path, tree: _Tree, digest) -> Iterator[Violation]:
             yield Violation(str(path), "-", f"distribution[{k}].sha256", f"is {_short(sha, 80)}, {url} has sha256 {actual}: the file changed after publishing; republish the release")
     for rel in sorted(parquet - listed):
         yield Violation(str(path), "-", "distribution", f"does not list {rel}: republish the release")
+    files = {d.get("@id"): d.get("contentUrl") for d in distribution if isinstance(d.get("@id"), str) and d.get("contentUrl") in listed}
+    yield from _check_record_sets(doc.get("recordSet"), files, str(path))
+
+
+# A field's jsonPath reads one key of a struct element; nothing else is written.
+_JSON_KEY = re.compile(r"[A-Za-z0-9_]+")
+MAX_FIELD_DEPTH = 3  # Field, subField, and a list inside a subField's element
+
+
+def _check_record_sets(record_sets: object, files: dict[str, str], where: str) -> Iterator[Violation]:
+    """Every Field of every RecordSet reads a column of a Parquet file the
+    distribution lists (a column of that file's config), a struct's key by
+    a plain jsonPath, nested at most MAX_FIELD_DEPTH deep."""
+    if record_sets is None:
+        return
+    if not isinstance(record_sets, list) or not all(isinstance(r, dict) for r in record_sets):
+        yield Violation(where, "-", "recordSet", "must be a list of objects: republish the release")
+        return
+
+    def fields(items: object, at: str, depth: int) -> Iterator[Violation]:
+        if not isinstance(items, list) or not all(isinstance(f, dict) for f in items):
+            yield Violation(where, "-", at, "must be a list of Field objects: republish the release")
+            return
+        if depth > MAX_FIELD_DEPTH:
+            yield Violation(where, "-", at, f"Fields nested more than {MAX_FIELD_DEPTH} deep: republish the release")
+            return
+        for k, f in enumerate(items):
+            here = f"{at}[{k}]"
+            if "subField" in f:
+                yield from fields(f["subField"], f"{here}.subField", depth + 1)
+                continue
+            source = f.get("source")
+            if not isinstance(source, dict):
+                yield Violation(where, "-", here, "has neither subFields nor a source: republish the release")
+                continue
+            file_id = (source.get("fileObject") or {}).get("@id") if isinstance(source.get("fileObject"), dict) else None
+            if file_id not in files:
+                yield Violation(where, "-", f"{here}.source", f"reads {_short(file_id)}, not a Parquet file of the distribution: republish the release")
+                continue
+            config = files[file_id].split("/")[1]
+            column = (source.get("extract") or {}).get("column") if isinstance(source.get("extract"), dict) else None
+            if config in schema.CONFIG_SCHEMAS and column not in schema.column_names(config):
+                yield Violation(where, "-", f"{here}.source", f"reads column {_short(column)}, not a column of {config}: republish the release")
+            transform = source.get("transform")
+            if transform is not None and not (isinstance(transform, dict) and set(transform) == {"jsonPath"} and isinstance(transform["jsonPath"], str) and _JSON_KEY.fullmatch(transform["jsonPath"])):
+                yield Violation(where, "-", f"{here}.source.transform", f"{_short(transform)} is not a jsonPath naming one key: republish the release")
+
+    for r, record_set in enumerate(record_sets):
+        yield from fields(record_set.get("field", []), f"recordSet[{r}].field", 1)
 
 
 def _check_checksums(folder: Path, tree: _Tree, digest) -> Iterator[Violation]:
