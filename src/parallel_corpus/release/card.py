@@ -255,25 +255,39 @@ def _annotations(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def qid_counts(report: dict[str, Any]) -> Optional[tuple[int, int]]:
-    """(verified, unverified) Wikidata QIDs of the gazetteer, from the build report."""
+@dataclass(frozen=True)
+class QidCounts:
+    """How far the gazetteer's Wikidata QIDs can be trusted, from the build report."""
+
+    verified: int  # a public source gives this QID for this entity
+    unverified: int  # typed from memory, or no QID known at all
+    without_qid: int  # of the unverified: no source gives one, documents carry null
+
+    @property
+    def entities(self) -> int:
+        return self.verified + self.unverified
+
+    def sentence(self) -> str:
+        """One sentence for the card and croissant.json: both say the same."""
+        missing = f", {self.without_qid} of them with no QID known (their `qid` is null)" if self.without_qid else ""
+        return (
+            f"Of the gazetteer's {self.entities} entities, {self.verified} have a Wikidata QID verified against a "
+            f"public source and {self.unverified} are unverified{missing}; treat an unverified QID as likely, not certain."
+        )
+
+
+def qid_counts(report: dict[str, Any]) -> Optional[QidCounts]:
+    """The gazetteer's QID counts from the build report, None without a gazetteer."""
     g = report.get("gazetteer") or {}
     if not g:
         return None
     unverified = int(g.get("unverified_qids", 0))
-    return int(g["entities"]) - unverified, unverified
+    return QidCounts(int(g["entities"]) - unverified, unverified, int(g.get("without_qid", 0)))
 
 
 def _gazetteer(report: dict[str, Any]) -> str:
     counts = qid_counts(report)
-    if counts is None:
-        return "No gazetteer: documents carry no entity QIDs."
-    verified, unverified = counts
-    return (
-        f"The gazetteer names {verified + unverified} entities with Wikidata QIDs: {verified} verified against "
-        f"Wikidata, {unverified} unverified (typed from memory, not yet checked), so treat an unverified QID as "
-        f"likely, not certain."
-    )
+    return "No gazetteer: documents carry no entity QIDs." if counts is None else counts.sentence()
 
 
 @dataclass
@@ -293,7 +307,7 @@ class Facts:
     storylines: list[str] = field(default_factory=list)  # topic titles (ids where untitled)
     people: list[str] = field(default_factory=list)  # canonical names of tagged people
     entity_mentions: int = 0
-    qids: Optional[tuple[int, int]] = None  # verified, unverified
+    qids: Optional[QidCounts] = None
     human_annotations: int = 0
     annotators: int = 0
 
@@ -372,11 +386,7 @@ def limitations(f: Facts, dataset: dict[str, Any]) -> list[str]:
         "Figures measured on it are anecdotes, not benchmarks.",
     ]
     if f.qids is not None:
-        verified, unverified = f.qids
-        out.append(
-            f"Wikidata QIDs: of the gazetteer's {verified + unverified} entities, {verified} QID(s) are verified against "
-            f"Wikidata and {unverified} unverified (typed from memory); treat an unverified QID as likely, not certain."
-        )
+        out.append(f"Wikidata QIDs. {f.qids.sentence()}")
     out.append(
         f"Provenance: {sum(f.outlets.values())} of {f.documents} document(s) name their outlet, {f.with_url} their URL "
         f"and {f.with_licence} their licence (`source`); the rest are unknown and left null, never guessed."
@@ -678,7 +688,7 @@ def values(dataset: dict[str, Any], splits: dict[str, Any], report: dict[str, An
         "glossary": _bullets([
             "**Comparable corpus**: texts in several languages about the same events, written independently (not translations).",
             "**Topic**: a storyline; **event**: one happening inside it (documents a few days apart that share keys).",
-            "**QID**: a Wikidata item id (Q…); **verified** when checked against Wikidata.",
+            "**QID**: a Wikidata item id (Q…); **verified** when a public source (Wikidata or a file quoting it) gives that QID for that entity (`qid_checked` in `corpus/entities.yaml` names the source).",
             "**FLORES-200 code**: ISO 639-3 language plus ISO 15924 script, e.g. `swh_Latn`.",
         ]),
         "more_information": _licensing(dataset, f) + "\n\n" + maintenance_plan() + "\n\n" + CHANGELOG_HEADING + "\n\n" + (changelog or "First release of this dataset in this registry."),
