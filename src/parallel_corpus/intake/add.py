@@ -399,7 +399,12 @@ class _Session:
             text, codec = decode(data, file, encoding, script)
         except IngestError as exc:
             message = exc.problem.message.replace(" in sources.jsonl", "").replace(" and no encoding declared", " and no --encoding given")
-            fix = "pass --encoding CODEC, or --language L whose script decides between cp1256 and cp1251" if "not UTF-8" in message else "leave it out: it is not a text article"
+            if "not UTF-8" in message:
+                fix = "pass --encoding CODEC" + ("" if script else ", or --language L whose script decides between cp1256 and cp1251")
+            elif "declared" in message:
+                fix = "give the file's own codec with --encoding"
+            else:
+                fix = "leave it out: it is not a text article"
             raise refused(message, fix) from None
         if doc_id is not None and doc_id in self.known.ids:
             raise refused(f"id {doc_id!r} is already in the corpus", "give each article its own id")
@@ -448,7 +453,12 @@ class _Session:
         answer = tag(blocks, self.table, self.tagger) if blocks else None
         if answer is not None and answer.language.code in self.table.languages and answer.probability >= DETECTED_MIN_PROBABILITY:
             return answer.language.iso639_1, "detected"
-        best = f"{answer.language.iso639_1} p={answer.probability:.2f}" if answer is not None else "no letters"
+        if answer is None or not answer.probability:
+            best = "no language recognised"
+        elif answer.language.code not in self.table.languages:
+            best = f"best guess {answer.language.iso639_1}, which languages.yaml does not list"
+        else:
+            best = f"best guess {answer.language.iso639_1} p={answer.probability:.2f}"
         self.note(f"{where}: language not given and not detected with confidence ({best}): recorded null; pass --language to declare it")
         return None, "unknown"
 
