@@ -99,14 +99,42 @@ def _codec(path: Path, encoding: Optional[str]) -> str:
         raise DumpError(Problem("empty file: no articles", str(path)))
     if encoding:
         try:
-            return codecs.lookup(encoding).name
+            codec = codecs.lookup(encoding).name
         except LookupError:
             raise DumpError(Problem(f"unknown encoding {encoding!r}", str(path), fix="name a Python codec, e.g. utf-8 or cp1256")) from None
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if b"\x00" in head:
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        codec = "utf-16"
+    elif b"\x00" in head:
         raise DumpError(Problem("binary file (NUL bytes, no UTF-16 BOM): not a dump", str(path)))
-    return "utf-8-sig"
+    else:
+        codec = "utf-8-sig"
+    _check_decodes(path, codec)
+    return codec
+
+
+def _check_decodes(path: Path, codec: str) -> None:
+    """Refuse, naming the line and byte, a dump that does not decode as
+    `codec`: one pass over the bytes before any row is used, so that a
+    wrong codec is never found half-way through an import."""
+    decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+    offset, line = 0, 1
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(_CHUNK)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                at = max(0, exc.start)
+                wide = codec.startswith("utf-16") or codec.startswith("utf-32")
+                where = "-" if wide else line + chunk[:at].count(b"\n")
+                raise DumpError(Problem.at(
+                    path, where, "-", f"not {codec} text ({exc.reason} at byte {offset + at})",
+                    "pass --encoding CODEC (the dump's codec, e.g. cp1256)",
+                )) from None
+            if not chunk:
+                return
+            offset += len(chunk)
+            line += chunk.count(b"\n")
 
 
 # -- TSV and CSV ----------------------------------------------------------------------
@@ -115,7 +143,9 @@ def _codec(path: Path, encoding: Optional[str]) -> str:
 def _delimited(fh: IO[str], path: Path, fmt: str, names: Sequence[str], max_field: int, where: _Where) -> Iterator[Row]:
     """A header row naming the columns, then one article a row (fields may be
     quoted and span lines, as MasakhaNEWS's and BBC Hindi's do)."""
-    reader = csv.reader(fh, delimiter="\t" if fmt == "tsv" else ",")
+    # strict: a quote never closed is an error at the end, not one field
+    # swallowing the rest of the file.
+    reader = csv.reader(fh, delimiter="\t" if fmt == "tsv" else ",", strict=True)
     previous = csv.field_size_limit(max_field)
     try:
         try:
