@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, build_cli, error_lines, invoke, tree_bytes
+from _intake import corpus_bytes, fresh_corpus, lines, warnings
+from conftest import CORPUS, build_cli, error_lines, invoke
 from filelock import FileLock
 
 from parallel_corpus.intake.add import AddOptions, IntakeError, add
@@ -25,12 +24,7 @@ ARABIC = (CORPUS / "raw" / "004_3b47e256ddb3d459.txt").read_text(encoding="utf-8
 
 @pytest.fixture
 def fresh(tmp_path: Path) -> Path:
-    """The smallest corpus folder: its three curated files, no raw/, no sources.jsonl."""
-    folder = tmp_path / "fresh"
-    folder.mkdir()
-    for name in ("dataset.yaml", "languages.yaml", "cleaning.yaml"):
-        shutil.copy(CORPUS / name, folder / name)
-    return folder
+    return fresh_corpus(tmp_path)
 
 
 def write(folder: Path, name: str, data: bytes) -> Path:
@@ -40,21 +34,8 @@ def write(folder: Path, name: str, data: bytes) -> Path:
     return path
 
 
-def lines(corpus: Path) -> list[dict]:
-    return [json.loads(line) for line in (corpus / "sources.jsonl").read_text(encoding="utf-8").splitlines()]
-
-
 def run(corpus: Path, *args):
     return invoke("add", "--corpus", corpus, *args)
-
-
-def warnings(result) -> list[str]:
-    return [l for l in result.stderr.splitlines() if l.startswith("warning:")]
-
-
-def corpus_bytes(corpus: Path) -> dict[str, bytes]:
-    """Every file of the folder but the lock an add leaves (empty, ignored by git)."""
-    return {k: v for k, v in tree_bytes(corpus).items() if k != ".sources.jsonl.lock"}
 
 
 def assert_valid(corpus: Path) -> None:

@@ -18,7 +18,13 @@ from conftest import error_lines, invoke
 from parallel_corpus.intake.add import AddOptions, add, published_date
 from parallel_corpus.intake.dumps import DumpError, element_text, read_dump
 
-from test_add import corpus_bytes, fresh, lines, warnings  # noqa: F401  (fresh is a fixture)
+from _intake import fresh_corpus, lines, warnings
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Path:
+    return fresh_corpus(tmp_path)
+
 
 SW_TEXT = ("Katibu Mkuu wa Umoja wa Mataifa amekutana na Rais wa Urusi mjini Moscow. "
            "Mazungumzo yao yalihusu vita vya Ukraine na njia za kufikia amani ya kudumu.")

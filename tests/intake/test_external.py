@@ -13,9 +13,16 @@ import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 from conftest import build_cli, external, invoke
 
-from test_add import fresh, lines  # noqa: F401  (fresh is a fixture)
+from _intake import fresh_corpus, lines
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Path:
+    return fresh_corpus(tmp_path)
+
 
 SAMPLE = 6
 
@@ -39,7 +46,7 @@ def test_masakhanews_bbc_hindi_and_ant_go_in_with_one_add_each_and_build(fresh, 
     hindi = external("news", "hindi", "bbc_hindi_sample.csv")
     ant = external("news", "arabic", "ant")
     swahili_rows = sample_rows(tsv, tmp_path / "masakhanews.tsv", "\t")
-    hindi_rows = sample_rows(hindi, tmp_path / "bbc_hindi.csv", ",")
+    sample_rows(hindi, tmp_path / "bbc_hindi.csv", ",")
     ant_sample = tmp_path / "ant"
     for outlet in sorted(p for p in ant.iterdir() if p.is_dir()):
         first = sorted(outlet.rglob("*.txt"))[0]
