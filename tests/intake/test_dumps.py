@@ -165,6 +165,7 @@ def test_jsonl_rows_with_ids_dates_and_bad_lines(fresh, tmp_path):
         json.dumps({"id": "bbc-3", "body": SW_TEXT_2, "date": "yesterday"}),
         json.dumps({"id": "bbc-1", "body": SW_TEXT_2 + " Tena."}),
         json.dumps({"id": 4, "body": SW_TEXT_2, "date": "Tue, 26 Apr 2022 23:30:00 -0500"}),
+        '{"id": "bbc-5", "body": "Habari \\ud800 za leo"}',
     ]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     result = run(fresh, path, "--from", "jsonl", "--text", "body", "--title", "title", "--id", "id", "--published", "date",
@@ -177,6 +178,7 @@ def test_jsonl_rows_with_ids_dates_and_bad_lines(fresh, tmp_path):
         f"warning: {path}:6:id: 'bad id!' cannot be an id: letters, digits, '_', '.', '-', starting with a letter or digit",
         f"warning: {path}:7:date: 'yesterday' is not a date: give YYYY-MM-DD, an ISO date-time or an RFC 2822 date, or leave it empty",
         f"warning: {path}:8:-: id 'bbc-1' is already in the corpus: give each article its own id",
+        f"warning: {path}:10:-: holds '\\ud800', half of a UTF-16 pair: not text",
     ]
     added = lines(fresh)
     assert [(r["id"], r["published"], r["outlet"]) for r in added] == [("bbc-1", "2022-04-26", "BBC"), ("4", "2022-04-26", None)]

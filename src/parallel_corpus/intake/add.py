@@ -103,7 +103,6 @@ class AddResult:
     last_id: Optional[str] = None
     # (language or "null", "given" | "detected" | "unknown") -> articles
     languages: Counter = field(default_factory=Counter)
-    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         ids = f" ({self.first_id} .. {self.last_id})" if self.added > 1 else f" ({self.first_id})" if self.added else ""
@@ -379,7 +378,10 @@ class _Session:
                 raise _Refused(Problem.at(path, row.line, mapping["id"], f"{_short(doc_id)!r} cannot be an id: letters, digits, '_', '.', '-', starting with a letter or digit"))
         url = ((value("url") or "").strip() or None) if "url" in mapping else None
         outlet = ((value("outlet") or "").strip() or None) if "outlet" in mapping else self.options.outlet
-        data = ((f"{title}\n\n" if title else "") + body + "\n").encode("utf-8")
+        try:
+            data = ((f"{title}\n\n" if title else "") + body + "\n").encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate, as JSON's "\ud800" writes one
+            raise _Refused(Problem.at(path, row.line, "-", f"holds {exc.object[exc.start]!r}, half of a UTF-16 pair: not text")) from None
         self.stage(str(path), row.line, data, doc_id, url, published, outlet, None)
 
     def stage(self, file: str, row: Any, data: bytes, doc_id: Optional[str], url: Optional[str], published: Optional[str], outlet: Optional[str], encoding: Optional[str]) -> None:
