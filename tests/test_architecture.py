@@ -2,8 +2,9 @@
 
 Rooms stand in layers: the base modules (errors, records, jsontext, files,
 schema, corpus, `_fast/`, `text/`) under `stages/` (one document), under
-`align/` (the whole corpus), under `annotate/`, under `engine/` (running a
-build), under `release/`, under `cli/`. A module may import its own layer
+`intake/` (articles into a corpus folder), under `align/` (the whole
+corpus), under `annotate/`, under `engine/` (running a build), under
+`release/`, under `cli/`. A module may import its own layer
 and the ones below, never one above, and no import chain may come back to
 where it started. Imports under `if TYPE_CHECKING:` are for the type
 checker only and do not count; imports inside functions do.
@@ -18,7 +19,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "parallel_corpus"
 
-LAYERS = {"base": 0, "stages": 1, "align": 2, "annotate": 3, "engine": 4, "release": 5, "cli": 6}
+LAYERS = {"base": 0, "stages": 1, "intake": 2, "align": 3, "annotate": 4, "engine": 5, "release": 6, "cli": 7}
 _BASE = {"errors", "records", "jsontext", "files", "schema", "corpus", "_fast", "text"}
 
 

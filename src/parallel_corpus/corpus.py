@@ -145,12 +145,21 @@ class Source:
     published: Optional[str]
     license: Optional[str]
     encoding: Optional[str] = None
+    # "detected" when `parallel-corpus add` found the language in the text; absent: given.
+    language_source: Optional[str] = None
     row: int = 0  # 1-based line in sources.jsonl, for error messages
+
+    @property
+    def declared_language(self) -> Optional[str]:
+        """The language whoever added the file declared: a detected one is a
+        guess, and the build makes its own."""
+        return None if self.language_source == "detected" else self.language
 
     def as_record(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in ("id", "file", "sha256", "language", "outlet", "url", "published", "license")}
-        if self.encoding is not None:
-            out["encoding"] = self.encoding
+        for k in ("language_source", "encoding"):
+            if getattr(self, k) is not None:
+                out[k] = getattr(self, k)
         return out
 
 

@@ -251,6 +251,8 @@ def validate(paths: tuple[Path, ...], kind: Optional[str], registry: Optional[Pa
     click.echo("valid", err=True)
 
 
+from parallel_corpus.cli.add import add  # noqa: E402
 from parallel_corpus.cli.annotate import annotate  # noqa: E402  (the group needs `main` defined first only for registration)
 
+main.add_command(add)
 main.add_command(annotate)

@@ -162,7 +162,7 @@ def process(source: Source, stages: Stages) -> dict[str, Any]:
     text = cleaned.text
     spans = cleaned.spans()
     block_texts = [b.text for b in cleaned.blocks]
-    lang = tag(block_texts, stages.languages, stages.detector, source.language)
+    lang = tag(block_texts, stages.languages, stages.detector, source.declared_language)
 
     blocks = [
         {
@@ -188,7 +188,7 @@ def process(source: Source, stages: Stages) -> dict[str, Any]:
         "language_flores": lang.language.flores,
         "language_probability": lang.probability,
         "language_source": "pipeline",
-        "declared_language": source.language,
+        "declared_language": source.declared_language,
         "title": cleaned.title(),
         "dateline": cleaned.dateline(),
         "published": published,
