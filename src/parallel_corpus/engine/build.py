@@ -33,6 +33,7 @@ from parallel_corpus.align.cluster import ClusterParams
 from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, assign_splits, moves, pinned_topics, read_recorded
 from parallel_corpus.align.store import SignatureStore
 from parallel_corpus.corpus import Corpus, Source
+from parallel_corpus.engine.audit_page import write_audit_page
 from parallel_corpus.engine.executors import run_documents, segment_keys
 from parallel_corpus.engine.memory import give_back
 from parallel_corpus.engine.report import BuildReport
@@ -134,6 +135,8 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
             if overrides is not None:
                 write_annotations(staging, overrides, {d: split_of_topic[a.topic_id] for d, a in assignments.items()})
             report.write(staging / "report.json", partial(_placement, assignments, split_of_topic), on_entry)
+            # report.html and report/: the published rows as a curator reads them.
+            write_audit_page(staging, report.skipped, report.unlisted_files, report.gazetteer)
             shutil.rmtree(staging / "spill")
             replace_dir(staging, out_dir)
         except BaseException:
