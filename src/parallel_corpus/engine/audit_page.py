@@ -23,8 +23,10 @@ the rows alone (no clock), so the same build gives the same pages.
 from __future__ import annotations
 
 import html
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, Optional
 
@@ -346,12 +348,20 @@ def _marked(text: str, start: int, end: int, spans: list[tuple[int, int, str, st
         s, e = max(s, start), min(e, end)
         if s < at:
             continue
-        shown, title = label.split("\x00", 1)
+        opening, closing = _mark(cls, label)
         out.append(_esc(text[at:s]))
-        out.append(f'<mark class="{cls}" title="{_attr(title)}">{_esc(text[s:e])}<small dir="ltr">{_esc(shown)}</small></mark>')
+        out.append(opening + _esc(text[s:e]) + closing)
         at = e
     out.append(_esc(text[at:end]))
     return "".join(out)
+
+
+@lru_cache(maxsize=4096)
+def _mark(cls: str, label: str) -> tuple[str, str]:
+    """The tags around a span: the same entity recurs through a corpus, so
+    its escaped label is made once."""
+    shown, title = label.split("\x00", 1)
+    return f'<mark class="{cls}" title="{_attr(title)}">', f'<small dir="ltr">{_esc(shown)}</small></mark>'
 
 
 # -- the index ----------------------------------------------------------------------
@@ -465,11 +475,11 @@ def _head(title: str) -> str:
 def _esc(value: Any) -> str:
     """Text as HTML: markup characters escaped, and the characters HTML
     cannot carry (NUL, other C0 controls) shown as U+FFFD."""
-    return html.escape(str(value), quote=True).translate(_CONTROLS)
+    return _CONTROLS.sub("\ufffd", html.escape(value if isinstance(value, str) else str(value), quote=True))
 
 
 _attr = _esc
-_CONTROLS = {c: "\ufffd" for c in range(32) if chr(c) not in "\t\n\r"}
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _num(value: Optional[float]) -> str:
