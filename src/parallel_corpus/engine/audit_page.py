@@ -313,7 +313,10 @@ def _removed(removed: dict[str, Any]) -> str:
     score = "" if removed["score"] is None else f" {_num(removed['score'])}"
     meaning = REMOVAL_REASONS.get(removed["reason"], "")
     tag = f'<div class="tag" dir="ltr"><b>removed</b> · line {removed["line"]}<br><span class="why" title="{_attr(meaning)}">{_esc(removed["reason"])}</span>{score}</div>'
-    return f'<div class="row rm">{tag}<div class="t" dir="auto"><del>{_esc(removed["text"])}</del></div></div>\n'
+    # A line with a letter takes the direction of its first strong one; a line
+    # of punctuation ("." "-----") stands where the document's lines do.
+    direction = ' dir="auto"' if any(c.isalpha() for c in removed["text"]) else ""
+    return f'<div class="row rm">{tag}<div class="t"{direction}><del>{_esc(removed["text"])}</del></div></div>\n'
 
 
 def _spans(row: dict[str, Any]) -> list[tuple[int, int, str, str]]:
