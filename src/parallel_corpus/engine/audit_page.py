@@ -3,7 +3,7 @@
 `report.html` (the index) holds the corpus summary as tables and CSS bars:
 documents per language and topic, removed lines by reason and outlet, the
 language probabilities, the skipped and unlisted files. `report/docs-NNNNN.html`
-hold the documents, a few hundred kilobytes each: every article with its
+hold the documents, up to PAGE_DOCS or PAGE_BYTES a page: every article with its
 blocks typed and tagged with their language, its removed lines struck through
 where they stood with their reason and rule score, its entity and date spans
 marked with their QID (or canonical name) and ISO date, its topic, event and
@@ -80,7 +80,7 @@ dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.05rem .8rem;marg
 .rm .t{color:var(--rm)}.rm del{text-decoration-thickness:2px}
 .why{color:var(--rm);font-weight:600}
 mark{border-radius:3px;padding:0 .1rem}mark.e{background:var(--e)}mark.d{background:var(--d)}mark.h{outline:1px solid #3a8a35}
-mark small{font-size:.68em;color:var(--mute);margin-inline-start:.2rem;font-family:ui-monospace,"Noto Sans Mono",monospace}
+mark small{direction:ltr;unicode-bidi:isolate;font-size:.68em;color:var(--mute);margin-inline-start:.2rem;font-family:ui-monospace,"Noto Sans Mono",monospace}
 .flag{display:inline-block;background:#fde2e1;color:var(--rm);border-radius:3px;padding:0 .3rem;margin-inline-end:.3rem;font-size:.75rem}
 ol.toc{columns:2;font-size:.85rem}
 """
@@ -326,7 +326,7 @@ def _spans(row: dict[str, Any]) -> list[tuple[int, int, str, str]]:
     found: list[tuple[int, int, str, str]] = []
     for e in row["entities"]:
         label = e["qid"] or e["canonical"] or e["type"]
-        title = f'{e["canonical"] or ""} ({e["type"]}, {e["source"]})'
+        title = f'{e["canonical"] or ""}, {e["type"]}' + (", human" if e["source"] == "human" else "")
         found.append((e["start"], e["end"], "e h" if e["source"] == "human" else "e", f"{label}\x00{title}"))
     for d in row["dates"]:
         label = str(d["date"]) + (f"–{d['date_end']}" if d["date_end"] and d["date_end"] != d["date"] else "") + ("" if d["precision"] == "day" else f" ({d['precision']})")
@@ -364,7 +364,7 @@ def _mark(cls: str, label: str) -> tuple[str, str]:
     """The tags around a span: the same entity recurs through a corpus, so
     its escaped label is made once."""
     shown, title = label.split("\x00", 1)
-    return f'<mark class="{cls}" title="{_attr(title)}">', f'<small dir="ltr">{_esc(shown)}</small></mark>'
+    return f'<mark class="{cls}" title="{_attr(title)}">', f'<small>{_esc(shown)}</small></mark>'
 
 
 # -- the index ----------------------------------------------------------------------
