@@ -15,8 +15,9 @@ report.json or Parquet rows do not read. The pages need no server, network,
 font or script: CSS is inline, so they open from a laptop's disk or a CI
 artifact. Everything a person or an outlet wrote is escaped: an article that
 holds `<script>` shows it as text. The rows are streamed from the published
-Parquet one batch at a time and each document's HTML is written as it is
-made, so 100,000 documents cost the memory of one batch; the bytes depend on
+Parquet one batch at a time and a page's HTML (PAGE_BYTES at most) is held
+only until the page is written, so 100,000 documents cost the memory of one
+batch and one page, and counts; the bytes depend on
 the rows alone (no clock), so the same build gives the same pages.
 """
 
