@@ -52,7 +52,8 @@ def _echo_entry(d: dict[str, Any]) -> None:
 @click.option("--ray-address", default=None, help="Address of an existing Ray cluster (default: start a local one).")
 @click.option("--strict", is_flag=True, help="Exit 1, writing nothing, if any raw file is skipped.")
 @click.option("--quiet", "-q", is_flag=True, help="No per-document summary.")
-def build(corpus_dir: Path, annotations_dir: Path, out_dir: Path, workers: int, engine: str, ray_address: Optional[str], strict: bool, quiet: bool) -> None:
+@click.option("--no-audit-page", "no_audit_page", is_flag=True, help="Skip OUT/report.html and OUT/report/ (about 15 kB of HTML per document).")
+def build(corpus_dir: Path, annotations_dir: Path, out_dir: Path, workers: int, engine: str, ray_address: Optional[str], strict: bool, quiet: bool, no_audit_page: bool) -> None:
     """Clean, tag, align and split the corpus into the configs' Parquet.
 
     Prints one line per document (language, probability, blocks kept, lines
@@ -74,7 +75,7 @@ def build(corpus_dir: Path, annotations_dir: Path, out_dir: Path, workers: int, 
         report = run_build(
             corpus_dir, out_dir, annotations_dir, workers, engine, ray_address, strict,
             progress=bar.update, log=lambda m: tqdm.write(m, file=sys.stderr), total=set_total,
-            on_entry=None if quiet else _echo_entry,
+            on_entry=None if quiet else _echo_entry, audit_page=not no_audit_page,
         )
     summary = report.summary()
     click.echo(

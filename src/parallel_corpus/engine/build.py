@@ -33,6 +33,7 @@ from parallel_corpus.align.cluster import ClusterParams
 from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, assign_splits, moves, pinned_topics, read_recorded
 from parallel_corpus.align.store import SignatureStore
 from parallel_corpus.corpus import Corpus, Source
+from parallel_corpus.engine.audit_page import write_audit_page
 from parallel_corpus.engine.executors import run_documents, segment_keys
 from parallel_corpus.engine.memory import give_back
 from parallel_corpus.engine.report import BuildReport
@@ -74,12 +75,14 @@ def build(
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
     total: Optional[Callable[[int], Any]] = None,
     on_entry: Optional[Callable[[dict[str, Any]], Any]] = None,
+    audit_page: bool = True,
 ) -> BuildReport:
     """Build every config into `out_dir`, replacing it only once all is written.
 
     `total`, if given, is told the number of sources once they are read,
     `progress` the number of sources done as they finish, and `on_entry`
-    each document's report entry as report.json is written."""
+    each document's report entry as report.json is written. `audit_page`
+    also writes report.html and report/ (engine.audit_page)."""
     corpus = Corpus(Path(corpus_dir))
     dataset = corpus.dataset()
     sources = corpus.source_list()
@@ -97,10 +100,10 @@ def build(
     with disk_problems_as(lambda problem: BuildError(f"{out_dir}: cannot write the build ({problem}); {out_dir} is as it was")):
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         with exclusive(out_dir, "build"):
-            return _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages, on_entry)
+            return _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages, on_entry, audit_page)
 
 
-def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages, on_entry=None) -> BuildReport:
+def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages, on_entry=None, audit_page=True) -> BuildReport:
     with staging_dir(out_dir) as staging:
         try:
             spill = staging / "spill" / "documents.arrow"
@@ -134,6 +137,9 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
             if overrides is not None:
                 write_annotations(staging, overrides, {d: split_of_topic[a.topic_id] for d, a in assignments.items()})
             report.write(staging / "report.json", partial(_placement, assignments, split_of_topic), on_entry)
+            # report.html and report/: the published rows as a curator reads them.
+            if audit_page:
+                write_audit_page(staging, report.skipped, report.unlisted_files, report.gazetteer)
             shutil.rmtree(staging / "spill")
             replace_dir(staging, out_dir)
         except BaseException:

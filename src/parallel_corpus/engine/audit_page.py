@@ -1,0 +1,498 @@
+"""The audit page: what the build did to every article, as static HTML a curator opens from disk.
+
+`report.html` (the index) holds the corpus summary as tables and CSS bars:
+documents per language and topic, removed lines by reason and outlet, the
+language probabilities, the skipped and unlisted files. `report/docs-NNNNN.html`
+hold the documents, up to PAGE_DOCS or PAGE_BYTES a page: every article with its
+blocks typed and tagged with their language, its removed lines struck through
+where they stood with their reason and rule score, its entity and date spans
+marked with their QID (or canonical name) and ISO date, its topic, event and
+evidence. Arabic runs right to left (`dir` by language, `auto` where a block
+mixes languages).
+
+Why this shape: a person checks the cleaner and the taggers by reading, and
+report.json or Parquet rows do not read. The pages need no server, network,
+font or script: CSS is inline, so they open from a laptop's disk or a CI
+artifact. Everything a person or an outlet wrote is escaped: an article that
+holds `<script>` shows it as text. The rows are streamed from the published
+Parquet one batch at a time and a page's HTML (PAGE_BYTES at most) is held
+only until the page is written, so 100,000 documents cost the memory of one
+batch and one page, and counts; the bytes depend on
+the rows alone (no clock), so the same build gives the same pages.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import IO, Any, Iterable, Iterator, Optional
+
+import pyarrow.parquet as pq
+
+from parallel_corpus.align.splits import SPLIT_ORDER
+from parallel_corpus.annotate.labelstudio import RTL_LANGUAGES
+from parallel_corpus.records import REMOVAL_REASONS, parquet_name
+
+INDEX = "report.html"
+PAGES_DIR = "report"
+# A page of documents closes at whichever comes first: its documents or its
+# bytes. At the seeds' article size (about 20 kB of HTML for 3,000 Arabic
+# characters) a page is about 2 MB, which a browser opens at once.
+PAGE_DOCS = 100
+PAGE_BYTES = 2 * 1024 * 1024
+# Rows read from Parquet at a time.
+BATCH_ROWS = 256
+# Rows of the index's long tables; the rest is counted, and report.json
+# (or the document pages) holds it all.
+MAX_TABLE_ROWS = 200
+# Bins of the language probability chart: lower bounds.
+PROBABILITY_BINS = (0.0, 0.5, 0.8, 0.9, 0.99, 0.999)
+RTL_SCRIPTS = {"Arab", "Hebr", "Syrc", "Thaa", "Nkoo", "Adlm", "Rohg", "Samr", "Mand"}
+COLUMNS = [
+    "id", "language", "language_flores", "script", "language_probability", "language_source", "declared_language",
+    "title", "published", "text", "blocks", "entities", "dates", "topic_id", "topic_title", "event_id", "topic_source",
+    "topic_score", "topic_evidence", "removed_lines", "flags", "source", "split",
+]
+
+CSS = """
+:root{--ink:#1d232a;--mute:#5b6570;--line:#d8dde3;--bg:#f6f7f9;--rm:#b3261e;--e:#fff0b3;--d:#d7ecff;--h:#e3f5e1;--bar:#4a78b0}
+*{box-sizing:border-box}
+body{margin:0;padding:1rem 1.5rem;font:15px/1.55 system-ui,"Noto Sans","Noto Sans Arabic","Noto Naskh Arabic","Noto Sans Devanagari",sans-serif;color:var(--ink);background:#fff}
+h1{font-size:1.4rem;margin:.2rem 0 1rem}h2{font-size:1.15rem;margin:1.6rem 0 .5rem;border-bottom:1px solid var(--line)}
+table{border-collapse:collapse;margin:.3rem 0 1rem;font-size:.9rem}
+th,td{border:1px solid var(--line);padding:.15rem .45rem;text-align:start;vertical-align:top}
+th{background:var(--bg);font-weight:600}td.n{text-align:end;font-variant-numeric:tabular-nums}
+.bar{display:inline-block;height:.7rem;background:var(--bar);vertical-align:middle;min-width:1px}
+.barcell{width:14rem}
+nav{margin:.5rem 0;font-size:.9rem}nav a{margin-inline-end:1rem}
+.mute{color:var(--mute)}code,.id{font-family:ui-monospace,"Noto Sans Mono",monospace;font-size:.85em}
+section.doc{border:1px solid var(--line);border-radius:6px;margin:1.2rem 0;padding:.6rem .9rem;background:#fff}
+section.doc>header{background:var(--bg);margin:-.6rem -.9rem .6rem;padding:.5rem .9rem;border-bottom:1px solid var(--line);font-size:.85rem}
+section.doc>header h2{margin:0 0 .3rem;border:0;font-size:1rem}
+dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.05rem .8rem;margin:0}dl.meta dt{color:var(--mute)}dl.meta dd{margin:0}
+.row{display:grid;grid-template-columns:9.5rem 1fr;gap:.8rem;padding:.2rem 0;border-top:1px dotted var(--line)}
+.tag{font-size:.75rem;color:var(--mute);line-height:1.3;padding-top:.2rem}
+.tag b{color:var(--ink);font-weight:600}
+.b.title,.b.subtitle,.b.heading{font-weight:600}.b.caption{font-style:italic}
+.rm .t{color:var(--rm)}.rm del{text-decoration-thickness:2px}
+.why{color:var(--rm);font-weight:600}
+mark{border-radius:3px;padding:0 .1rem}mark.e{background:var(--e)}mark.d{background:var(--d)}mark.h{outline:1px solid #3a8a35}
+mark small{direction:ltr;unicode-bidi:isolate;font-size:.68em;color:var(--mute);margin-inline-start:.2rem;font-family:ui-monospace,"Noto Sans Mono",monospace}
+.flag{display:inline-block;background:#fde2e1;color:var(--rm);border-radius:3px;padding:0 .3rem;margin-inline-end:.3rem;font-size:.75rem}
+ol.toc{columns:2;font-size:.85rem}
+"""
+
+
+def write_audit_page(build_dir: Path, skipped: Iterable[Any] = (), unlisted_files: Iterable[str] = (), gazetteer: Optional[dict[str, int]] = None) -> None:
+    """`build_dir/report.html` and `build_dir/report/docs-*.html` from the
+    `documents` Parquet under `build_dir/data/documents` (the build calls it in
+    its staging folder, after the Parquet is written and before the swap).
+    `skipped` are the build's `Skip`s, `unlisted_files` the raw files no
+    source line names."""
+    build_dir = Path(build_dir)
+    pages_dir = build_dir / PAGES_DIR
+    pages_dir.mkdir(parents=True, exist_ok=True)
+    summary = _Summary()
+    book = _Book(pages_dir)
+    for row in _rows(build_dir / "data" / "documents"):
+        summary.add(row)
+        book.add(row, _document(row))
+    book.close()
+    with open(build_dir / INDEX, "w", encoding="utf-8", newline="\n") as fh:
+        _write_index(fh, summary, book.pages, list(skipped), list(unlisted_files), gazetteer or {})
+
+
+# -- reading ------------------------------------------------------------------------
+
+
+def _rows(documents_dir: Path) -> Iterator[dict[str, Any]]:
+    """The published rows, split by split in the Parquet's (id) order, a batch at a time."""
+    for split in SPLIT_ORDER:
+        path = documents_dir / parquet_name(split)
+        if not path.exists():
+            continue
+        parquet = pq.ParquetFile(path)
+        try:
+            for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=COLUMNS):
+                yield from batch.to_pylist()
+        finally:
+            parquet.close()
+
+
+# -- the summary --------------------------------------------------------------------
+
+
+@dataclass
+class _Summary:
+    """Counts over every row: small whatever the corpus size (per language,
+    reason, outlet and topic)."""
+
+    documents: int = 0
+    languages: Counter = field(default_factory=Counter)
+    splits: Counter = field(default_factory=Counter)
+    removed: Counter = field(default_factory=Counter)
+    removed_by_outlet: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    documents_by_outlet: Counter = field(default_factory=Counter)
+    probabilities: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    blocks: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    topics: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    topic_titles: dict[str, str] = field(default_factory=dict)
+    flags: Counter = field(default_factory=Counter)
+    entities: int = 0
+    entities_without_qid: int = 0
+    dates: int = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.documents += 1
+        language = row["language"]
+        self.languages[language] += 1
+        self.splits[row["split"]] += 1
+        outlet = (row["source"] or {}).get("outlet") or "(no outlet)"
+        self.documents_by_outlet[outlet] += 1
+        for removed in row["removed_lines"]:
+            self.removed[removed["reason"]] += 1
+            self.removed_by_outlet[outlet][removed["reason"]] += 1
+        self.probabilities[language][_bin(row["language_probability"])] += 1
+        for block in row["blocks"]:
+            counts = self.blocks[block["language"]]
+            counts["blocks"] += 1
+            counts["inherited"] += bool(block["language_inherited"])
+            for flag in block["flags"]:
+                counts[flag] += 1
+        topic = row["topic_id"] or "(none)"
+        self.topics[topic][language] += 1
+        self.topic_titles.setdefault(topic, row["topic_title"] or "")
+        self.flags.update(row["flags"])
+        self.entities += len(row["entities"])
+        self.entities_without_qid += sum(1 for e in row["entities"] if e["qid"] is None)
+        self.dates += len(row["dates"])
+
+
+def _bin(p: Optional[float]) -> float:
+    value = p or 0.0
+    return max(b for b in PROBABILITY_BINS if value >= b)
+
+
+# -- the document pages -------------------------------------------------------------
+
+
+@dataclass
+class _Page:
+    number: int
+    split: str
+    first: str = ""
+    last: str = ""
+    documents: int = 0
+    languages: Counter = field(default_factory=Counter)
+    removed: int = 0
+
+    @property
+    def name(self) -> str:
+        return f"docs-{self.number:05d}.html"
+
+
+class _Book:
+    """The document pages, written as documents come: a page closes when it
+    holds PAGE_DOCS documents, PAGE_BYTES of HTML, or the split changes, so
+    at most one page's HTML is held. The page's table of contents opens it,
+    and whether a next page follows is known when it closes."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.pages: list[_Page] = []
+        self._bytes = 0
+        self._toc: list[str] = []
+        self._body: list[str] = []
+
+    def add(self, row: dict[str, Any], doc_html: str) -> None:
+        size = len(doc_html.encode("utf-8"))
+        page = self.pages[-1] if self.pages else None
+        if page is None or page.split != row["split"] or page.documents >= PAGE_DOCS or self._bytes + size > PAGE_BYTES:
+            self._write_page(has_next=True)
+            page = _Page(len(self.pages) + 1, row["split"], first=row["id"])
+            self.pages.append(page)
+        page.last = row["id"]
+        page.documents += 1
+        page.languages[row["language"]] += 1
+        page.removed += len(row["removed_lines"])
+        self._toc.append(
+            f'<li><a href="#{_attr(row["id"])}"><span class="id">{_esc(row["id"])}</span></a> '
+            f'<span class="mute">{_esc(row["language_flores"])}</span> <bdi>{_esc(_short(row["title"] or ""))}</bdi></li>\n'
+        )
+        self._body.append(doc_html)
+        self._bytes += size
+
+    def _write_page(self, has_next: bool) -> None:
+        if not self._body:
+            return
+        page = self.pages[-1]
+        nav = _nav(page.number, has_next)
+        with open(self.directory / page.name, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(_head(f"Audit: {page.split} documents {page.first} to {page.last}"))
+            fh.write(nav)
+            fh.write(f"<h1>Page {page.number}: {page.documents} {page.split} documents</h1>\n")
+            fh.write('<ol class="toc">\n' + "".join(self._toc) + "</ol>\n")
+            fh.writelines(self._body)
+            fh.write(nav)
+            fh.write("</body>\n</html>\n")
+        self._toc, self._body, self._bytes = [], [], 0
+
+    def close(self) -> None:
+        self._write_page(has_next=False)
+
+
+def _nav(number: int, has_next: bool) -> str:
+    links = [f'<a href="../{INDEX}">index</a>']
+    if number > 1:
+        links.append(f'<a href="docs-{number - 1:05d}.html">previous page</a>')
+    if has_next:
+        links.append(f'<a href="docs-{number + 1:05d}.html">next page</a>')
+    return "<nav>" + "".join(links) + "</nav>\n"
+
+
+def _direction(language: str, script: Optional[str] = None) -> str:
+    return "rtl" if language in RTL_LANGUAGES or script in RTL_SCRIPTS else "ltr"
+
+
+def _document(row: dict[str, Any]) -> str:
+    """One document's <section>: its header (language, source, topic, event,
+    evidence) and its article, kept blocks and removed lines in raw-line order."""
+    text: str = row["text"]
+    language = row["language"]
+    direction = _direction(language, row["script"])
+    source = row["source"] or {}
+    names = {e["qid"]: e["canonical"] for e in row["entities"] if e["qid"] and e["canonical"]}
+    evidence = ", ".join(
+        f'<code>{_esc(item)}</code>' + (f" <bdi>{_esc(names[item])}</bdi>" if item in names else "") for item in row["topic_evidence"]
+    ) or '<span class="mute">none</span>'
+    flags = "".join(f'<span class="flag">{_esc(f)}</span>' for f in row["flags"])
+    score = "" if row["topic_score"] is None else f" score {row['topic_score']:.3f}"
+    meta = [
+        ("language", f'{_esc(row["language_flores"])} p={_num(row["language_probability"])} ({_esc(row["language_source"])}; declared {_esc(row["declared_language"] or "none")}) {flags}'),
+        ("source", f'<code>{_esc(source.get("file") or "")}</code> {_esc(source.get("encoding") or "")} · outlet <bdi>{_esc(source.get("outlet") or "none")}</bdi>'
+                   + (f' · <bdi>{_esc(source["url"])}</bdi>' if source.get("url") else "") + (f' · published {_esc(str(row["published"]))}' if row["published"] else "")),
+        ("topic", f'<code>{_esc(row["topic_id"] or "none")}</code> <bdi>{_esc(row["topic_title"] or "")}</bdi> ({_esc(row["topic_source"] or "none")}{score}) · split {_esc(row["split"])}'),
+        ("event", f'<code>{_esc(row["event_id"] or "none")}</code>'),
+        ("evidence", evidence),
+        ("found", f'{len(row["blocks"])} blocks, {len(row["removed_lines"])} lines removed, {len(row["entities"])} entities, {len(row["dates"])} dates'),
+    ]
+    out = [
+        f'<section class="doc" id="{_attr(row["id"])}" lang="{_attr(language)}" dir="{direction}">\n<header lang="en" dir="ltr"><h2><span class="id">{_esc(row["id"])}</span> '
+        f'<bdi lang="{_attr(language)}">{_esc(row["title"] or "")}</bdi></h2>\n<dl class="meta">'
+        + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in meta)
+        + "</dl></header>\n"
+        '<div class="article">\n'
+    ]
+    spans = _spans(row)
+    items: list[tuple[int, int, str]] = []
+    for block in row["blocks"]:
+        items.append((block["line"], 1, _block(text, block, spans)))
+    for removed in row["removed_lines"]:
+        items.append((removed["line"], 0, _removed(removed)))
+    items.sort(key=lambda item: (item[0], item[1]))
+    out.extend(item[2] for item in items)
+    out.append("</div>\n</section>\n")
+    return "".join(out)
+
+
+def _block(text: str, block: dict[str, Any], spans: list[tuple[int, int, str, str]]) -> str:
+    language = block["language"]
+    mixed = "code_switching" in block["flags"] or "script_mismatch" in block["flags"]
+    direction = "auto" if mixed else _direction(language)
+    inherited = " inherited" if block["language_inherited"] else ""
+    flags = "".join(f'<br><span class="flag">{_esc(f)}</span>' for f in block["flags"])
+    tag = f'<div class="tag" dir="ltr"><b>{_esc(block["type"])}</b> · line {block["line"]}<br>{_esc(language)} {_num(block["language_probability"])}{inherited}{flags}</div>'
+    body = _marked(text, block["start"], block["end"], spans)
+    return f'<div class="row">{tag}<div class="b {_attr(block["type"])}" lang="{_attr(language)}" dir="{direction}">{body}</div></div>\n'
+
+
+def _removed(removed: dict[str, Any]) -> str:
+    score = "" if removed["score"] is None else f" {_num(removed['score'])}"
+    meaning = REMOVAL_REASONS.get(removed["reason"], "")
+    tag = f'<div class="tag" dir="ltr"><b>removed</b> · line {removed["line"]}<br><span class="why" title="{_attr(meaning)}">{_esc(removed["reason"])}</span>{score}</div>'
+    # A line with a letter takes the direction of its first strong one; a line
+    # of punctuation ("." "-----") stands where the document's lines do.
+    direction = ' dir="auto"' if any(c.isalpha() for c in removed["text"]) else ""
+    return f'<div class="row rm">{tag}<div class="t"{direction}><del>{_esc(removed["text"])}</del></div></div>\n'
+
+
+def _spans(row: dict[str, Any]) -> list[tuple[int, int, str, str]]:
+    """Entity and date spans as (start, end, class, label), by start, none
+    overlapping: of overlapping spans the first (then longest) is marked;
+    the others stay in the header's counts and the Parquet."""
+    found: list[tuple[int, int, str, str]] = []
+    for e in row["entities"]:
+        label = e["qid"] or e["canonical"] or e["type"]
+        title = f'{e["canonical"] or ""}, {e["type"]}' + (", human" if e["source"] == "human" else "")
+        found.append((e["start"], e["end"], "e h" if e["source"] == "human" else "e", f"{label}\x00{title}"))
+    for d in row["dates"]:
+        label = str(d["date"]) + (f"–{d['date_end']}" if d["date_end"] and d["date_end"] != d["date"] else "") + ("" if d["precision"] == "day" else f" ({d['precision']})")
+        found.append((d["start"], d["end"], "d", f"{label}\x00date"))
+    found.sort(key=lambda s: (s[0], -s[1], s[2], s[3]))
+    kept: list[tuple[int, int, str, str]] = []
+    end = -1
+    for span in found:
+        if span[0] >= end and span[1] > span[0]:
+            kept.append(span)
+            end = span[1]
+    return kept
+
+
+def _marked(text: str, start: int, end: int, spans: list[tuple[int, int, str, str]]) -> str:
+    """text[start:end], escaped, with the spans inside it marked."""
+    out: list[str] = []
+    at = start
+    for s, e, cls, label in spans:
+        if e <= start or s >= end:
+            continue
+        s, e = max(s, start), min(e, end)
+        if s < at:
+            continue
+        opening, closing = _mark(cls, label)
+        out.append(_esc(text[at:s]))
+        out.append(opening + _esc(text[s:e]) + closing)
+        at = e
+    out.append(_esc(text[at:end]))
+    return "".join(out)
+
+
+@lru_cache(maxsize=4096)
+def _mark(cls: str, label: str) -> tuple[str, str]:
+    """The tags around a span: the same entity recurs through a corpus, so
+    its escaped label is made once."""
+    shown, title = label.split("\x00", 1)
+    return f'<mark class="{cls}" title="{_attr(title)}">', f'<small>{_esc(shown)}</small></mark>'
+
+
+# -- the index ----------------------------------------------------------------------
+
+
+def _write_index(fh: IO[str], s: _Summary, pages: list[_Page], skipped: list[Any], unlisted: list[str], gazetteer: dict[str, int]) -> None:
+    w = fh.write
+    w(_head("Audit of the build"))
+    w("<h1>Audit of the build</h1>\n")
+    w(f'<p>{s.documents} documents on {len(pages)} pages, {len(skipped)} raw files skipped, {len(unlisted)} unlisted. '
+      f'{sum(s.removed.values())} lines removed, {s.entities} entity spans ({s.entities_without_qid} without a QID), {s.dates} date spans. '
+      'Counts are of the published rows (human labels applied); <code>report.json</code> holds every entry.</p>\n')
+    w('<nav><a href="#languages">languages</a><a href="#topics">topics</a><a href="#removed">removed lines</a>'
+      '<a href="#probabilities">language probabilities</a><a href="#skipped">skipped files</a><a href="#pages">document pages</a></nav>\n')
+
+    w('<h2 id="languages">Documents per language</h2>\n')
+    _bars(fh, sorted(s.languages.items()), "language")
+    w("<table><tr><th>split</th><th>documents</th></tr>" + "".join(f'<tr><td>{_esc(k)}</td><td class="n">{s.splits[k]}</td></tr>' for k in SPLIT_ORDER if s.splits[k]) + "</table>\n")
+
+    w('<h2 id="topics">Documents per topic and language</h2>\n')
+    languages = sorted(s.languages)
+    topics = sorted(s.topics.items(), key=lambda t: (-sum(t[1].values()), t[0]))
+    w("<table><tr><th>topic</th><th>title</th>" + "".join(f"<th>{_esc(lang)}</th>" for lang in languages) + "<th>all</th></tr>\n")
+    for topic, counts in topics[:MAX_TABLE_ROWS]:
+        w(f'<tr><td><code>{_esc(topic)}</code></td><td dir="auto">{_esc(s.topic_titles[topic])}</td>'
+          + "".join(f'<td class="n">{counts[lang] or ""}</td>' for lang in languages) + f'<td class="n">{sum(counts.values())}</td></tr>\n')
+    w("</table>\n")
+    if len(topics) > MAX_TABLE_ROWS:
+        w(f'<p class="mute">The {MAX_TABLE_ROWS} largest of {len(topics)} topics; report.json lists them all.</p>\n')
+
+    w('<h2 id="removed">Lines removed</h2>\n<h3>By reason</h3>\n')
+    _bars(fh, sorted(s.removed.items()), "reason", titles=REMOVAL_REASONS)
+    reasons = sorted(s.removed)
+    outlets = sorted(s.documents_by_outlet.items(), key=lambda o: (-sum(s.removed_by_outlet[o[0]].values()), o[0]))
+    w("<h3>By outlet and reason</h3>\n<table><tr><th>outlet</th><th>documents</th>" + "".join(f"<th>{_esc(r)}</th>" for r in reasons) + "<th>all</th><th>per document</th></tr>\n")
+    for outlet, docs in outlets[:MAX_TABLE_ROWS]:
+        counts = s.removed_by_outlet[outlet]
+        total = sum(counts.values())
+        w(f'<tr><td dir="auto">{_esc(outlet)}</td><td class="n">{docs}</td>' + "".join(f'<td class="n">{counts[r] or ""}</td>' for r in reasons)
+          + f'<td class="n">{total}</td><td class="n">{total / docs:.2f}</td></tr>\n')
+    w("</table>\n")
+    if len(outlets) > MAX_TABLE_ROWS:
+        w(f'<p class="mute">The {MAX_TABLE_ROWS} outlets with most removed lines of {len(outlets)}.</p>\n')
+
+    w('<h2 id="probabilities">Language probabilities</h2>\n<h3>Documents by the probability of their language</h3>\n')
+    bins = [f"≥ {b:g}" for b in PROBABILITY_BINS]
+    w("<table><tr><th>language</th>" + "".join(f"<th>{b}</th>" for b in bins) + "</tr>\n")
+    for lang in languages:
+        counts = s.probabilities[lang]
+        most = max(counts.values())
+        w(f"<tr><td>{_esc(lang)}</td>" + "".join(
+            f'<td class="n">{counts[b]} <span class="bar" style="width:{_pct(counts[b], most) * 0.04:.2f}rem"></span></td>' if counts[b] else "<td></td>" for b in PROBABILITY_BINS
+        ) + "</tr>\n")
+    w("</table>\n<h3>Blocks by language</h3>\n")
+    block_flags = sorted({k for c in s.blocks.values() for k in c} - {"blocks", "inherited"})
+    w("<table><tr><th>language</th><th>blocks</th><th>inherited the document's language</th>" + "".join(f"<th>{_esc(f)}</th>" for f in block_flags) + "</tr>\n")
+    for lang, counts in sorted(s.blocks.items()):
+        w(f'<tr><td>{_esc(lang)}</td><td class="n">{counts["blocks"]}</td><td class="n">{counts["inherited"]}</td>' + "".join(f'<td class="n">{counts[f] or ""}</td>' for f in block_flags) + "</tr>\n")
+    w("</table>\n")
+    if s.flags:
+        w("<h3>Document flags</h3>\n")
+        _bars(fh, sorted(s.flags.items()), "flag")
+    if gazetteer:
+        w(f'<p>Gazetteer: {gazetteer.get("entities", 0)} entities, {gazetteer.get("without_qid", 0)} without a QID, {gazetteer.get("unverified_qids", 0)} QIDs not checked.</p>\n')
+
+    w('<h2 id="skipped">Skipped files</h2>\n')
+    if skipped:
+        w("<table><tr><th>file</th><th>reason</th><th>message</th></tr>\n")
+        for skip in skipped[:MAX_TABLE_ROWS]:
+            w(f'<tr><td><code>{_esc(skip.file)}</code></td><td>{_esc(skip.reason)}</td><td dir="auto">{_esc(skip.message)}</td></tr>\n')
+        w("</table>\n")
+        if len(skipped) > MAX_TABLE_ROWS:
+            w(f'<p class="mute">The first {MAX_TABLE_ROWS} of {len(skipped)}; report.json lists them all.</p>\n')
+    else:
+        w("<p>None.</p>\n")
+    if unlisted:
+        w("<h3>Raw files no line of sources.jsonl names (not built)</h3>\n<ul>" + "".join(f"<li><code>{_esc(f)}</code></li>" for f in unlisted[:MAX_TABLE_ROWS]) + "</ul>\n")
+
+    w('<h2 id="pages">Document pages</h2>\n<table><tr><th>page</th><th>split</th><th>first</th><th>last</th><th>documents</th><th>languages</th><th>removed lines</th></tr>\n')
+    for page in pages:
+        langs = ", ".join(f"{_esc(k)} {v}" for k, v in sorted(page.languages.items()))
+        w(f'<tr><td><a href="{PAGES_DIR}/{page.name}">{page.number}</a></td><td>{page.split}</td><td class="id">{_esc(page.first)}</td>'
+          f'<td class="id">{_esc(page.last)}</td><td class="n">{page.documents}</td><td>{langs}</td><td class="n">{page.removed}</td></tr>\n')
+    w("</table>\n</body>\n</html>\n")
+
+
+def _bars(fh: IO[str], items: list[tuple[str, int]], what: str, titles: Optional[dict[str, str]] = None) -> None:
+    """A table of counts with a bar each, the longest bar the largest count."""
+    if not items:
+        fh.write("<p>None.</p>\n")
+        return
+    most = max(v for _, v in items)
+    fh.write(f"<table><tr><th>{what}</th><th>count</th><th></th></tr>\n")
+    for key, value in items:
+        title = f' title="{_attr(titles[key])}"' if titles and key in titles else ""
+        fh.write(f'<tr><td{title}>{_esc(key)}</td><td class="n">{value}</td><td class="barcell"><span class="bar" style="width:{_pct(value, most):.1f}%"></span></td></tr>\n')
+    fh.write("</table>\n")
+
+
+# -- small pieces -------------------------------------------------------------------
+
+
+def _head(title: str) -> str:
+    return ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            # No script, no request: the page is read, never run.
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
+            f"<title>{_esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n")
+
+
+def _esc(value: Any) -> str:
+    """Text as HTML: markup characters escaped, and the characters HTML
+    cannot carry (NUL, other C0 controls) shown as U+FFFD."""
+    return _CONTROLS.sub("\ufffd", html.escape(value if isinstance(value, str) else str(value), quote=True))
+
+
+_attr = _esc
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _num(value: Optional[float]) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _pct(value: int, most: int) -> float:
+    return 100.0 * value / most if most else 0.0
+
+
+def _short(title: str, n: int = 90) -> str:
+    return title if len(title) <= n else title[: n - 1] + "…"
