@@ -25,8 +25,11 @@ dataset: $(STAMP)
 	echo "  $(BIN)/python -c 'import datasets; print(datasets.load_dataset(\"dist/v$$version\", \"documents\"))'"
 
 # Unit and integration tests; the integration tests start a real Label
-# Studio server in .labelstudio/ through scripts/labelstudio.
+# Studio server in .labelstudio/ through scripts/labelstudio, and the
+# browser checks use Debian's chromium (scripts/install-browser installs it
+# where it can: as root with apt-get; elsewhere those tests skip).
 test: $(STAMP)
+	scripts/install-browser
 	$(BIN)/python -m pytest -q
 
 validate: $(STAMP)
