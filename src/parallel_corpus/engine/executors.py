@@ -98,7 +98,7 @@ def run_documents(
     if engine == "ray":
         from parallel_corpus.engine.ray_executor import run_ray
 
-        yield from run_ray(corpus_dir, list(chunks(sources, workers)), seed, workers, ray_address, stages.boilerplate if stages else None)
+        yield from run_ray(corpus_dir, chunks(sources, workers), seed, workers, ray_address, stages.boilerplate if stages else None)
         return
     global _WORKER_STAGES
     if workers <= 1:

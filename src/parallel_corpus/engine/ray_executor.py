@@ -25,7 +25,7 @@ import socket
 import warnings
 from collections import deque
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 from parallel_corpus.corpus import Source
 from parallel_corpus.errors import Error
@@ -160,9 +160,11 @@ def _check_workers(ray: Any, address: Optional[str], corpus_dir: str) -> None:
 
 
 def run_ray(
-    corpus_dir: Path, chunks: list[list[Source]], seed: int, workers: int, address: Optional[str], boilerplate: Any = None
+    corpus_dir: Path, chunks: Iterable[list[Source]], seed: int, workers: int, address: Optional[str], boilerplate: Any = None
 ) -> Iterator[ChunkResult]:
-    """Results of the per-document stages on `workers` Ray actors, chunk by chunk, in order."""
+    """Results of the per-document stages on `workers` Ray actors, chunk by
+    chunk, in order. Chunks are taken as actors need them, so the sources
+    are parsed a chunk at a time here too."""
     ray = _import_ray(address)
     started_here = not ray.is_initialized()
     if started_here:
