@@ -42,6 +42,7 @@ AHEAD_PER_ACTOR = 2
 # ray:// address that does not answer, and forever on a GCS address.
 CONNECT_TIMEOUT_S = 10
 CLIENT_PORT = 10001  # Ray Client's port when a ray:// address names none
+CLIENT_ATTEMPTS = 3  # connections tried through a ray:// address (see _connect)
 AUTH_HINT = "set RAY_AUTH_MODE=token and the cluster's token in RAY_AUTH_TOKEN (or a file named by RAY_AUTH_TOKEN_PATH)"
 ADDRESS_HINT = "check the address (HOST:6379 from a node of the cluster, ray://HOST:10001 from elsewhere) and that the cluster is up"
 
@@ -122,12 +123,22 @@ def _connect(ray: Any, address: Optional[str], workers: int) -> None:
     if address:
         _check_reachable(address)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Ray Client's timeout warning repeats the error
-            ray.init(
-                address=address or "local", num_cpus=None if address else max(1, workers),
-                include_dashboard=False, log_to_driver=False, configure_logging=False,
-            )
+        for attempt in range(1, CLIENT_ATTEMPTS + 1):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # Ray Client's timeout warning repeats the error
+                    ray.init(
+                        address=address or "local", num_cpus=None if address else max(1, workers),
+                        include_dashboard=False, log_to_driver=False, configure_logging=False,
+                    )
+                break
+            except ConnectionAbortedError as exc:
+                # The head's Ray Client server forks a server for each client,
+                # which dies now and then as it starts (ray-project/ray#63202).
+                if attempt == CLIENT_ATTEMPTS or "Initialization failure from server" not in str(exc):
+                    raise
+                logger.info("Ray Client: the server for this build did not start (%s); trying again", _first_line(exc))
+                ray.shutdown()
     except Exception as exc:  # Ray raises ConnectionError, ValueError, RuntimeError, its own AuthenticationError...
         said = f"{type(exc).__name__} {exc} {exc.__cause__}".lower()
         if "auth" in said:
