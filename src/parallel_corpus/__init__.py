@@ -13,12 +13,16 @@ would rather call them than run `parallel-corpus`:
   was kept or removed (`stages.document`).
 
 Every refusal is an `Error` (`errors`), whose problems name file, row, field
-and what to do. Names are imported on first use, so `import parallel_corpus`
-does not load Arrow, NumPy or SciPy.
+and what to do. Messages that are not refusals (a raw file skipped, an
+annotation quarantined) go to the `parallel_corpus` logger, at WARNING, one
+line each; the package adds only a NullHandler, so a caller sees them once
+it configures `logging` (the command line prints them). Names are imported
+on first use, so `import parallel_corpus` does not load Arrow, NumPy or SciPy.
 """
 
 from __future__ import annotations
 
+import logging
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -32,6 +36,8 @@ def _version() -> str:
 
 
 __version__ = _version()
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 _HOMES = {
     "build": "parallel_corpus.engine.build",

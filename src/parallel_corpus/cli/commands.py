@@ -30,7 +30,7 @@ def main() -> None:
 
     \b
     Typical run:
-      parallel-corpus build            # corpus/ -> build/ (Parquet + report.json)
+      parallel-corpus build            # corpus/ -> build/ (Parquet, report.json, report.html)
       parallel-corpus publish          # build/ -> dist/vX.Y.Z/ (Hugging Face folder)
       parallel-corpus validate         # check corpus, annotations and releases
     """
@@ -46,10 +46,10 @@ def _echo_entry(d: dict[str, Any]) -> None:
 @main.command()
 @click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("corpus"), show_default=True, help="Corpus folder: raw/, sources.jsonl, dataset.yaml and the curated YAML.")
 @click.option("--annotations", "annotations_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("annotations"), show_default=True, help="Normalized human annotations; they win over the pipeline.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True, help="Where the configs' Parquet and report.json go (replaced whole).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True, help="Where the configs' Parquet, report.json and the audit page report.html go (replaced whole).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes for the per-document stages.")
-@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="Run per-document stages here or on Ray Data (`make venv` installs Ray).")
-@click.option("--ray-address", default=None, help="Address of an existing Ray cluster (default: start a local one).")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="Run per-document stages here or on Ray actors (the `distributed` extra, which `make venv` installs).")
+@click.option("--ray-address", metavar="ADDRESS", default=None, help="With --engine ray: an existing cluster, HOST:6379 from one of its nodes or ray://HOST:10001 from elsewhere (default: start a local Ray; RAY_ADDRESS is not read).")
 @click.option("--strict", is_flag=True, help="Exit 1, writing nothing, if any raw file is skipped.")
 @click.option("--quiet", "-q", is_flag=True, help="No per-document summary.")
 @click.option("--no-audit-page", "no_audit_page", is_flag=True, help="Skip OUT/report.html and OUT/report/ (about 15 kB of HTML per document).")
@@ -65,6 +65,8 @@ def build(corpus_dir: Path, annotations_dir: Path, out_dir: Path, workers: int, 
     from parallel_corpus.engine.build import build as run_build
     from parallel_corpus.engine.memory import arrow_returns_pages
 
+    if ray_address and engine != "ray":
+        _fail("--ray-address goes with --engine ray")
     arrow_returns_pages()
 
     def set_total(n: int) -> None:
@@ -74,13 +76,14 @@ def build(corpus_dir: Path, annotations_dir: Path, out_dir: Path, workers: int, 
     with tqdm(total=None, unit="doc", desc="build", file=sys.stderr, disable=None, leave=False) as bar:
         report = run_build(
             corpus_dir, out_dir, annotations_dir, workers, engine, ray_address, strict,
-            progress=bar.update, log=lambda m: tqdm.write(m, file=sys.stderr), total=set_total,
+            progress=bar.update, total=set_total,
             on_entry=None if quiet else _echo_entry, audit_page=not no_audit_page,
         )
     summary = report.summary()
     click.echo(
         f"built {summary['num_documents']} documents ({', '.join(f'{k} {v}' for k, v in summary['languages'].items())}), "
         f"{len(summary['topics'])} topics, skipped {summary['num_skipped']}; report: {out_dir / 'report.json'}"
+        + ("" if no_audit_page else f", audit page: {out_dir / 'report.html'}")
     )
 
 

@@ -9,14 +9,15 @@ this process writes Parquet, so workers and engines cannot change the bytes.
 
 This module is the driver, the order of the steps. Where the per-document
 stages run is `engine.executors`, how Parquet is written `engine.writers`,
-what report.json says `engine.report`; the lock, the staging folder and the
-swap into place are `files`.
+what report.json says `engine.report`, the audit page (report.html) that
+shows a curator every document `engine.audit_page`; the lock, the staging
+folder and the swap into place are `files`.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
-import sys
 from array import array
 from collections import Counter
 from contextlib import ExitStack, closing
@@ -34,7 +35,7 @@ from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileErr
 from parallel_corpus.align.store import SignatureStore
 from parallel_corpus.corpus import Corpus, Source
 from parallel_corpus.engine.audit_page import write_audit_page
-from parallel_corpus.engine.executors import run_documents, segment_keys
+from parallel_corpus.engine.executors import check_engine, run_documents, segment_keys
 from parallel_corpus.engine.memory import give_back
 from parallel_corpus.engine.report import BuildReport
 from parallel_corpus.engine.writers import SplitWriter, topic_order, write_annotations, write_pairs, write_parallel
@@ -55,6 +56,15 @@ SPILL_ROWS = 256
 # 40 MB on 10,000 documents and 80 MB on 100,000.
 PARALLEL_TEXT_BUDGET = 8 * 1024 * 1024
 
+# The build's messages (`warning: ...`, `skipped: ...`, `quarantined: ...`),
+# one line each, at WARNING: the command line prints them as they are, a
+# library caller sees them through `logging` unless it passes `log`.
+logger = logging.getLogger(__name__)
+
+
+def _to_logger(message: str) -> None:
+    logger.warning(message)
+
 
 class BuildError(Error, RuntimeError):
     """The build cannot go on; nothing was written."""
@@ -72,7 +82,7 @@ def build(
     ray_address: Optional[str] = None,
     strict: bool = False,
     progress: Optional[Callable[[int], Any]] = None,
-    log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
+    log: Optional[Callable[[str], None]] = None,
     total: Optional[Callable[[int], Any]] = None,
     on_entry: Optional[Callable[[dict[str, Any]], Any]] = None,
     audit_page: bool = True,
@@ -82,7 +92,11 @@ def build(
     `total`, if given, is told the number of sources once they are read,
     `progress` the number of sources done as they finish, and `on_entry`
     each document's report entry as report.json is written. `audit_page`
-    also writes report.html and report/ (engine.audit_page)."""
+    also writes report.html and report/ (engine.audit_page). The build's
+    messages go to the `parallel_corpus.engine.build` logger, or to `log`
+    instead when it is given."""
+    log = log or _to_logger
+    check_engine(engine, ray_address)
     corpus = Corpus(Path(corpus_dir))
     dataset = corpus.dataset()
     sources = corpus.source_list()

@@ -78,6 +78,15 @@ def segment_keys(corpus_dir: Path, sources: Sequence[Source], seed: int, workers
     return results()
 
 
+def check_engine(engine: str, ray_address: Optional[str]) -> None:
+    """Refuse, in one line and before any work, an engine this machine
+    cannot use: Ray not installed, or a cluster address that does not answer."""
+    if engine == "ray":
+        from parallel_corpus.engine.ray_executor import check_ray
+
+        check_ray(ray_address)
+
+
 def run_documents(
     corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int = 1, engine: str = "local", ray_address: Optional[str] = None,
     stages: Optional[Stages] = None,
@@ -89,7 +98,7 @@ def run_documents(
     if engine == "ray":
         from parallel_corpus.engine.ray_executor import run_ray
 
-        yield from run_ray(corpus_dir, list(chunks(sources, workers)), seed, workers, ray_address, stages.boilerplate if stages else None)
+        yield from run_ray(corpus_dir, chunks(sources, workers), seed, workers, ray_address, stages.boilerplate if stages else None)
         return
     global _WORKER_STAGES
     if workers <= 1:
