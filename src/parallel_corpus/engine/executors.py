@@ -40,6 +40,18 @@ def _segment_keys_of_chunk(sources: list[Source]) -> list[int]:
     return _WORKER_STAGES.segment_keys(sources)
 
 
+def _segment_keys_per_document(sources: list[Source]) -> list[list[int]]:
+    assert _WORKER_STAGES is not None
+    return [_WORKER_STAGES.segment_keys([source]) for source in sources]
+
+
+def _run_chunk_recorded(sources: list[Source]) -> tuple[ChunkResult, list[list[tuple[int, int]]]]:
+    from parallel_corpus.engine.cache import process_chunk_recorded
+
+    assert _WORKER_STAGES is not None
+    return process_chunk_recorded(sources, _WORKER_STAGES)
+
+
 def _pool(corpus_dir: Path, seed: int, workers: int, stages: Optional[Stages]) -> Any:
     """A pool of `workers` processes holding the stages. Forked workers share
     the loaded `stages`' pages instead of each parsing the curated files and
@@ -78,24 +90,42 @@ def segment_keys(corpus_dir: Path, sources: Sequence[Source], seed: int, workers
     return results()
 
 
+def segment_keys_of_documents(corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int, engine: str, stages: Stages) -> Iterator[list[int]]:
+    """Each source's distinct segment keys, in the order of `sources` (for
+    the build cache, which stores them per document): by a pool of workers
+    where `segment_keys` would use one, else here."""
+    if workers <= 1 or engine != "local" or len(sources) < 2 * CHUNK_SOURCES:
+        for source in sources:
+            yield stages.segment_keys([source])
+        return
+    with _pool(corpus_dir, seed, workers, stages) as pool:
+        for keys in pool.imap(_segment_keys_per_document, chunks(sources, workers)):
+            yield from keys
+
+
 def run_documents(
     corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int = 1, engine: str = "local", ray_address: Optional[str] = None,
-    stages: Optional[Stages] = None,
-) -> Iterator[ChunkResult]:
+    stages: Optional[Stages] = None, record: bool = False,
+) -> Iterator[Any]:
     """Results of the per-document stages, chunk by chunk, in the order of `sources`.
 
     `stages`, when the caller has loaded them already, serve the in-process
-    run and are inherited by forked workers instead of being loaded again."""
+    run and are inherited by forked workers instead of being loaded again.
+    With `record`, each result comes as (ChunkResult, the boilerplate
+    answers of each of its sources) for the build cache (on Ray the answers
+    are None: what Ray builds is not stored)."""
     if engine == "ray":
         from parallel_corpus.engine.ray_executor import run_ray
 
-        yield from run_ray(corpus_dir, list(chunks(sources, workers)), seed, workers, ray_address, stages.boilerplate if stages else None)
+        for result in run_ray(corpus_dir, list(chunks(sources, workers)), seed, workers, ray_address, stages.boilerplate if stages else None):
+            yield (result, None) if record else result
         return
     global _WORKER_STAGES
+    run = _run_chunk_recorded if record else _run_chunk
     if workers <= 1:
         _WORKER_STAGES = stages or Stages.load(Path(corpus_dir), seed)
         for chunk in chunks(sources, 1):
-            yield _run_chunk(chunk)
+            yield run(chunk)
         return
     with _pool(corpus_dir, seed, workers, stages) as pool:
-        yield from pool.imap(_run_chunk, chunks(sources, workers))
+        yield from pool.imap(run, chunks(sources, workers))
