@@ -60,8 +60,9 @@ import pyarrow as pa
 from parallel_corpus import schema
 from parallel_corpus.corpus import Corpus, CorpusError, Source, unsafe_relative_path
 from parallel_corpus.records import Skip
-from parallel_corpus.stages.clean.boilerplate import Boilerplate, segment_key
-from parallel_corpus.stages.document import ChunkResult, DocumentSkipped, Stages, process_with_signature, report_entry
+from parallel_corpus.engine.executors import process_chunk_recorded, run_documents, segment_keys_of_documents
+from parallel_corpus.stages.clean.boilerplate import Boilerplate
+from parallel_corpus.stages.document import ChunkResult, Stages
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +204,8 @@ class BuildCache:
         self.bases = bytearray()
         self.fresh = _Fresh()
         self.arrow_schema = schema.arrow_schema("documents")
-        self._made: set[Path] = set()
+        self._prefix = f"{self.dir}{os.sep}"
+        self._made: set[str] = set()
         self._packs: OrderedDict[str, Optional[pa.RecordBatch]] = OrderedDict()
 
     @classmethod
@@ -217,8 +219,8 @@ class BuildCache:
         record = json.dumps(source.as_record(), sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(self.fingerprint + digest + record).digest()
 
-    def _path(self, kind: str, name: str) -> Path:
-        return self.dir / kind / name[:2] / name
+    def _path(self, kind: str, name: str) -> str:
+        return f"{self._prefix}{kind}{os.sep}{name[:2]}{os.sep}{name}"
 
     def _read(self, kind: str, name: str) -> Optional[tuple[memoryview, memoryview, int]]:
         """(keys bytes, compressed part, its size uncompressed) of a file whose
@@ -254,22 +256,20 @@ class BuildCache:
         if self.stats.write_failed:
             return False
         path = self._path(kind, name)
-        tmp = path.parent / f".{name}.tmp{os.getpid()}"
+        folder = os.path.dirname(path)
+        tmp = os.path.join(folder, f".{name}.tmp{os.getpid()}")
         rest = keys + _CODEC.compress(plain, asbytes=True)
         data = _HEADER.pack(MAGIC, zlib.crc32(rest), len(keys) // 8, len(rest) - len(keys), len(plain)) + rest
         try:
-            if path.parent not in self._made:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self._made.add(path.parent)
+            if folder not in self._made:
+                os.makedirs(folder, exist_ok=True)
+                self._made.add(folder)
             with open(tmp, "wb") as fh:
                 fh.write(data)
             os.replace(tmp, path)
         except OSError as exc:
             self.stats.write_failed = True
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
+            _unlink(tmp)
             log.warning("warning: build cache %s: cannot write (%s); the build goes on without storing its results", self.root, exc.strerror or exc)
             return False
         self.stats.bytes_written += len(data)
@@ -380,14 +380,14 @@ class BuildCache:
         self._packs.clear()
         if s.write_failed or not self.dir.is_dir():
             return
-        usage_path = self.dir / "usage.json"
+        usage_path = self.root / "usage.json"
         try:
             usage = int(json.loads(usage_path.read_text())["bytes"])
         except (OSError, ValueError, KeyError, TypeError):
             usage = None
         total = usage + s.bytes_written if usage is not None else self.limit_bytes + 1
         if total > self.limit_bytes:
-            total = trim(self.dir, self.limit_bytes)
+            total = trim(self.root, self.limit_bytes)
         tmp = usage_path.with_name(f".usage.json.tmp{os.getpid()}")
         try:
             tmp.write_text(json.dumps({"bytes": total}))
@@ -397,15 +397,20 @@ class BuildCache:
 
 
 def trim(folder: Path, limit_bytes: int) -> int:
-    """Remove the least recently used files until the folder holds at most
+    """Remove the least recently used files until the cache folder holds at most
     _TRIM_TO of `limit_bytes`, and the temporary files of killed builds;
     returns the bytes left. Another build may be reading or writing: a file
     gone is a miss for it, never an error."""
-    files: list[tuple[float, int, str]] = []
+    files: list[tuple[bool, float, int, str]] = []
     now = time.time()
-    for kind in ("docs", "packs"):
+    try:
+        # Every format's folder: another format's files go first.
+        kinds = [(v.name == f"v{FORMAT}", os.path.join(v.path, k)) for v in os.scandir(folder) if v.is_dir() and v.name.startswith("v") for k in ("docs", "packs")]
+    except OSError:
+        kinds = []
+    for current, kind in kinds:
         try:
-            shards = list(os.scandir(folder / kind))
+            shards = list(os.scandir(kind))
         except OSError:
             continue
         for shard in shards:
@@ -422,13 +427,13 @@ def trim(folder: Path, limit_bytes: int) -> int:
                     if now - st.st_mtime > _TOUCH_AFTER:
                         _unlink(e.path)
                     continue
-                files.append((st.st_mtime, st.st_size, e.path))
-    total = sum(size for _, size, _ in files)
+                files.append((current, st.st_mtime, st.st_size, e.path))
+    total = sum(f[2] for f in files)
     if total <= limit_bytes:
         return total
     files.sort()
     goal = limit_bytes * _TRIM_TO
-    for _, size, path in files:
+    for _, _, size, path in files:
         if total <= goal:
             break
         _unlink(path)
@@ -460,48 +465,6 @@ class Item:
     entry: Optional[dict[str, Any]]
     signature: Optional[dict[str, Any]]
     asked: Optional[list[tuple[int, int]]]
-
-
-class _Recorder(Boilerplate):
-    """The corpus's counts, noting every question the cleaner asks of them."""
-
-    def __init__(self, inner: Optional[Boilerplate]):
-        super().__init__(inner.counts if inner is not None else {})
-        self.asked: dict[int, int] = {}
-
-    def documents(self, folded: str) -> int:
-        if not folded:
-            return 0
-        key = segment_key(folded)
-        n = self.asked[key] = self.counts.get(key, 0)
-        return n
-
-
-def process_chunk_recorded(sources: Sequence[Source], stages: Stages) -> tuple[ChunkResult, list[list[tuple[int, int]]]]:
-    """`stages.document.process_chunk`, with the boilerplate answers each
-    source's cleaning got."""
-    result = ChunkResult()
-    rows = []
-    asked = []
-    inner = stages.boilerplate
-    try:
-        for source in sources:
-            recorder = stages.boilerplate = _Recorder(inner)
-            try:
-                row, sig = process_with_signature(source, stages)
-            except DocumentSkipped as exc:
-                result.outcomes.append(exc.skip)
-            else:
-                result.outcomes.append(None)
-                rows.append(row)
-                result.signatures.append(sig)
-                result.entries.append(report_entry(row))
-            asked.append(sorted(recorder.asked.items()))
-    finally:
-        stages.boilerplate = inner
-    if rows:
-        result.batch = pa.RecordBatch.from_pylist(rows, schema=schema.arrow_schema("documents"))
-    return result, asked
 
 
 def items_of(result: ChunkResult, asked: Optional[list[list[tuple[int, int]]]]) -> Iterator[Item]:
@@ -579,8 +542,6 @@ def segment_keys(cache: BuildCache, corpus_dir: Path, sources: Sequence[Source],
     workers (or here) and kept (compactly) until pass one stores them with
     the document. Reads and hashes every raw file once, and keeps each
     source's base key for pass one."""
-    from parallel_corpus.engine.executors import segment_keys_of_documents
-
     raw = RawFiles(stages.corpus)
     bases = cache.bases = bytearray(32 * len(sources))
     missing: list[int] = []
@@ -627,8 +588,6 @@ def documents(
     ones read back, the others made by the executor (only those go to the
     workers) and stored. An entry found stale or broken only once read is
     made here, in this process."""
-    from parallel_corpus.engine.executors import run_documents
-
     bases, fresh = cache.bases, cache.fresh
     if len(bases) != 32 * len(sources):
         raise RuntimeError("the build cache's segment count must run before pass one")

@@ -4,7 +4,9 @@ pool, or Ray), chunk by chunk, always handing results back in source order.
 The stages are a pure function of a source and the corpus folder, so where
 they run cannot change a row: the driver gets the same chunks in the same
 order from each executor, and writes the same bytes. Ray is in
-`engine.ray_executor`, imported only when asked for.
+`engine.ray_executor`, imported only when asked for. For the build cache
+(`engine.cache`), a run can also record what each document's cleaning asked
+of the corpus's counts of recurring segments.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
 from parallel_corpus.corpus import Source
-from parallel_corpus.stages.document import ChunkResult, Stages, process_chunk
+from parallel_corpus.stages.clean.boilerplate import Boilerplate, segment_key
+from parallel_corpus.stages.document import ChunkResult, DocumentSkipped, Stages, process_chunk, process_with_signature, report_entry
+
 
 # Sources per task of a worker: enough to amortize a task's overhead (one
 # pickled Arrow batch back), few enough to keep two workers evenly busy.
@@ -35,6 +39,52 @@ def _run_chunk(sources: list[Source]) -> ChunkResult:
     return process_chunk(sources, _WORKER_STAGES)
 
 
+class _Recorder(Boilerplate):
+    """The corpus's counts, noting every question the cleaner asks of them."""
+
+    def __init__(self, inner: Optional[Boilerplate]):
+        super().__init__(inner.counts if inner is not None else {})
+        self.asked: dict[int, int] = {}
+
+    def documents(self, folded: str) -> int:
+        if not folded:
+            return 0
+        key = segment_key(folded)
+        n = self.asked[key] = self.counts.get(key, 0)
+        return n
+
+
+def process_chunk_recorded(sources: Sequence[Source], stages: Stages) -> tuple[ChunkResult, list[list[tuple[int, int]]]]:
+    """`stages.document.process_chunk`, with the boilerplate answers each
+    source's cleaning got."""
+    result = ChunkResult()
+    rows = []
+    asked = []
+    inner = stages.boilerplate
+    try:
+        for source in sources:
+            recorder = stages.boilerplate = _Recorder(inner)
+            try:
+                row, sig = process_with_signature(source, stages)
+            except DocumentSkipped as exc:
+                result.outcomes.append(exc.skip)
+            else:
+                result.outcomes.append(None)
+                rows.append(row)
+                result.signatures.append(sig)
+                result.entries.append(report_entry(row))
+            asked.append(sorted(recorder.asked.items()))
+    finally:
+        stages.boilerplate = inner
+    if rows:
+        import pyarrow as pa
+
+        from parallel_corpus import schema
+
+        result.batch = pa.RecordBatch.from_pylist(rows, schema=schema.arrow_schema("documents"))
+    return result, asked
+
+
 def _segment_keys_of_chunk(sources: list[Source]) -> list[int]:
     assert _WORKER_STAGES is not None
     return _WORKER_STAGES.segment_keys(sources)
@@ -46,8 +96,6 @@ def _segment_keys_per_document(sources: list[Source]) -> list[list[int]]:
 
 
 def _run_chunk_recorded(sources: list[Source]) -> tuple[ChunkResult, list[list[tuple[int, int]]]]:
-    from parallel_corpus.engine.cache import process_chunk_recorded
-
     assert _WORKER_STAGES is not None
     return process_chunk_recorded(sources, _WORKER_STAGES)
 
