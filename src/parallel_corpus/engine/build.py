@@ -8,7 +8,8 @@ event and split, and writes the published Parquet sorted by (split, id). Only
 this process writes Parquet, so workers and engines cannot change the bytes.
 
 This module is the driver, the order of the steps. Where the per-document
-stages run is `engine.executors`, how Parquet is written `engine.writers`,
+stages run is `engine.executors`, what a rebuild reuses of the last build's
+per-document work `engine.cache`, how Parquet is written `engine.writers`,
 what report.json says `engine.report`; the lock, the staging folder and the
 swap into place are `files`.
 """

@@ -181,6 +181,9 @@ class RawFiles:
 
 @dataclass
 class Stats:
+    """What one build found in the cache and wrote to it (logged when it
+    ends; scripts/bench reads it)."""
+
     keys_hits: int = 0
     keys_misses: int = 0
     docs_hits: int = 0
@@ -229,7 +232,10 @@ class BuildCache:
             with open(self._path(kind, name), "rb") as fh:
                 data = fh.read()
                 if time.time() - os.fstat(fh.fileno()).st_mtime > _TOUCH_AFTER:
-                    os.utime(fh.fileno())
+                    try:
+                        os.utime(fh.fileno())
+                    except OSError:
+                        pass  # a cache it may only read still serves
         except OSError:
             return None
         if len(data) < _HEADER.size:
