@@ -61,7 +61,8 @@ def round_trip(labelstudio_server, tmp_path_factory):
     pairs = [{"pair_id": "ar-0001__hi-0001", "id_1": "ar-0001", "id_2": "hi-0001", "similarity": 0.8}]
     build = _write_build(work / "build", docs, pairs)
     runner = CliRunner()
-    pushed = {k: runner.invoke(annotate, ["push", "--kind", k, "--build", str(build), "--project", titles[k]], env=env) for k in ("documents", "pairs")}
+    pushed = {k: runner.invoke(annotate, ["push", "--kind", k, "--build", str(build), "--corpus", str(REPO / "corpus"), "--project", titles[k]], env=env)
+              for k in ("documents", "pairs")}
     conn = ls.connect(url, key)
     projects = {k: ls.find_project(conn, t) for k, t in titles.items()}
     tasks = {k: ls.export(conn, projects[k]) for k in projects}
@@ -78,7 +79,7 @@ def round_trip(labelstudio_server, tmp_path_factory):
     conn.client.annotations.create(id=by_doc["hi-0001"]["id"], completed_by=ann2.id, result=[
         {"from_name": "entities", "to_name": "text", "type": "labels", "value": {"start": hi_start, "end": hi_start + 6, "text": "नैरोबी", "labels": ["place"]}},
         {"from_name": "language", "to_name": "text", "type": "choices", "value": {"choices": ["hi"]}},
-        {"from_name": "topic_id", "to_name": "text", "type": "textarea", "value": {"text": ["t-climate"]}},
+        {"from_name": "topic_id", "to_name": "text", "type": "choices", "value": {"choices": ["putin-biden-call-2021-12"]}},
     ])
     for user, overall, tone in ((ann1, "1", "2"), (ann2, "2", "2")):
         conn.client.annotations.create(id=pair_task["id"], completed_by=user.id, result=[
@@ -116,14 +117,14 @@ def test_pull_normalizes_both_annotators(round_trip):
     ar_start = AR.index("نيروبي")
     assert docs["ar-0001"]["entities"] == [{"start": ar_start, "end": ar_start + 6, "text": "نيروبي", "label": "place", "verification": "verified", "exported_start": ar_start, "exported_end": ar_start + 6}]
     assert docs["ar-0001"]["annotator"] == ann1.email and docs["ar-0001"]["language"] == "ar"
-    assert docs["hi-0001"]["topic_id"] == "t-climate" and docs["hi-0001"]["annotator"] == ann2.email
+    assert docs["hi-0001"]["topic_id"] == "putin-biden-call-2021-12" and docs["hi-0001"]["annotator"] == ann2.email
     assert HI[docs["hi-0001"]["entities"][0]["start"]:docs["hi-0001"]["entities"][0]["end"]] == "नैरोबी"
     assert docs["ar-0001"]["text_sha256"] == hashlib.sha256(AR.encode()).hexdigest()
     overrides = human_overrides(
         read_jsonl(round_trip["annotations"] / "documents.jsonl") + read_jsonl(round_trip["annotations"] / "pairs.jsonl"),
         {d["id"]: d for d in round_trip["docs"]},
     )
-    assert overrides["documents"]["hi-0001"]["topic_id"] == "t-climate"
+    assert overrides["documents"]["hi-0001"]["topic_id"] == "putin-biden-call-2021-12"
     assert overrides["pairs"]["ar-0001__hi-0001"]["overall"] == 1.5
     assert overrides["pairs"]["ar-0001__hi-0001"]["tone"] == 2.0
     assert overrides["pairs"]["ar-0001__hi-0001"]["num_raters"] == 2
@@ -194,3 +195,82 @@ def test_server_down_at_pull_leaves_annotations_unchanged(round_trip):
 def test_wrong_token_is_one_line(round_trip):
     with pytest.raises(ls.LabelStudioError, match="rejects LABEL_STUDIO_API_KEY"):
         ls.connect(round_trip["env"]["LABEL_STUDIO_URL"], "0" * 40)
+
+
+def test_pushed_tasks_and_predictions_pass_the_sdk_check_as_the_server_keeps_them(round_trip):
+    """What the server stores (tasks with their predictions, both kinds) passes the
+    SDK's LabelInterface with each task's own topic and event options."""
+    from test_topic_choices import sdk_errors
+
+    conn = round_trip["conn"]
+    for kind, project in round_trip["projects"].items():
+        tasks = ls.export(conn, project)
+        assert tasks
+        for task in tasks:
+            predictions = [{"result": p.result} for p in conn.client.predictions.list(task=task["id"])]
+            assert sdk_errors(kind, {"data": task["data"], "predictions": predictions}) == [], task["data"]["task_key"]
+
+
+def test_push_again_brings_the_choices_of_tasks_there_up_to_the_catalog(round_trip, tmp_path):
+    """A curator adds a topic: pushing again offers it in every current task, keeps
+    their annotations, and counts the work for the progress bar."""
+    conn, project = round_trip["conn"], round_trip["projects"]["documents"]
+    topics = (REPO / "corpus" / "topics.yaml").read_text(encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "topics.yaml").write_text(topics + (
+        "  - id: guterres-g20-rio-2024\n    title: \"Guterres at the G20 summit in Rio, November 2024\"\n"
+        "    entities: [Q311440, Q8678]\n    min_entities: 2\n    window: {start: 2024-11-17, end: 2024-11-20}\n"
+    ), encoding="utf-8")
+    from parallel_corpus.align.catalog import load_catalog
+    from parallel_corpus.cli.annotate import read_rows
+
+    current = {t["data"]["task_key"] for t in ls.export(conn, project) if not (t.get("meta") or {}).get("outdated")}
+    annotated_before = {t["id"]: t["annotations"] for t in ls.export(conn, project)}
+    tasks = ls.tasks_from_documents(read_rows(round_trip["build"], "documents"), load_catalog(corpus))
+    steps, totals = [], []
+    result = ls.push(conn, project, tasks, progress=steps.append, total=totals.append)
+    assert result.refreshed == len(current & {t["data"]["task_key"] for t in tasks}) > 0
+    assert totals == [result.added + result.refreshed + result.outdated] and sum(steps) == totals[0]
+    after = ls.export(conn, project)
+    for task in after:
+        if task["data"]["task_key"] in {t["data"]["task_key"] for t in tasks} and not task["meta"].get("outdated"):
+            assert "guterres-g20-rio-2024" in [o["value"] for o in task["data"]["topic_options"]]
+        assert [a["id"] for a in task["annotations"]] == [a["id"] for a in annotated_before[task["id"]]]
+    again = ls.push(conn, project, tasks)
+    assert (again.added, again.refreshed) == (0, 0)
+    # Put the project back as the other tests expect it.
+    ls.push(conn, project, ls.tasks_from_documents(read_rows(round_trip["build"], "documents"), load_catalog(REPO / "corpus")))
+
+
+def test_a_project_of_the_old_free_text_config_is_still_pulled(round_trip, tmp_path):
+    """Before topic and event were choices, documents.xml had TextAreas: a project made
+    then is still pulled, its typed ids read as ids; the build (and `annotate topics`)
+    then refuses one the catalog lacks."""
+    from parallel_corpus.annotate.controls import NEW_CHOICE
+
+    conn, env = round_trip["conn"], round_trip["env"]
+    old_config = (REPO / "tests" / "fixtures" / "labelstudio" / "documents_textarea_config.xml").read_text(encoding="utf-8")
+    assert '<TextArea name="topic_id"' in old_config
+    title = f"old documents {uuid.uuid4().hex[:8]}"
+    project = conn.client.projects.create(title=title, label_config=old_config).id
+    task = {k: v for k, v in ls.tasks_from_documents([round_trip["docs"][2]], None)[0].items() if k != "predictions"}
+    for field in ("topic_options", "event_options"):
+        task["data"].pop(field)
+    conn.client.projects.import_tasks(id=project, request=[task])
+    task_id = ls.export(conn, project)[0]["id"]
+    for typed in ("un-sg-russia-talks", "t-typo"):
+        user = conn.client.users.create(email=f"{typed}-{uuid.uuid4().hex[:6]}@example.com", username=f"u{uuid.uuid4().hex[:8]}")
+        conn.client.annotations.create(id=task_id, completed_by=user.id, result=[
+            {"from_name": "topic_id", "to_name": "text", "type": "textarea", "value": {"text": [typed]}},
+            {"from_name": "event_id", "to_name": "text", "type": "textarea", "value": {"text": [NEW_CHOICE if typed == "t-typo" else ""]}},
+        ])
+    folder = tmp_path / "annotations"
+    pulled = CliRunner().invoke(annotate, ["pull", "--annotations", str(folder), "--build", str(round_trip["build"]), "--project", f"documents={title}",
+                                           "--project", f"pairs=no such project {uuid.uuid4().hex[:6]}"], env=env)
+    assert pulled.exit_code == 0, pulled.output
+    stored = read_jsonl(folder / "documents.jsonl")
+    assert sorted((r["topic_id"], r["event_id"]) for r in stored) == [("t-typo", NEW_CHOICE), ("un-sg-russia-talks", None)]
+    listed = CliRunner().invoke(annotate, ["topics", "--annotations", str(folder), "--corpus", str(REPO / "corpus")])
+    latest = max(stored, key=lambda r: r["updated_at"])
+    assert listed.exit_code == (1 if latest["topic_id"] == "t-typo" else 0), listed.output

@@ -99,7 +99,7 @@ def test_two_annotators_disagreeing_are_both_kept_and_both_published(labelstudio
     build_dir = tmp_path / "build"
     build(CORPUS, build_dir, annotations_dir=None, log=lambda m: None)
     runner = CliRunner()
-    out = runner.invoke(main, ["annotate", "push", "--kind", "documents", "--build", str(build_dir), "--project", title], env=env)
+    out = runner.invoke(main, ["annotate", "push", "--kind", "documents", "--build", str(build_dir), "--corpus", str(CORPUS), "--project", title], env=env)
     assert out.exit_code == 0, out.output
     conn = ls.connect(url, key)
     project = ls.find_project(conn, title)
@@ -108,7 +108,7 @@ def test_two_annotators_disagreeing_are_both_kept_and_both_published(labelstudio
     users = [conn.client.users.create(email=f"{n}-{tag}@example.com", username=f"{n}{tag}") for n in ("one", "two")]
     for user, topic in zip(users, ("putin-biden-call-2021-12", "un-sg-russia-talks")):
         conn.client.annotations.create(id=task["id"], completed_by=user.id, result=[
-            {"from_name": "topic_id", "to_name": "text", "type": "textarea", "value": {"text": [topic]}},
+            {"from_name": "topic_id", "to_name": "text", "type": "choices", "value": {"choices": [topic]}},
             {"from_name": "language", "to_name": "text", "type": "choices", "value": {"choices": ["sw"]}},
         ])
     folder = tmp_path / "annotations"

@@ -11,7 +11,9 @@ import datasets
 import pytest
 from click.testing import CliRunner
 
+from parallel_corpus.align.catalog import load_catalog
 from parallel_corpus.annotate import labelstudio as ls
+from parallel_corpus.annotate.controls import NEW_CHOICE
 from parallel_corpus.engine.build import build
 from parallel_corpus.cli.annotate import annotate
 from parallel_corpus.release.publish import publish
@@ -21,6 +23,7 @@ from conftest import CORPUS
 pytestmark = pytest.mark.integration
 
 ARABIC, HINDI, PUTIN_BIDEN = "003_fd1355c3401903b1", "001_6ceeb16321e12f23", "002_076a20e44c8b20f2"
+BRICS = "000_579473158ea377e1"
 
 
 def _span(text: str, surface: str, from_name: str, to_name: str, label: str) -> dict:
@@ -38,7 +41,7 @@ def loop(labelstudio_server, tmp_path_factory):
     build(CORPUS, work / "build", annotations_dir=None, log=lambda m: None)
     runner = CliRunner()
     for kind in ("documents", "pairs"):
-        out = runner.invoke(annotate, ["push", "--kind", kind, "--build", str(work / "build"), "--project", titles[kind]], env=env)
+        out = runner.invoke(annotate, ["push", "--kind", kind, "--build", str(work / "build"), "--corpus", str(CORPUS), "--project", titles[kind]], env=env)
         assert out.exit_code == 0, out.output
 
     conn = ls.connect(url, key)
@@ -59,10 +62,16 @@ def loop(labelstudio_server, tmp_path_factory):
         _span(hi_text, "मॉस्को", "entities", "text", "place"),
         {"from_name": "language", "to_name": "text", "type": "choices", "value": {"choices": ["hi"]}},
     ])
-    # A topic correction: the curator renames the Putin-Biden story's topic.
+    # An event correction, chosen from the catalog: the Brics story goes to the 2022 Moscow visit
+    # (its topic comes with it). And a proposal: the Putin-Biden story, the annotator thinks, is
+    # a topic of its own; a curator decides, so the build applies nothing of it and notes it.
+    conn.client.annotations.create(id=by_doc[BRICS]["id"], completed_by=ann2.id, result=[
+        {"from_name": "event_id", "to_name": "text", "type": "choices", "value": {"choices": ["un-sg-moscow-2022-04"]}},
+    ])
     conn.client.annotations.create(id=by_doc[PUTIN_BIDEN]["id"], completed_by=ann1.id, result=[
-        {"from_name": "topic_id", "to_name": "text", "type": "textarea", "value": {"text": ["putin-biden-talks-2021"]}},
+        {"from_name": "topic_id", "to_name": "text", "type": "choices", "value": {"choices": [NEW_CHOICE]}},
         {"from_name": "language", "to_name": "text", "type": "choices", "value": {"choices": ["sw"]}},
+        {"from_name": "comment", "to_name": "text", "type": "textarea", "value": {"text": ["Putin-Biden talks of 2021 as one topic"]}},
     ])
     for user, overall, geography in ((ann1, "1", "1"), (ann2, "2", "1")):
         conn.client.annotations.create(id=pair_task["id"], completed_by=user.id, result=[
@@ -73,9 +82,10 @@ def loop(labelstudio_server, tmp_path_factory):
     out = runner.invoke(annotate, ["pull", "--annotations", str(work / "annotations"), "--build", str(work / "build"), *project_args], env=env)
     assert out.exit_code == 0, out.output
 
-    report = build(CORPUS, work / "build", annotations_dir=work / "annotations", log=lambda m: None)
+    logged: list[str] = []
+    report = build(CORPUS, work / "build", annotations_dir=work / "annotations", log=logged.append)
     release = publish(CORPUS, work / "build", work / "dist", registry=work / "releases.jsonl")
-    return {"release": release.path, "report": report, "pair_id": pair_task["data"]["pair_id"], "emails": (ann1.email, ann2.email), "texts": (ar_text, hi_text)}
+    return {"release": release.path, "report": report, "logged": logged, "tasks": tasks, "conn": conn, "pair_id": pair_task["data"]["pair_id"], "emails": (ann1.email, ann2.email), "texts": (ar_text, hi_text)}
 
 
 def _documents(loop):
@@ -99,12 +109,32 @@ def test_human_spans_replace_the_pipeline_spans_with_exact_offsets(loop):
     assert all(e["source"] == "pipeline" for e in docs["004_3b47e256ddb3d459"]["entities"])
 
 
-def test_the_topic_correction_wins(loop):
+def test_seed_tasks_offer_the_catalog_with_the_guess_preselected(loop):
+    """In the real server: every seed document's task offers the catalog's topics and
+    events (and "other") as choices, and its prediction pre-selects the pipeline's guess."""
+    catalog = load_catalog(CORPUS)
+    built = {r["id"]: r for r in datasets.load_dataset(str(loop["release"]), "documents", split="train")}
+    for task in loop["tasks"]["documents"]:
+        data = task["data"]
+        assert [o["value"] for o in data["topic_options"]] == [t.id for t in catalog.topics] + [NEW_CHOICE]
+        assert [o["value"] for o in data["event_options"]] == [e.id for t in catalog.topics for e in t.events] + [NEW_CHOICE]
+        prediction = loop["conn"].client.predictions.list(task=task["id"])[0]
+        chosen = {r["from_name"]: r["value"]["choices"] for r in prediction.result if r["type"] == "choices"}
+        guess = built[data["document_id"]] if data["document_id"] not in (BRICS, PUTIN_BIDEN) else None
+        if guess is not None:  # the two annotated ones changed (or not) in the release
+            assert chosen["topic_id"] == [guess["topic_id"]] and chosen["event_id"] == [guess["event_id"]]
+        assert chosen["topic_id"][0] in data["topic_hint"]
+
+
+def test_a_chosen_event_wins_and_a_proposal_is_noted_not_applied(loop):
     docs = _documents(loop)
-    assert docs[PUTIN_BIDEN]["topic_id"] == "putin-biden-talks-2021"
-    assert docs[PUTIN_BIDEN]["topic_source"] == "human"
+    assert (docs[BRICS]["topic_id"], docs[BRICS]["event_id"], docs[BRICS]["topic_source"]) == ("un-sg-russia-talks", "un-sg-moscow-2022-04", "human")
+    assert (docs[PUTIN_BIDEN]["topic_id"], docs[PUTIN_BIDEN]["topic_source"]) == ("putin-biden-call-2021-12", "catalog")
+    notes = [m for m in loop["logged"] if m.startswith("note: ") and "proposes a new topic" in m]
+    assert len(notes) == 1 and PUTIN_BIDEN in notes[0] and '"Putin-Biden talks of 2021 as one topic"' in notes[0]
+    assert loop["report"].annotations["new_topic_proposals"] == [notes[0][len("note: "):]]
     parallel = {r["topic_id"]: r for r in datasets.load_dataset(str(loop["release"]), "parallel", split="train")}
-    assert [d["id"] for d in parallel["putin-biden-talks-2021"]["documents"]] == [PUTIN_BIDEN]
+    assert [d["id"] for d in parallel["putin-biden-call-2021-12"]["documents"]] == [PUTIN_BIDEN]
     assert parallel["un-sg-russia-talks"]["num_documents"] == 4
 
 
@@ -118,7 +148,7 @@ def test_pair_ratings_are_aggregated(loop):
 
 def test_the_annotations_config_traces_every_annotation(loop):
     rows = datasets.load_dataset(str(loop["release"]), "annotations", split="train")
-    assert rows.num_rows == 6
+    assert rows.num_rows == 7
     assert {r["annotator"] for r in rows} == set(loop["emails"])
     assert all(r["task_id"] and r["annotation_id"] and r["project_id"] for r in rows)
 

@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from parallel_corpus.annotate.controls import RATING_COLUMN
+from parallel_corpus.annotate.overrides import UNKNOWN_FIX
 from parallel_corpus.annotate.exports import (
     check_against_documents,
     check_export,
@@ -70,7 +71,7 @@ def _record(documents, n: int = 1, **fields) -> dict:
         "document_id_2": None, "pair_id": None, "text_sha256": documents[DOC]["text_sha256"], "text_sha256_2": None,
         "entities": [{"start": start, "end": start + 5, "text": "Brics", "label": "organisation", "verification": "verified",
                       "exported_start": start, "exported_end": start + 5}],
-        "topic_id": "brics-summit", "event_id": None, "language": "sw", "cleaning_problems": [], "comment": None,
+        "topic_id": "un-sg-russia-talks", "event_id": None, "language": "sw", "cleaning_problems": [], "comment": None,
         **{c: None for c in RATING_COLUMN.values()}, "source": "export.json",
     }
     record.update(fields)
@@ -154,8 +155,8 @@ def test_a_line_duplicated_by_a_merge_is_applied_once_silently(documents, tmp_pa
 
 
 def test_one_key_with_two_contents_names_the_loser_and_applies_the_later(documents, tmp_path):
-    older = _record(documents, topic_id="old-topic")
-    newer = _record(documents, topic_id="new-topic", updated_at="2024-02-01T00:00:00Z")
+    older = _record(documents, topic_id="un-sg-russia-talks")
+    newer = _record(documents, topic_id="putin-biden-call-2021-12", updated_at="2024-02-01T00:00:00Z")
     path = _store(tmp_path / "annotations", [_line(newer), _line(older)])
     before = tree_bytes(tmp_path / "annotations")
     out = _build(tmp_path / "annotations", tmp_path / "build")
@@ -165,7 +166,7 @@ def test_one_key_with_two_contents_names_the_loser_and_applies_the_later(documen
         "(updated later, or first); remove the line that is wrong"
     ]
     rows = _rows(tmp_path / "build", ["id", "topic_id"])
-    assert {r["id"]: r["topic_id"] for r in rows}[DOC] == "new-topic"
+    assert {r["id"]: r["topic_id"] for r in rows}[DOC] == "putin-biden-call-2021-12"
     assert tree_bytes(tmp_path / "annotations") == before
 
 
@@ -206,23 +207,30 @@ SCRIPT_ID = "<script>alert(1)</script>|x"
 LINK_TITLE = "Talks](javascript:alert(1)) `code` *bold*\nnext"
 
 
-def test_typed_topic_ids_and_titles_are_inert_in_the_card(documents, corpus_copy, tmp_path):
+def test_a_typed_topic_id_is_refused_and_catalog_titles_are_inert_in_the_card(documents, corpus_copy, tmp_path):
+    """A topic id typed into a store line never reaches the card: the build refuses
+    an id the catalog lacks. A catalog title with Markdown and a link stays text."""
     topics = (corpus_copy / "topics.yaml").read_text(encoding="utf-8")
     first_title = next(l for l in topics.splitlines() if l.strip().startswith("title:"))
     (corpus_copy / "topics.yaml").write_text(topics.replace(first_title, "    title: " + json.dumps(LINK_TITLE), 1), encoding="utf-8")
     folder = tmp_path / "annotations"
-    _store(folder, [_line(_record(documents, topic_id=SCRIPT_ID))])
+    path = _store(folder, [_line(_record(documents, topic_id=SCRIPT_ID))])
+    refused = invoke("build", "--corpus", corpus_copy, "--out", tmp_path / "build", "--annotations", folder, "-q")
+    assert refused.exit_code == 1 and not (tmp_path / "build").exists()
+    assert error_lines(refused) == [
+        f"error: {path}:1:topic_id: document {DOC} (annotation t1/a1, by a@example.com): topic {SCRIPT_ID!r} is not in the catalog (topics.yaml): "
+        f"{UNKNOWN_FIX}"
+    ]
+    _store(folder, [_line(_record(documents, topic_id="un-sg-russia-talks"))])
     before = tree_bytes(folder)
     built = invoke("build", "--corpus", corpus_copy, "--out", tmp_path / "build", "--annotations", folder, "-q")
     assert built.exit_code == 0, built.output
     publish(corpus_copy, tmp_path / "build", tmp_path / "dist", registry=tmp_path / "releases.jsonl")
     card = next((tmp_path / "dist").glob("v*/README.md")).read_text(encoding="utf-8")
-    assert "<script>" not in card and not re.search(r"(?<!\\)\]\(javascript:", card)  # no tag, no link
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;\\|x" in card
+    assert not re.search(r"(?<!\\)\]\(javascript:", card)  # no link
     assert "Talks\\](javascript:alert(1)) \\`code\\` \\*bold\\* next" in card
-    # each topic row is still one table row of the same width
-    rows = [l for l in card.splitlines() if l.startswith("| ") and ("script" in l or "Talks" in l)]
-    assert len(rows) == 2 and len({l.replace("\\|", "").count("|") for l in rows}) == 1
+    # The title's newline did not open a line of its own (a table row or a heading).
+    assert not any(line.lstrip().startswith("next") for line in card.splitlines())
     assert tree_bytes(folder) == before
 
 

@@ -26,8 +26,9 @@ class Control:
     name: str
     tag: str  # Labels | Choices | TextArea
     to_name: str  # the Text it labels
-    values: tuple[str, ...]  # its Label or Choice values, in config order
+    values: tuple[str, ...]  # its Label or Choice values, in config order (none for dynamic Choices)
     role: str  # spans | rating | the record column it fills (language, cleaning, topic_id, event_id, comment)
+    options_field: Optional[str] = None  # dynamic Choices: the task data field listing the choices (`value="$field"`)
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,9 @@ def _parse(kind: str) -> LabelConfig:
         elif el.tag in ("Labels", "Choices", "TextArea"):
             name = el.get("name", "")
             values = tuple(c.get("value", "") for c in el if c.tag in ("Label", "Choice"))
-            controls[name] = Control(name, el.tag, el.get("toName", ""), values, _role(el.tag, name, values))
+            dynamic = (el.get("value") or "").startswith("$")
+            controls[name] = Control(name, el.tag, el.get("toName", ""), values, _role(el.tag, name, values),
+                                     el.get("value", "")[1:] if dynamic else None)
     return LabelConfig(kind, controls, text_fields, frozenset(rtl_texts))
 
 
@@ -100,6 +103,15 @@ RATING_SCALE: tuple[int, ...] = tuple(sorted({int(v) for d in RATING_DIMENSIONS 
 
 ENTITY_LABELS: tuple[str, ...] = next(c.values for c in CONFIGS["documents"].controls.values() if c.role == "spans")
 LANGUAGES: tuple[str, ...] = CONFIGS["documents"].controls["language"].values
+
+# The choice that proposes a topic or event the catalog lacks ("other: a new topic"). Catalog ids
+# match ^[a-z0-9][a-z0-9-]*$ (schemas/topics.schema.json), so this value can never be one of them.
+# A record holding it is a proposal for a curator: the build lists it and applies no topic from it.
+NEW_CHOICE = "(new)"
+# Controls whose choices come from the catalog, per task: record column -> the task data field.
+CATALOG_CONTROLS: dict[str, str] = {
+    c.role: c.options_field for c in CONFIGS["documents"].controls.values() if c.role in ("topic_id", "event_id") and c.options_field
+}
 
 
 def span_control(kind: str, rtl: bool) -> Control:

@@ -148,7 +148,9 @@ def _min_value_to_results(name: str, value: Any, control: Optional[Control]) -> 
     if control is None or control.role == "spans":
         return []
     role, to_name = control.role, control.to_name
-    if role in ("language", "rating"):
+    if role in ("language", "rating") or (control.tag == "Choices" and role in ("topic_id", "event_id")):
+        # A single choice is flattened to its value; so was the typed text of the TextArea
+        # that topic and event were before: either comes back as the choice it names.
         return [{"from_name": name, "to_name": to_name, "type": "choices", "value": {"choices": [str(value)]}}]
     if role == "cleaning":
         choices = value.get("choices") if isinstance(value, dict) else ([value] if isinstance(value, str) else value)
@@ -258,6 +260,16 @@ def _textarea(item: dict[str, Any]) -> Optional[str]:
     return joined or None
 
 
+def _catalog_choice(item: dict[str, Any]) -> Optional[str]:
+    """The topic or event id of a result: the chosen one (Choices, documents.xml since the
+    catalog became choices) or the typed one (TextArea, the config before: its exports are
+    still read). Whether the id is in the catalog is the build's check, not the export's."""
+    chosen = _choices(item)
+    if chosen:
+        return chosen[0].strip() or None
+    return _textarea(item)
+
+
 def _rating(item: dict[str, Any]) -> Optional[int]:
     value = item.get("value") or {}
     raw = value.get("rating") if isinstance(value, dict) and "rating" in value else (_choices(item) or [None])[0]
@@ -337,7 +349,9 @@ def _fill_record(task: dict[str, Any], ann: dict[str, Any], kind: str, key: str,
     for item in ann["result"]:
         name = item.get("from_name")
         role = controls.get(name)
-        if role in ("topic_id", "event_id", "comment"):
+        if role in ("topic_id", "event_id"):
+            record[role] = _catalog_choice(item)
+        elif role == "comment":
             record[role] = _textarea(item)
         elif role == "language":
             chosen = _choices(item)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+from html import escape
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional, TypeVar
 
 from parallel_corpus import __version__
-from parallel_corpus.annotate.controls import CONFIGS, ENTITY_LABELS, LANGUAGES, config_path, span_control
+from parallel_corpus.annotate.controls import CATALOG_CONTROLS, CONFIGS, ENTITY_LABELS, LANGUAGES, NEW_CHOICE, config_path, span_control
 from parallel_corpus.jsontext import loads
 from parallel_corpus.errors import Error
 
@@ -42,8 +43,17 @@ def settings() -> tuple[str, str]:
     return url, key
 
 
-def _with_retries(call: Callable[[], T], url: str, attempts: int = 4, first_wait: float = 0.5) -> T:
-    """Run `call`, retrying timeouts with exponential backoff; connection refused is final at once."""
+# One retry policy, ours: the SDK's client is made with max_retries=0 (`connect`), since its own
+# retries (2 by default, on a refused connection and on any 5xx, 408, 409 and 429) stacked on these
+# made up to 12 calls of one request against a server answering 503.
+RETRY_ATTEMPTS = 4
+RETRY_STATUSES = (429, 502, 503, 504)
+
+
+def _with_retries(call: Callable[[], T], url: str, attempts: int = RETRY_ATTEMPTS, first_wait: float = 0.5) -> T:
+    """Run `call` up to `attempts` times: a timeout or a 429/502/503/504 (a server busy or
+    restarting) waits 0.5, 1, 2 s and tries again; anything else, and a refused
+    connection (a server that is down), is final at once, as one line."""
     import httpx
     from label_studio_sdk.core.api_error import ApiError
 
@@ -59,10 +69,13 @@ def _with_retries(call: Callable[[], T], url: str, attempts: int = 4, first_wait
         except ApiError as exc:
             if exc.status_code == 401:
                 raise LabelStudioError(f"Label Studio at {url} rejects LABEL_STUDIO_API_KEY: export the token scripts/labelstudio start printed") from exc
-            if exc.status_code in (502, 503, 504) and attempt < attempts:
-                pass
-            else:
+            if exc.status_code not in RETRY_STATUSES:
                 raise LabelStudioError(f"Label Studio at {url} answered {exc.status_code}: {_short(exc.body)}") from exc
+            if attempt == attempts:
+                raise LabelStudioError(
+                    f"Label Studio at {url} answered {exc.status_code} {attempts} times ({_short(exc.body) or 'no body'}): "
+                    f"check scripts/labelstudio status and try again"
+                ) from exc
         except httpx.HTTPError as exc:
             raise LabelStudioError(f"Label Studio at {url}: {type(exc).__name__}: {exc}") from exc
         time.sleep(wait)
@@ -93,7 +106,8 @@ def connect(url: Optional[str] = None, api_key: Optional[str] = None, timeout: f
     if url is None or api_key is None:
         env_url, env_key = settings()
         url, api_key = url or env_url, api_key or env_key
-    conn = Connection(LabelStudio(base_url=url.rstrip("/"), api_key=api_key, timeout=timeout), url.rstrip("/"))
+    client = LabelStudio(base_url=url.rstrip("/"), api_key=api_key, timeout=timeout, max_retries=0)  # `_with_retries` retries
+    conn = Connection(client, url.rstrip("/"))
     conn.call(lambda: conn.client.users.whoami())
     return conn
 
@@ -178,14 +192,33 @@ def _check_row(row: dict[str, Any], fields: Iterable[str], where: str) -> None:
         raise LabelStudioError(f"{where}: row lacks {', '.join(missing)}: rebuild with parallel-corpus build")
 
 
-def tasks_from_documents(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def catalog_options(catalog: Any) -> dict[str, list[dict[str, str]]]:
+    """The choices of the topic and event controls, from the catalog (`align.catalog.Catalog`, or
+    None without corpus/topics.yaml): {"topic_options": [...], "event_options": [...]}, each a
+    list of {"value": id, "html": id and title} in catalog order, ending with the `NEW_CHOICE`
+    that proposes a topic or event the catalog lacks. Titles are escaped: they are shown as HTML."""
+    topics = list(catalog.topics) if catalog is not None else []
+    topic_options = [{"value": t.id, "html": f"<b>{escape(t.id)}</b>: {escape(t.title)}"} for t in topics]
+    event_options = [
+        {"value": e.id, "html": f"<b>{escape(e.id)}</b>: {escape(e.title)} <i>(topic {escape(t.id)})</i>"} for t in topics for e in t.events
+    ]
+    topic_options.append({"value": NEW_CHOICE, "html": "<i>other: a new topic (name and describe it in the comment)</i>"})
+    event_options.append({"value": NEW_CHOICE, "html": "<i>other: a new event (name and describe it in the comment)</i>"})
+    return {CATALOG_CONTROLS["topic_id"]: topic_options, CATALOG_CONTROLS["event_id"]: event_options}
+
+
+def tasks_from_documents(rows: Iterable[dict[str, Any]], catalog: Any = None) -> list[dict[str, Any]]:
     """One task per document: its exact text and the pipeline's guesses as one prediction.
 
     The prediction picks the language choice, which also picks the text's direction in
-    documents.xml (Arabic right-to-left); entity spans go to the matching Text.
+    documents.xml (Arabic right-to-left); entity spans go to the matching Text. Topic and
+    event are choices from `catalog` (`catalog_options`); the pipeline's guess is
+    pre-selected when it is one of them (a cluster's id is not: the header names it).
     """
     tasks = []
     controls = CONFIGS["documents"].controls
+    options = catalog_options(catalog)
+    offered = {name: {o["value"] for o in options[field]} - {NEW_CHOICE} for name, field in CATALOG_CONTROLS.items()}
     # Task data avoids the names `id`, `language` and `annotator`: JSON-MIN exports put the
     # task id, each control's value and the annotator under those keys beside the data.
     for n, row in enumerate(rows, start=1):
@@ -197,16 +230,23 @@ def tasks_from_documents(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
         for e in row.get("entities") or []:
             if e.get("type") in ENTITY_LABELS and text[e["start"]:e["end"]] == e.get("text"):
                 result.append(_result(spans.name, spans.to_name, "labels", {"start": e["start"], "end": e["end"], "text": e["text"], "labels": [e["type"]]}))
-        for name in ("topic_id", "event_id"):
-            if row.get(name):
-                result.append(_result(name, controls[name].to_name, "textarea", {"text": [row[name]]}))
+        for name in CATALOG_CONTROLS:
+            if row.get(name) in offered[name]:
+                result.append(_result(name, controls[name].to_name, "choices", {"choices": [row[name]]}))
         data = {
             "task_key": document_task_key(row), "document_id": row["id"], "document_language": row["language"], "title": row.get("title") or "",
-            "text": text, "text_sha256": row["text_sha256"], "topic_hint": row.get("topic_id") or "none",
-            "event_hint": row.get("event_id") or "none",
+            "text": text, "text_sha256": row["text_sha256"], "topic_hint": _hint(row.get("topic_id"), offered["topic_id"]),
+            "event_hint": _hint(row.get("event_id"), offered["event_id"]), **options,
         }
         tasks.append({"data": data, "meta": {"kind": "documents"}, "predictions": [{"model_version": MODEL_VERSION, "result": result}]})
     return tasks
+
+
+def _hint(guess: Optional[str], offered: set[str]) -> str:
+    """The pipeline's guess for the header: the id, said to be outside the catalog when it is (a cluster)."""
+    if not guess:
+        return "none"
+    return guess if guess in offered else f"{guess}, not in the catalog: choose one or other"
 
 
 def tasks_from_pairs(rows: Iterable[dict[str, Any]], documents: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -231,13 +271,15 @@ def tasks_from_pairs(rows: Iterable[dict[str, Any]], documents: Iterable[dict[st
 
 @dataclass
 class PushResult:
-    """What a push did: new tasks, ones already there, and old tasks of changed texts."""
+    """What a push did: new tasks, ones already there, old tasks of changed texts, and
+    tasks already there whose topic and event choices were brought up to the catalog."""
 
     project_id: int
     added: int
     already_there: int
     outdated: int
     seconds: float
+    refreshed: int = 0
 
 
 def existing_tasks(conn: Connection, project_id: int) -> list[dict[str, Any]]:
@@ -246,11 +288,15 @@ def existing_tasks(conn: Connection, project_id: int) -> list[dict[str, Any]]:
 
 
 def push(conn: Connection, project_id: int, tasks: list[dict[str, Any]], batch_size: int = 1000,
-         progress: Optional[Callable[[int], None]] = None) -> PushResult:
-    """Import the tasks the project lacks (keyed by `task_key`), and mark superseded ones outdated.
+         progress: Optional[Callable[[int], None]] = None, total: Optional[Callable[[int], None]] = None) -> PushResult:
+    """Import the tasks the project lacks (keyed by `task_key`), mark superseded ones outdated,
+    and give tasks already there the catalog's current topic and event choices.
 
     A document whose text changed has a new key, so it gets a new task; the old task
     gets meta.outdated so annotators skip it and `pull` can tell why its hash fails.
+    A topic a curator added to corpus/topics.yaml becomes a choice of every current
+    task (its data is updated; its annotations stay). `total` is told how many tasks
+    the push will send or update, once it knows; `progress` is told each step done.
     """
     t0 = time.monotonic()
     have = existing_tasks(conn, project_id)
@@ -258,19 +304,29 @@ def push(conn: Connection, project_id: int, tasks: list[dict[str, Any]], batch_s
     new = [t for t in tasks if t["data"]["task_key"] not in have_keys]
     item_field = "document_id" if tasks and tasks[0]["meta"]["kind"] == "documents" else "pair_id"
     current = {t["data"][item_field]: t["data"]["task_key"] for t in tasks}
+    wanted = {field: tasks[0]["data"][field] for field in CATALOG_CONTROLS.values() if field in tasks[0]["data"]} if tasks else {}
+    current_keys = set(current.values())
+    stale_choices = [t for t in have if wanted and t["data"].get("task_key") in current_keys and not (t.get("meta") or {}).get("outdated")
+                     and any(t["data"].get(field) != value for field, value in wanted.items())]
+    superseded = [t for t in have if (item := t["data"].get(item_field)) in current and current[item] != t["data"].get("task_key")
+                  and not (t.get("meta") or {}).get("outdated")]
+    if total:
+        total(len(new) + len(stale_choices) + len(superseded))
     for start in range(0, len(new), max(1, batch_size)):
         batch = new[start:start + batch_size]
         conn.call(lambda: conn.client.projects.import_tasks(id=project_id, request=batch, return_task_ids=False))
         if progress:
             progress(len(batch))
-    outdated = 0
-    for t in have:
-        item = t["data"].get(item_field)
-        if item in current and current[item] != t["data"].get("task_key") and not (t.get("meta") or {}).get("outdated"):
-            meta = dict(t.get("meta") or {}, outdated=True, superseded_by=current[item])
-            conn.call(lambda: conn.client.tasks.update(id=str(t["id"]), meta=meta))
-            outdated += 1
-    return PushResult(project_id, len(new), len(tasks) - len(new), outdated, round(time.monotonic() - t0, 2))
+    for t in stale_choices:
+        conn.call(lambda: conn.client.tasks.update(id=str(t["id"]), data=dict(t["data"], **wanted)))
+        if progress:
+            progress(1)
+    for t in superseded:
+        meta = dict(t.get("meta") or {}, outdated=True, superseded_by=current[t["data"][item_field]])
+        conn.call(lambda: conn.client.tasks.update(id=str(t["id"]), meta=meta))
+        if progress:
+            progress(1)
+    return PushResult(project_id, len(new), len(tasks) - len(new), len(superseded), round(time.monotonic() - t0, 2), len(stale_choices))
 
 
 def export(conn: Connection, project_id: int, export_type: str = "JSON") -> Any:

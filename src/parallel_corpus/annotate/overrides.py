@@ -10,14 +10,20 @@ that has since changed is not applied: its offsets point into another string.
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 from parallel_corpus.annotate.agreement import agreement
-from parallel_corpus.annotate.controls import RATING_COLUMN, RATING_DIMENSIONS
-from parallel_corpus.annotate.store import check_store_spans, newest, read_store
+from parallel_corpus.annotate.controls import NEW_CHOICE, RATING_COLUMN, RATING_DIMENSIONS
+from parallel_corpus.annotate.store import AnnotationError, check_store_spans, newest, read_store
+from parallel_corpus.errors import Problem
+
+# What to do about an id the catalog lacks, for the line that names it.
+UNKNOWN_FIX = ("choose a catalog topic or event (or \"other\") for it in Label Studio and pull again, "
+               "or add the id to corpus/topics.yaml")
 
 
 @dataclass
@@ -30,6 +36,13 @@ class Overrides:
     gazetteer: Any = None
     # One `file:line:field: problem` per line of the store that was not applied.
     quarantined: list[str] = field(default_factory=list)
+    # Annotation key -> (store file, line): where a refusal or a proposal points.
+    where: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    @property
+    def proposals(self) -> list[str]:
+        """One line per applied annotation that proposes a new topic or event (`NEW_CHOICE`)."""
+        return proposal_lines(self.documents, self.where)
 
     def summary(self) -> dict[str, Any]:
         by_status = Counter((r["kind"], r["status"]) for r in self.records)
@@ -40,22 +53,38 @@ class Overrides:
             "pairs_rated": len(self.pairs),
             "stale_annotations": sorted(self.stale),
             "quarantined_lines": list(self.quarantined),
+            "new_topic_proposals": self.proposals,
             "agreement": agreement(self.records),
         }
 
     # -- topics and events ------------------------------------------------
 
     def apply_to_assignments(self, assignments: Mapping[str, Any], catalog: Any) -> dict[str, Any]:
-        """A human topic or event replaces the pipeline's, with its title from the catalog."""
+        """A human topic or event replaces the pipeline's, with its title from the catalog.
+
+        Only a catalog id is applied: an annotation naming an id the catalog
+        (`catalog`, None without topics.yaml) lacks is refused, one line naming
+        its store line, document and id, so that no topic is ever made up of a
+        typed id. A proposal (`NEW_CHOICE`) applies no topic or event of its own:
+        `proposals` lists it for a curator."""
+        problems = catalog_problems(self.documents, self.where, catalog)
+        if problems:
+            first = problems[0]
+            more = f" ({len(problems) - 1} more such annotation(s): `parallel-corpus annotate topics` lists them all)" if len(problems) > 1 else ""
+            raise AnnotationError(replace(first, fix=f"{first.fix}{more}"))
         titles = {t.id: t.title for t in catalog.topics} if catalog is not None else {}
+        topic_of_event = _topic_of_event(catalog)
         out = dict(assignments)
         for doc_id, human in self.documents.items():
             current = out.get(doc_id)
-            if current is None or (human["topic_id"] is None and human["event_id"] is None):
+            chosen = _chosen(human, topic_of_event)
+            if current is None or chosen is None:
                 continue
-            topic_id = human["topic_id"] or current.topic_id
-            title = titles.get(topic_id) or (current.topic_title if topic_id == current.topic_id else topic_id)
-            event_id = human["event_id"] if human["event_id"] is not None else (current.event_id if topic_id == current.topic_id else None)
+            topic_id, event_id = chosen
+            topic_id = topic_id or current.topic_id
+            title = titles.get(topic_id) or current.topic_title
+            if event_id is None and topic_id == current.topic_id:
+                event_id = current.event_id
             out[doc_id] = replace(
                 current, topic_id=topic_id, topic_title=title, event_id=event_id, topic_source="human",
                 score=1.0, evidence=(f"human:{human['annotator'] or human['annotation_key']}",),
@@ -148,7 +177,95 @@ def load_overrides(
     applied = human_overrides(records, documents)
     everyone = human_overrides(records)
     stale = sorted(set(everyone["documents"]) - set(applied["documents"]))
-    return Overrides(records, applied["documents"], applied["pairs"], stale, languages, gazetteer, read.problems)
+    return Overrides(records, applied["documents"], applied["pairs"], stale, languages, gazetteer, read.problems, _where(read.records))
+
+
+def _where(located: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, tuple[str, int]]:
+    """Annotation key -> (file, line) from `read_store`'s `file:line` places."""
+    out = {}
+    for place, record in located:
+        path, _, line = place.rpartition(":")
+        out[record["key"]] = (path, int(line))
+    return out
+
+
+# -- topic and event ids against the catalog ----------------------------------------------
+#
+# Topic and event are chosen from the catalog in Label Studio (documents.xml), but
+# a store also holds what the free-text config before let annotators type, and a
+# person may edit it: the build applies only ids the catalog has. `annotate topics`
+# runs the same checks without a build.
+
+
+def _topic_of_event(catalog: Any) -> dict[str, str]:
+    return {e.id: t.id for t in catalog.topics for e in t.events} if catalog is not None else {}
+
+
+def _chosen(human: Mapping[str, Any], topic_of_event: Mapping[str, str]) -> Optional[tuple[Optional[str], Optional[str]]]:
+    """(topic, event) an annotation sets, None for either it leaves to the pipeline; None
+    when it sets neither. A new topic sets nothing (it is a proposal); a new event leaves
+    the event open; an event alone sets its own topic too."""
+    topic, event = human["topic_id"], human["event_id"]
+    if topic == NEW_CHOICE or (topic is None and event is None):
+        return None
+    if event == NEW_CHOICE:
+        event = None
+        if topic is None:
+            return None
+    if topic is None:
+        topic = topic_of_event.get(event or "")
+    return topic, event
+
+
+def catalog_problems(documents: Mapping[str, Mapping[str, Any]], where: Mapping[str, tuple[str, int]], catalog: Any) -> list[Problem]:
+    """One problem per human topic or event id of `documents` (document id -> what
+    `human_overrides` gives) that `catalog` lacks, or an event of another topic than
+    the one chosen beside it; `NEW_CHOICE` is a proposal, not a problem."""
+    topics = {t.id for t in catalog.topics} if catalog is not None else set()
+    topic_of_event = _topic_of_event(catalog)
+    problems = []
+    for doc_id, human in sorted(documents.items()):
+        file, line = where.get(human["annotation_key"], ("annotations/documents.jsonl", "-"))
+        at = f"document {doc_id} (annotation {human['annotation_key']}{', by ' + human['annotator'] if human['annotator'] else ''})"
+        topic, event = human["topic_id"], human["event_id"]
+        no_catalog = "the corpus has no topics.yaml" if catalog is None else None
+        if topic not in (None, NEW_CHOICE) and topic not in topics:
+            problems.append(Problem.at(file, line, "topic_id", f"{at}: topic {topic!r} is not in the catalog ({no_catalog or 'topics.yaml'})", UNKNOWN_FIX))
+        elif event not in (None, NEW_CHOICE) and event not in topic_of_event:
+            problems.append(Problem.at(file, line, "event_id", f"{at}: event {event!r} is not in the catalog ({no_catalog or 'topics.yaml'})", UNKNOWN_FIX))
+        elif event not in (None, NEW_CHOICE) and topic not in (None, NEW_CHOICE) and topic_of_event[event] != topic:
+            problems.append(Problem.at(
+                file, line, "event_id", f"{at}: event {event!r} is an event of topic {topic_of_event[event]!r}, not of the chosen topic {topic!r}",
+                "choose the event's topic, or another event, in Label Studio and pull again",
+            ))
+    return problems
+
+
+def proposal_lines(documents: Mapping[str, Mapping[str, Any]], where: Mapping[str, tuple[str, int]]) -> list[str]:
+    """`file:line: document X proposes a new topic|event ("comment")` for each annotation
+    choosing `NEW_CHOICE`: what a curator reads to extend corpus/topics.yaml."""
+    lines = []
+    for doc_id, human in sorted(documents.items()):
+        what = [name for name, column in (("topic", "topic_id"), ("event", "event_id")) if human[column] == NEW_CHOICE]
+        if not what:
+            continue
+        file, line = where.get(human["annotation_key"], ("annotations/documents.jsonl", "-"))
+        comment = " ".join((human.get("comment") or "").split())
+        lines.append(
+            f"{file}:{line}: document {doc_id} (annotation {human['annotation_key']}{', by ' + human['annotator'] if human['annotator'] else ''}) "
+            f"proposes a new {' and a new '.join(what)}: {json.dumps(comment, ensure_ascii=False) if comment else 'no comment'}: "
+            f"a curator adds it to corpus/topics.yaml, pushes again, and chooses it in the task"
+        )
+    return lines
+
+
+def review_topics(annotations_dir: Path, catalog: Any) -> tuple[list[str], list[Problem]]:
+    """`annotate topics`: the proposals and the unknown ids of the annotations the build
+    would apply (each document's latest completed one), without a build: texts are not checked."""
+    read = read_store(Path(annotations_dir))
+    latest = human_overrides([r for _, r in read.records])["documents"]
+    where = _where(read.records)
+    return proposal_lines(latest, where), catalog_problems(latest, where, catalog)
 
 
 def _latest_completed(records: Iterable[dict[str, Any]], kind: str, key: str) -> dict[str, dict[str, Any]]:
@@ -174,7 +291,7 @@ def human_overrides(records: Iterable[dict[str, Any]], documents: Optional[Mappi
         docs[doc_id] = {
             "topic_id": r["topic_id"], "event_id": r["event_id"], "language": r["language"],
             "entities": [{"type": s["label"], "start": s["start"], "end": s["end"], "text": s["text"], "source": "human"} for s in r["entities"]],
-            "annotation_key": r["key"], "annotator": r["annotator"],
+            "annotation_key": r["key"], "annotator": r["annotator"], "comment": r.get("comment"),
         }
     return {"documents": docs, "pairs": _pair_means(records)}
 

@@ -1,8 +1,9 @@
 """`parallel-corpus annotate push|pull|import`: the Label Studio round trip.
 
 push reads the built Parquet (`<build>/data/documents|pairs/*.parquet`) and sends tasks
-with predictions; pull exports each project once and merges normalized records into
-`annotations/`; import does the same from an export file, or only checks it.
+with predictions (topic and event choices from corpus/topics.yaml); pull exports each
+project once and merges normalized records into `annotations/`; import does the same
+from an export file, or only checks it; topics lists what a curator must resolve.
 """
 
 from __future__ import annotations
@@ -57,31 +58,48 @@ def annotate() -> None:
       parallel-corpus annotate push --kind documents
       parallel-corpus annotate pull                 # -> annotations/*.jsonl
       parallel-corpus annotate import export.json --check
+      parallel-corpus annotate topics               # proposals and unknown ids
     """
 
 
 @annotate.command("push")
 @click.option("--kind", type=click.Choice(KINDS), required=True, help="Which tasks to push.")
 @click.option("--build", "build_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True, help="Output folder of parallel-corpus build.")
+@click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("corpus"), show_default=True, help="Corpus folder whose topics.yaml gives the topic and event choices of documents tasks.")
 @click.option("--project", "title", default=None, help="Project title [default: 'parallel-corpus <kind>'].")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True, help="Tasks per import call.")
-def push_cmd(kind: str, build_dir: Path, title: Optional[str], batch_size: int) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar (the summary line is still printed).")
+def push_cmd(kind: str, build_dir: Path, corpus_dir: Path, title: Optional[str], batch_size: int, quiet: bool) -> None:
     """Send documents or pairs as tasks, with the pipeline's guesses as predictions.
 
-    Pushing again adds only new tasks (keyed by id and text_sha256); a document whose
-    text changed gets a new task and its old one is marked outdated in its meta.
+    Documents tasks offer the catalog's topics and events (CORPUS/topics.yaml) as
+    choices, the pipeline's guess pre-selected. Pushing again adds only new tasks
+    (keyed by id and text_sha256) and gives the tasks already there the catalog's
+    current choices; a document whose text changed gets a new task and its old one
+    is marked outdated in its meta. A progress bar goes to stderr (not with -q).
     """
+    from tqdm import tqdm
+
+    from parallel_corpus.align.catalog import load_catalog
+
     documents = read_rows(build_dir, "documents")
     if kind == "documents":
-        tasks = ls.tasks_from_documents(documents)
+        tasks = ls.tasks_from_documents(documents, load_catalog(corpus_dir))
     else:
         tasks = ls.tasks_from_pairs(read_rows(build_dir, "pairs"), documents)
     conn = ls.connect()
     project_id = ls.ensure_project(conn, kind, title)
-    result = ls.push(conn, project_id, tasks, batch_size=batch_size)
+
+    with tqdm(total=None, unit="task", desc=f"push {kind}", file=sys.stderr, disable=True if quiet else None, leave=False) as bar:
+        def set_total(n: int) -> None:
+            bar.total = n
+            bar.refresh()
+
+        result = ls.push(conn, project_id, tasks, batch_size=batch_size, progress=bar.update, total=set_total)
     click.echo(
         f"{kind}: {result.added} new task(s) pushed to project {title or ls.PROJECT_TITLES[kind]!r} (id {project_id}) at {conn.url}; "
-        f"{result.already_there} already there; {result.outdated} old task(s) marked outdated ({result.seconds} s)"
+        f"{result.already_there} already there ({result.refreshed} given the catalog's current choices); "
+        f"{result.outdated} old task(s) marked outdated ({result.seconds} s)"
     )
 
 
@@ -167,4 +185,27 @@ def _check_files(files: tuple[Path, ...]) -> None:
             + (f" ({'; '.join(r['reasons'][:3])})" if r["reasons"] else "")
         )
     if bad:
+        sys.exit(1)
+
+
+@annotate.command("topics")
+@click.option("--annotations", "annotations_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("annotations"), show_default=True, help="The annotation store to review.")
+@click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("corpus"), show_default=True, help="Corpus folder whose topics.yaml is the catalog the ids are checked against.")
+def topics_cmd(annotations_dir: Path, corpus_dir: Path) -> None:
+    """List what a curator must resolve in the topics the annotations chose.
+
+    For each document's latest completed annotation (the one a build applies):
+    a proposal of a new topic or event ("other" in Label Studio) with its comment,
+    and an id the catalog lacks, which the build refuses. Exits 1 if any id is unknown.
+    """
+    from parallel_corpus.align.catalog import load_catalog
+    from parallel_corpus.annotate.overrides import review_topics
+
+    proposals, problems = review_topics(annotations_dir, load_catalog(corpus_dir))
+    for line in proposals:
+        click.echo(f"proposal: {line}")
+    for problem in problems:
+        click.echo(f"unknown: {problem}")
+    click.echo(f"{len(proposals)} proposal(s) of a new topic or event; {len(problems)} unknown id(s) the build refuses")
+    if problems:
         sys.exit(1)

@@ -345,6 +345,8 @@ def _human_overrides(
         for doc_id in overrides.stale:
             log(f"warning: {annotations_dir}: the annotation of document {doc_id} was made on a text that changed or is no longer in the corpus: "
                 f"not applied (kept in the store; annotate the current text again)")
+        for line in overrides.proposals:  # "other: a new topic" in Label Studio, for a curator
+            log(f"note: {line}")
     return overrides
 
 
