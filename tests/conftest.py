@@ -28,6 +28,10 @@ from parallel_corpus.cli.commands import main
 # folder by path, and pytest reuses temporary paths across sessions, so a
 # shared cache could hand one session another session's release.
 os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="hf-datasets-cache-")
+# Builds run every stage unless a test asks for the build cache: a test that
+# compares worker counts must not be served the first build's results, and
+# no test writes to the user's ~/.cache.
+os.environ["PARALLEL_CORPUS_NO_CACHE"] = "1"
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"

@@ -53,20 +53,36 @@ def _echo_entry(d: dict[str, Any]) -> None:
 @click.option("--strict", is_flag=True, help="Exit 1, writing nothing, if any raw file is skipped.")
 @click.option("--quiet", "-q", is_flag=True, help="No per-document summary.")
 @click.option("--no-audit-page", "no_audit_page", is_flag=True, help="Skip OUT/report.html and OUT/report/ (about 15 kB of HTML per document).")
-def build(corpus_dir: Path, annotations_dir: Path, out_dir: Path, workers: int, engine: str, ray_address: Optional[str], strict: bool, quiet: bool, no_audit_page: bool) -> None:
+@click.option("--cache", "cache_dir", type=click.Path(path_type=Path, file_okay=False), default=None, envvar="PARALLEL_CORPUS_CACHE", help="Folder of per-document results kept between builds, so a rebuild runs the stages only on new or changed documents (default: $PARALLEL_CORPUS_CACHE, else $XDG_CACHE_HOME/parallel-corpus or ~/.cache/parallel-corpus).")
+@click.option("--no-cache", "no_cache", is_flag=True, envvar="PARALLEL_CORPUS_NO_CACHE", help="Neither read nor write the cache (also PARALLEL_CORPUS_NO_CACHE=1, which an explicit --cache overrides).")
+@click.option("--cache-limit", "cache_limit_mb", type=click.IntRange(min=1), default=4096, show_default=True, help="Megabytes the cache may hold; past it the least recently used entries go.")
+def build(
+    corpus_dir: Path, annotations_dir: Path, out_dir: Path, workers: int, engine: str, ray_address: Optional[str], strict: bool, quiet: bool, no_audit_page: bool,
+    cache_dir: Optional[Path], no_cache: bool, cache_limit_mb: int,
+) -> None:
     """Clean, tag, align and split the corpus into the configs' Parquet.
 
     Prints one line per document (language, probability, blocks kept, lines
     removed by reason) and writes the same to OUT/report.json. Unreadable raw
     files are skipped, named, and counted; --strict makes that fatal.
+    A rebuild reuses the cache's results for documents whose bytes, source
+    line and curated rules are unchanged (docs/benchmarks.md).
     """
     from tqdm import tqdm
 
     from parallel_corpus.engine.build import build as run_build
+    from parallel_corpus.engine.cache import default_dir
     from parallel_corpus.engine.memory import arrow_returns_pages
 
     if ray_address and engine != "ray":
         _fail("--ray-address goes with --engine ray")
+    ctx = click.get_current_context()
+    explicit = ctx.get_parameter_source("cache_dir") == click.core.ParameterSource.COMMANDLINE
+    if no_cache and not (explicit and ctx.get_parameter_source("no_cache") == click.core.ParameterSource.ENVIRONMENT):
+        cache_dir = None
+    else:
+        cache_dir = cache_dir or default_dir()
+
     arrow_returns_pages()
 
     def set_total(n: int) -> None:
@@ -78,6 +94,7 @@ def build(corpus_dir: Path, annotations_dir: Path, out_dir: Path, workers: int, 
             corpus_dir, out_dir, annotations_dir, workers, engine, ray_address, strict,
             progress=bar.update, total=set_total,
             on_entry=None if quiet else _echo_entry, audit_page=not no_audit_page,
+            cache=cache_dir, cache_limit_bytes=cache_limit_mb * 1024 * 1024,
         )
     summary = report.summary()
     click.echo(

@@ -8,7 +8,8 @@ event and split, and writes the published Parquet sorted by (split, id). Only
 this process writes Parquet, so workers and engines cannot change the bytes.
 
 This module is the driver, the order of the steps. Where the per-document
-stages run is `engine.executors`, how Parquet is written `engine.writers`,
+stages run is `engine.executors`, what a rebuild reuses of the last build's
+per-document work `engine.cache`, how Parquet is written `engine.writers`,
 what report.json says `engine.report`, the audit page (report.html) that
 shows a curator every document `engine.audit_page`; the lock, the staging
 folder and the swap into place are `files`.
@@ -35,6 +36,7 @@ from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileErr
 from parallel_corpus.align.store import SignatureStore
 from parallel_corpus.corpus import Corpus, Source
 from parallel_corpus.engine.audit_page import write_audit_page
+from parallel_corpus.engine import cache as cached
 from parallel_corpus.engine.executors import check_engine, run_documents, segment_keys
 from parallel_corpus.engine.memory import give_back
 from parallel_corpus.engine.report import BuildReport
@@ -86,15 +88,18 @@ def build(
     total: Optional[Callable[[int], Any]] = None,
     on_entry: Optional[Callable[[dict[str, Any]], Any]] = None,
     audit_page: bool = True,
+    cache: Optional[Path] = None,
+    cache_limit_bytes: int = cached.DEFAULT_LIMIT_BYTES,
 ) -> BuildReport:
     """Build every config into `out_dir`, replacing it only once all is written.
 
     `total`, if given, is told the number of sources once they are read,
     `progress` the number of sources done as they finish, and `on_entry`
     each document's report entry as report.json is written. `audit_page`
-    also writes report.html and report/ (engine.audit_page). The build's
-    messages go to the `parallel_corpus.engine.build` logger, or to `log`
-    instead when it is given."""
+    also writes report.html and report/ (engine.audit_page). `cache`, a
+    folder, keeps per-document results for the next build (engine.cache).
+    The build's messages go to the `parallel_corpus.engine.build` logger, or
+    to `log` instead when it is given."""
     log = log or _to_logger
     check_engine(engine, ray_address)
     corpus = Corpus(Path(corpus_dir))
@@ -104,6 +109,7 @@ def build(
         total(len(sources))
     seed = int(dataset["seed"])
     stages = _check_curated(corpus, seed, sources)
+    stored = cached.BuildCache.open(cache, corpus, seed, cache_limit_bytes) if cache is not None else None
     report = BuildReport()
     report.gazetteer = _gazetteer_stats(stages.gazetteer)
     report.unlisted_files = _unlisted_files(corpus, sources)
@@ -114,19 +120,17 @@ def build(
     with disk_problems_as(lambda problem: BuildError(f"{out_dir}: cannot write the build ({problem}); {out_dir} is as it was")):
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         with exclusive(out_dir, "build"):
-            return _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages, on_entry, audit_page)
+            return _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages, on_entry, audit_page, stored)
 
 
-def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages, on_entry=None, audit_page=True) -> BuildReport:
+def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages, on_entry=None, audit_page=True, stored=None) -> BuildReport:
     with staging_dir(out_dir) as staging:
         try:
             spill = staging / "spill" / "documents.arrow"
             report.entries_path = staging / "spill" / "report-documents.jsonl"
-            # Segments that recur across documents are furniture: counted over
-            # the whole corpus before any document is cleaned.
-            stages.count_boilerplate(sources, segment_keys(corpus.root, sources, seed, workers, engine, stages))
+            _count_segments(corpus, sources, seed, workers, engine, stages, stored)
             params = ClusterParams.load(corpus.root)
-            signatures, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, params.max_df)
+            signatures, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, params.max_df, stored)
             give_back()
             if strict and report.skipped:
                 raise BuildError(f"{len(report.skipped)} raw file(s) skipped and --strict is set: nothing written (first: {report.skipped[0].message})")
@@ -204,7 +208,17 @@ def _unlisted_files(corpus: Corpus, sources: Sequence[Source]) -> list[str]:
     return [f for f in found if f not in listed]
 
 
-def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, max_df: int):
+def _count_segments(corpus: Corpus, sources: Sequence[Source], seed: int, workers: int, engine: str, stages: Stages, stored: Optional[cached.BuildCache]) -> None:
+    """Segments that recur across documents are furniture: counted over the
+    whole corpus before any document is cleaned (each document's segments
+    read back from the build cache where it has them)."""
+    if stored is None:
+        stages.count_boilerplate(sources, segment_keys(corpus.root, sources, seed, workers, engine, stages))
+    else:
+        stages.count_boilerplate(sources, cached.segment_keys(stored, corpus.root, sources, seed, workers, engine, stages))
+
+
+def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, max_df: int, stored=None):
     """Stream rows to the spill; keep signatures. Duplicate texts (same bytes,
     or the same text under other chrome) are reported and built once.
 
@@ -218,7 +232,10 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
     # takes a third of the memory of the hex string).
     seen_text: dict[int, str] = {}
     text_bytes = array("q")
-    results = run_documents(corpus.root, sources, seed, workers, engine, ray_address, stages)
+    if stored is None:
+        results = run_documents(corpus.root, sources, seed, workers, engine, ray_address, stages)
+    else:  # only new or changed documents go through the stages
+        results = cached.documents(stored, corpus.root, sources, seed, workers, engine, ray_address, stages)
     # closing(): an error here ends the pool's workers now, not when the
     # traceback is collected.
     pending: list[pa.RecordBatch] = []

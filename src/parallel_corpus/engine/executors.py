@@ -4,7 +4,9 @@ pool, or Ray), chunk by chunk, always handing results back in source order.
 The stages are a pure function of a source and the corpus folder, so where
 they run cannot change a row: the driver gets the same chunks in the same
 order from each executor, and writes the same bytes. Ray is in
-`engine.ray_executor`, imported only when asked for.
+`engine.ray_executor`, imported only when asked for. For the build cache
+(`engine.cache`), a run can also record what each document's cleaning asked
+of the corpus's counts of recurring segments.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
 from parallel_corpus.corpus import Source
-from parallel_corpus.stages.document import ChunkResult, Stages, process_chunk
+from parallel_corpus.stages.clean.boilerplate import Boilerplate, segment_key
+from parallel_corpus.stages.document import ChunkResult, DocumentSkipped, Stages, process_chunk, process_with_signature, report_entry
+
 
 # Sources per task of a worker: enough to amortize a task's overhead (one
 # pickled Arrow batch back), few enough to keep two workers evenly busy.
@@ -35,9 +39,65 @@ def _run_chunk(sources: list[Source]) -> ChunkResult:
     return process_chunk(sources, _WORKER_STAGES)
 
 
+class _Recorder(Boilerplate):
+    """The corpus's counts, noting every question the cleaner asks of them."""
+
+    def __init__(self, inner: Optional[Boilerplate]):
+        super().__init__(inner.counts if inner is not None else {})
+        self.asked: dict[int, int] = {}
+
+    def documents(self, folded: str) -> int:
+        if not folded:
+            return 0
+        key = segment_key(folded)
+        n = self.asked[key] = self.counts.get(key, 0)
+        return n
+
+
+def process_chunk_recorded(sources: Sequence[Source], stages: Stages) -> tuple[ChunkResult, list[list[tuple[int, int]]]]:
+    """`stages.document.process_chunk`, with the boilerplate answers each
+    source's cleaning got."""
+    result = ChunkResult()
+    rows = []
+    asked = []
+    inner = stages.boilerplate
+    try:
+        for source in sources:
+            recorder = stages.boilerplate = _Recorder(inner)
+            try:
+                row, sig = process_with_signature(source, stages)
+            except DocumentSkipped as exc:
+                result.outcomes.append(exc.skip)
+            else:
+                result.outcomes.append(None)
+                rows.append(row)
+                result.signatures.append(sig)
+                result.entries.append(report_entry(row))
+            asked.append(sorted(recorder.asked.items()))
+    finally:
+        stages.boilerplate = inner
+    if rows:
+        import pyarrow as pa
+
+        from parallel_corpus import schema
+
+        result.batch = pa.RecordBatch.from_pylist(rows, schema=schema.arrow_schema("documents"))
+    return result, asked
+
+
 def _segment_keys_of_chunk(sources: list[Source]) -> list[int]:
     assert _WORKER_STAGES is not None
     return _WORKER_STAGES.segment_keys(sources)
+
+
+def _segment_keys_per_document(sources: list[Source]) -> list[list[int]]:
+    assert _WORKER_STAGES is not None
+    return [_WORKER_STAGES.segment_keys([source]) for source in sources]
+
+
+def _run_chunk_recorded(sources: list[Source]) -> tuple[ChunkResult, list[list[tuple[int, int]]]]:
+    assert _WORKER_STAGES is not None
+    return process_chunk_recorded(sources, _WORKER_STAGES)
 
 
 def _pool(corpus_dir: Path, seed: int, workers: int, stages: Optional[Stages]) -> Any:
@@ -87,24 +147,42 @@ def check_engine(engine: str, ray_address: Optional[str]) -> None:
         check_ray(ray_address)
 
 
+def segment_keys_of_documents(corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int, engine: str, stages: Stages) -> Iterator[list[int]]:
+    """Each source's distinct segment keys, in the order of `sources` (for
+    the build cache, which stores them per document): by a pool of workers
+    where `segment_keys` would use one, else here."""
+    if workers <= 1 or engine != "local" or len(sources) < 2 * CHUNK_SOURCES:
+        for source in sources:
+            yield stages.segment_keys([source])
+        return
+    with _pool(corpus_dir, seed, workers, stages) as pool:
+        for keys in pool.imap(_segment_keys_per_document, chunks(sources, workers)):
+            yield from keys
+
+
 def run_documents(
     corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int = 1, engine: str = "local", ray_address: Optional[str] = None,
-    stages: Optional[Stages] = None,
-) -> Iterator[ChunkResult]:
+    stages: Optional[Stages] = None, record: bool = False,
+) -> Iterator[Any]:
     """Results of the per-document stages, chunk by chunk, in the order of `sources`.
 
     `stages`, when the caller has loaded them already, serve the in-process
-    run and are inherited by forked workers instead of being loaded again."""
+    run and are inherited by forked workers instead of being loaded again.
+    With `record`, each result comes as (ChunkResult, the boilerplate
+    answers of each of its sources) for the build cache (on Ray the answers
+    are None: what Ray builds is not stored)."""
     if engine == "ray":
         from parallel_corpus.engine.ray_executor import run_ray
 
-        yield from run_ray(corpus_dir, chunks(sources, workers), seed, workers, ray_address, stages.boilerplate if stages else None)
+        for result in run_ray(corpus_dir, chunks(sources, workers), seed, workers, ray_address, stages.boilerplate if stages else None):
+            yield (result, None) if record else result
         return
     global _WORKER_STAGES
+    run = _run_chunk_recorded if record else _run_chunk
     if workers <= 1:
         _WORKER_STAGES = stages or Stages.load(Path(corpus_dir), seed)
         for chunk in chunks(sources, 1):
-            yield _run_chunk(chunk)
+            yield run(chunk)
         return
     with _pool(corpus_dir, seed, workers, stages) as pool:
-        yield from pool.imap(_run_chunk, chunks(sources, workers))
+        yield from pool.imap(run, chunks(sources, workers))

@@ -1,0 +1,662 @@
+"""The build cache: per-document results kept between builds, so that a
+rebuild runs the per-document stages only on new or changed documents.
+
+A document's entries are addressed by its `base` key: the sha256 of its raw
+bytes (read and hashed by every build: a file changed under the same name is
+a new key), of its line in sources.jsonl, and of everything else the stages
+read (`fingerprint`: the package's code and version, Python's and the
+libraries' versions, langdetect's profiles, the curated YAML the stages load,
+the seed and the dataset's languages). Change any of these and every key
+changes: none of the old entries is read again.
+
+- `docs/`: one file a document: its distinct segment keys, for the
+  corpus-level count of recurring segments (`stages.clean.boilerplate`), so
+  that a rebuild does not decode and segment every document again to count
+  them; and what pass one made of it: its report entry and alignment
+  signature (or its `Skip`), where its row is, and the answers its cleaning
+  got when it asked how many documents of the corpus hold a segment;
+- `packs/`: the rows themselves, one Arrow record batch for the documents
+  of a block that were built together (named by the sha256 of its bytes), so
+  that a rebuild copies runs of rows instead of decoding them one by one.
+
+A document's cleaning depends on the rest of the corpus only through those
+answers, so its entry serves only while each answer is on the same side of
+`shapes.boilerplate_min_documents`. An answer that moved on the same side
+reaches the row only as the score of a `boilerplate` removal
+(`pieces._boilerplate` scores it with the count), which is set to the new
+count; where the removals cannot be told apart, the document is built again.
+
+Every file is written under a temporary name and renamed into place, and
+read back only if its header, length and checksum agree: a torn, truncated
+or foreign file, or an entry whose pack is gone, is a miss, never an error.
+So builds can share the folder, and deleting it (or any file in it) at any
+time costs only time. Past its limit, the least recently used files go first
+(a hit refreshes a file's time at most once an hour). What is read back is
+trusted as the build's own output: point the cache only at a folder nobody
+else writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import stat
+import struct
+import sys
+import time
+import zlib
+from array import array
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Optional, Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from parallel_corpus import schema
+from parallel_corpus.corpus import Corpus, CorpusError, Source, unsafe_relative_path
+from parallel_corpus.records import Skip
+from parallel_corpus.engine.executors import process_chunk_recorded, run_documents, segment_keys_of_documents
+from parallel_corpus.stages.clean.boilerplate import Boilerplate
+from parallel_corpus.stages.document import ChunkResult, Stages
+
+log = logging.getLogger(__name__)
+
+# Bumped whenever the layout or an entry's bytes change.
+FORMAT = 1
+MAGIC = b"PCCACHE" + bytes([FORMAT])
+# MAGIC, crc32 of the rest, then: the number of segment keys (8 bytes each,
+# first), the length of the compressed part that follows them and its
+# length uncompressed.
+_HEADER = struct.Struct("<8sIIII")
+# What the cache may hold before the least recently used files go.
+DEFAULT_LIMIT_BYTES = 4 * 1024**3
+# Trimmed down to this share of the limit, so that trimming is rare.
+_TRIM_TO = 0.8
+# A hit refreshes its file's time when it is older than this.
+_TOUCH_AFTER = 3600.0
+# Sources per result handed to pass one (and per pack): a hit is one row,
+# so pass one gets batches the size of its spill's (build.SPILL_ROWS).
+BLOCK_SOURCES = 256
+# Packs kept decoded while a build reads: a block's hits come from the
+# packs of the blocks around it in the last build.
+_OPEN_PACKS = 4
+# The curated files of a corpus the per-document stages read (`Stages.load`);
+# of dataset.yaml they read the seed and the languages only.
+STAGE_FILES = ("cleaning.yaml", "languages.yaml", "dates.yaml", "entities.yaml")
+_CODEC = pa.Codec("lz4")
+_NONE = bytes(32)
+
+
+def default_dir() -> Path:
+    """Where the cache lives unless told: the user's cache folder
+    ($XDG_CACHE_HOME, else ~/.cache), outside any build, release or corpus."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "parallel-corpus"
+
+
+def fingerprint(corpus: Corpus, seed: int) -> bytes:
+    """sha256 of everything the per-document stages read besides a document
+    and its source line."""
+    import parallel_corpus
+    from parallel_corpus._fast.ngram_detector import profiles_directory
+
+    h = hashlib.sha256()
+
+    def part(name: str, data: bytes) -> None:
+        h.update(struct.pack("<Q", len(name)) + name.encode() + struct.pack("<Q", len(data)) + data)
+
+    part("format", str(FORMAT).encode())
+    part("version", parallel_corpus.__version__.encode())
+    part("python", sys.version.encode())
+    for dist in ("pyarrow", "numpy", "PyYAML", "langdetect", "regex"):
+        part(f"dist:{dist}", _dist_version(dist).encode())
+    # The code itself: a changed stage must not serve old results, whether
+    # or not the version number moved.
+    package = Path(parallel_corpus.__file__).parent
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".json", ".yaml", ".yml", ".xml") and "__pycache__" not in path.parts:
+            part(f"code:{path.relative_to(package).as_posix()}", path.read_bytes())
+    for path in sorted(profiles_directory().iterdir()):
+        part(f"profile:{path.name}", path.read_bytes())
+    for name in STAGE_FILES:
+        part(f"corpus:{name}", corpus.path(name).read_bytes() if corpus.has(name) else b"\0absent")
+    part("seed", str(int(seed)).encode())
+    part("languages", json.dumps([str(c) for c in corpus.dataset().get("languages") or []]).encode())
+    return h.digest()
+
+
+def _dist_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "-"
+
+
+class RawFiles:
+    """sha256 of the sources' raw bytes as they are now. A plain file under
+    raw/ is opened directly (its folder resolved once); anything else goes
+    through `Corpus.resolve_raw`, which refuses what leaves raw/."""
+
+    def __init__(self, corpus: Corpus):
+        self.corpus = corpus
+        self.raw = os.path.realpath(corpus.raw_dir)
+        self._inside: dict[str, bool] = {}
+
+    def sha256(self, source: Source) -> Optional[bytes]:
+        """None when the file cannot be read (the stages then say why)."""
+        if unsafe_relative_path(source.file) is None:
+            path = os.path.join(self.raw, source.file)
+            folder = os.path.dirname(path)
+            inside = self._inside.get(folder)
+            if inside is None:
+                real = os.path.realpath(folder)
+                inside = self._inside[folder] = real == self.raw or real.startswith(self.raw + os.sep)
+            if inside:
+                try:
+                    # Not following a link, and not waiting on a FIFO.
+                    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+                except OSError:
+                    fd = -1
+                if fd >= 0:
+                    with open(fd, "rb") as fh:
+                        if not stat.S_ISREG(os.fstat(fd).st_mode):
+                            return None
+                        return hashlib.sha256(fh.read()).digest()
+        try:
+            with open(self.corpus.resolve_raw(source), "rb") as fh:
+                return hashlib.sha256(fh.read()).digest()
+        except (CorpusError, OSError):
+            return None
+
+
+# -- the files --------------------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    """What one build found in the cache and wrote to it (logged when it
+    ends; scripts/bench reads it)."""
+
+    keys_hits: int = 0
+    keys_misses: int = 0
+    docs_hits: int = 0
+    docs_misses: int = 0
+    docs_rescored: int = 0
+    bytes_written: int = 0
+    write_failed: bool = False
+
+
+class BuildCache:
+    """A cache folder, bound to one build's `fingerprint`."""
+
+    def __init__(self, root: Path, fingerprint: bytes, limit_bytes: int = DEFAULT_LIMIT_BYTES):
+        self.root = Path(root)
+        self.dir = self.root / f"v{FORMAT}"
+        self.fingerprint = fingerprint
+        self.limit_bytes = int(limit_bytes)
+        self.stats = Stats()
+        # The base key of every source, in source order, found while the
+        # segments are counted (all zeros: its raw file could not be read).
+        self.bases = bytearray()
+        self.fresh = _Fresh()
+        self.arrow_schema = schema.arrow_schema("documents")
+        self._prefix = f"{self.dir}{os.sep}"
+        self._made: set[str] = set()
+        self._packs: OrderedDict[str, Optional[pa.RecordBatch]] = OrderedDict()
+
+    @classmethod
+    def open(cls, root: Path, corpus: Corpus, seed: int, limit_bytes: int = DEFAULT_LIMIT_BYTES) -> "BuildCache":
+        return cls(root, fingerprint(corpus, seed), limit_bytes)
+
+    def base(self, digest: Optional[bytes], source: Source) -> bytes:
+        """The key of a source whose raw bytes have this sha256."""
+        if digest is None:
+            return _NONE
+        record = json.dumps(source.as_record(), sort_keys=True, ensure_ascii=False).encode()
+        return hashlib.sha256(self.fingerprint + digest + record).digest()
+
+    def _path(self, kind: str, name: str) -> str:
+        return f"{self._prefix}{kind}{os.sep}{name[:2]}{os.sep}{name}"
+
+    def _read(self, kind: str, name: str) -> Optional[tuple[memoryview, memoryview, int]]:
+        """(keys bytes, compressed part, its size uncompressed) of a file whose
+        header and checksum agree, else None."""
+        try:
+            with open(self._path(kind, name), "rb") as fh:
+                data = fh.read()
+                if time.time() - os.fstat(fh.fileno()).st_mtime > _TOUCH_AFTER:
+                    try:
+                        os.utime(fh.fileno())
+                    except OSError:
+                        pass  # a cache it may only read still serves
+        except OSError:
+            return None
+        if len(data) < _HEADER.size:
+            return None
+        magic, crc, nkeys, length, size = _HEADER.unpack_from(data)
+        rest = memoryview(data)[_HEADER.size :]
+        if magic != MAGIC or 8 * nkeys + length != len(rest) or zlib.crc32(rest) != crc:
+            return None
+        return rest[: 8 * nkeys], rest[8 * nkeys :], size
+
+    def _plain(self, kind: str, name: str) -> Optional[bytes]:
+        found = self._read(kind, name)
+        if found is None:
+            return None
+        try:
+            return _CODEC.decompress(found[1], decompressed_size=found[2], asbytes=True)
+        except (pa.ArrowException, ValueError):
+            return None
+
+    def _write(self, kind: str, name: str, plain: bytes, keys: bytes = b"") -> bool:
+        """Write an entry atomically; a failure (a full disk, the folder
+        deleted under the build) turns writing off for this build, never
+        the build."""
+        if self.stats.write_failed:
+            return False
+        path = self._path(kind, name)
+        folder = os.path.dirname(path)
+        tmp = os.path.join(folder, f".{name}.tmp{os.getpid()}")
+        rest = keys + _CODEC.compress(plain, asbytes=True)
+        data = _HEADER.pack(MAGIC, zlib.crc32(rest), len(keys) // 8, len(rest) - len(keys), len(plain)) + rest
+        try:
+            if folder not in self._made:
+                os.makedirs(folder, exist_ok=True)
+                self._made.add(folder)
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except OSError as exc:
+            self.stats.write_failed = True
+            _unlink(tmp)
+            log.warning("warning: build cache %s: cannot write (%s); the build goes on without storing its results", self.root, exc.strerror or exc)
+            return False
+        self.stats.bytes_written += len(data)
+        return True
+
+    def get_keys(self, base: bytes) -> Optional[list[int]]:
+        """The document's distinct segment keys, if stored."""
+        found = self._read("docs", base.hex()) if base != _NONE else None
+        return np.frombuffer(found[0], dtype="<u8").tolist() if found is not None else None
+
+    def get_doc(self, base: bytes, boilerplate: Boilerplate, min_documents: int) -> Optional["Item"]:
+        """Pass one's result for the document, if stored and still true for
+        the corpus's counts of recurring segments."""
+        plain = self._plain("docs", base.hex()) if base != _NONE else None
+        if plain is None:
+            return None
+        try:
+            return self._decode(plain, boilerplate, min_documents)
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError, pa.ArrowException):
+            return None
+
+    def _decode(self, plain: bytes, boilerplate: Boilerplate, min_documents: int) -> Optional["Item"]:
+        meta = json.loads(plain)
+        asked = [(int(k), int(c)) for k, c in meta["asked"]]
+        counts = boilerplate.counts
+        moved = False
+        for key, then in asked:
+            now = counts.get(key, 0)
+            if now != then:
+                if (now >= min_documents) != (then >= min_documents):
+                    return None  # cleaning would decide otherwise
+                moved = moved or then >= min_documents
+        if meta["skip"] is not None:
+            return Item(Skip(**meta["skip"]), None, 0, None, None, asked)
+        batch = self._pack(meta["pack"])
+        index = int(meta["row"])
+        if batch is None or not 0 <= index < batch.num_rows or batch.column("id")[index].as_py() != meta["signature"]["id"]:
+            return None
+        if moved:
+            row = _rescored(batch.slice(index, 1), asked, counts, min_documents)
+            if row is None:
+                return None
+            self.stats.docs_rescored += 1
+            batch, index = row, 0
+        sig = meta["signature"]
+        if sig.get("published") is not None:
+            sig["published"] = dt.date.fromisoformat(sig["published"])
+        return Item(None, batch, index, meta["entry"], sig, asked)
+
+    def _pack(self, name: str) -> Optional[pa.RecordBatch]:
+        if name in self._packs:
+            self._packs.move_to_end(name)
+            return self._packs[name]
+        plain = self._plain("packs", name) if len(name) == 64 else None
+        batch = None
+        if plain is not None:
+            try:
+                batch = pa.ipc.read_record_batch(pa.py_buffer(plain), self.arrow_schema)
+                batch.validate()
+            except (pa.ArrowException, ValueError):
+                batch = None
+        self._packs[name] = batch
+        if len(self._packs) > _OPEN_PACKS:
+            self._packs.popitem(last=False)
+        return batch
+
+    def put_docs(self, made: list[tuple[bytes, "Item", Sequence[int]]]) -> None:
+        """Store documents built together, with their segment keys: their rows
+        as one pack, then an entry each (an entry never points at a pack
+        that was not written)."""
+        made = [m for m in made if m[0] != _NONE and m[1].asked is not None]
+        rows = [item for _, item, _ in made if item.skip is None]
+        name = ""
+        if rows:
+            plain = _joined(rows).serialize().to_pybytes()
+            name = hashlib.sha256(plain).hexdigest()
+            if not self._write("packs", name, plain):
+                return
+        row = 0
+        for base, item, keys in made:
+            sig = None
+            if item.skip is None:
+                sig = dict(item.signature)  # type: ignore[arg-type]
+                if isinstance(sig.get("published"), dt.date):
+                    sig["published"] = sig["published"].isoformat()
+            meta = {
+                "skip": item.skip.as_dict() if item.skip is not None else None,
+                "pack": name if item.skip is None else None,
+                "row": row if item.skip is None else None,
+                "entry": item.entry,
+                "signature": sig,
+                "asked": [[k, n] for k, n in item.asked or ()],
+            }
+            row += item.skip is None
+            plain = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode()
+            if not self._write("docs", base.hex(), plain, np.asarray(keys, dtype="<u8").tobytes()):
+                return
+
+    # -- the limit ------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """After a build: say what was reused, and trim the folder when what it
+        may hold (the size last measured plus what was written since) passes
+        the limit."""
+        s = self.stats
+        log.info("build cache %s: %d of %d documents reused (%d with new boilerplate scores), %d of %d segment lists",
+                 self.root, s.docs_hits, s.docs_hits + s.docs_misses, s.docs_rescored, s.keys_hits, s.keys_hits + s.keys_misses)
+        self._packs.clear()
+        if s.write_failed or not self.dir.is_dir():
+            return
+        usage_path = self.root / "usage.json"
+        try:
+            usage = int(json.loads(usage_path.read_text())["bytes"])
+        except (OSError, ValueError, KeyError, TypeError):
+            usage = None
+        total = usage + s.bytes_written if usage is not None else self.limit_bytes + 1
+        if total > self.limit_bytes:
+            total = trim(self.root, self.limit_bytes)
+        tmp = usage_path.with_name(f".usage.json.tmp{os.getpid()}")
+        try:
+            tmp.write_text(json.dumps({"bytes": total}))
+            os.replace(tmp, usage_path)
+        except OSError:
+            pass
+
+
+def trim(folder: Path, limit_bytes: int) -> int:
+    """Remove the least recently used files until the cache folder holds at most
+    _TRIM_TO of `limit_bytes`, and the temporary files of killed builds;
+    returns the bytes left. Another build may be reading or writing: a file
+    gone is a miss for it, never an error."""
+    files: list[tuple[bool, float, int, str]] = []
+    now = time.time()
+    try:
+        # Every format's folder: another format's files go first.
+        kinds = [(v.name == f"v{FORMAT}", os.path.join(v.path, k)) for v in os.scandir(folder) if v.is_dir() and v.name.startswith("v") for k in ("docs", "packs")]
+    except OSError:
+        kinds = []
+    for current, kind in kinds:
+        try:
+            shards = list(os.scandir(kind))
+        except OSError:
+            continue
+        for shard in shards:
+            try:
+                entries = list(os.scandir(shard.path))
+            except OSError:
+                continue
+            for e in entries:
+                try:
+                    st = e.stat()
+                except OSError:
+                    continue
+                if e.name.startswith("."):
+                    if now - st.st_mtime > _TOUCH_AFTER:
+                        _unlink(e.path)
+                    continue
+                files.append((current, st.st_mtime, st.st_size, e.path))
+    total = sum(f[2] for f in files)
+    if total <= limit_bytes:
+        return total
+    files.sort()
+    goal = limit_bytes * _TRIM_TO
+    for _, _, size, path in files:
+        if total <= goal:
+            break
+        _unlink(path)
+        total -= size
+    log.info("build cache %s: trimmed to %.0f MB (limit %.0f MB)", folder, total / 1e6, limit_bytes / 1e6)
+    return total
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+# -- one document's result ---------------------------------------------------------------
+
+
+@dataclass
+class Item:
+    """Pass one's result for one source: its Skip, or its row (row `index`
+    of `batch`), report entry and signature; `asked` are the
+    (segment key, documents) answers its cleaning got, None when not
+    recorded (then it is not stored)."""
+
+    skip: Optional[Skip]
+    batch: Optional[pa.RecordBatch]
+    index: int
+    entry: Optional[dict[str, Any]]
+    signature: Optional[dict[str, Any]]
+    asked: Optional[list[tuple[int, int]]]
+
+
+def items_of(result: ChunkResult, asked: Optional[list[list[tuple[int, int]]]]) -> Iterator[Item]:
+    """A chunk's results one source at a time."""
+    built = 0
+    for i, outcome in enumerate(result.outcomes):
+        a = asked[i] if asked is not None else None
+        if outcome is not None:
+            yield Item(outcome, None, 0, None, None, a)
+            continue
+        yield Item(None, result.batch, built, result.entries[built], result.signatures[built], a)
+        built += 1
+
+
+def _joined(items: list[Item]) -> pa.RecordBatch:
+    """The items' rows as one record batch: a run of consecutive rows of one
+    batch is one slice, so that a block read from a few packs is a few
+    copies, not one per row."""
+    runs: list[pa.RecordBatch] = []
+    start = 0
+    while start < len(items):
+        end = start + 1
+        batch, first = items[start].batch, items[start].index
+        while end < len(items) and items[end].batch is batch and items[end].index == first + (end - start):
+            end += 1
+        runs.append(batch.slice(first, end - start))  # type: ignore[union-attr]
+        start = end
+    return runs[0] if len(runs) == 1 else pa.concat_batches(runs)
+
+
+def chunk_of(items: list[Item]) -> ChunkResult:
+    """The items of consecutive sources as one ChunkResult."""
+    result = ChunkResult()
+    rows = []
+    for item in items:
+        result.outcomes.append(item.skip)
+        if item.skip is None:
+            rows.append(item)
+            result.entries.append(item.entry)  # type: ignore[arg-type]
+            result.signatures.append(item.signature)  # type: ignore[arg-type]
+    if rows:
+        result.batch = _joined(rows)
+    return result
+
+
+def _rescored(row: pa.RecordBatch, asked: list[tuple[int, int]], counts: dict[int, int], min_documents: int) -> Optional[pa.RecordBatch]:
+    """The row with the score of each `boilerplate` removal set to its
+    segment's count now. A removal is matched to the answers by its old
+    score (the count it got); if answers with that score now differ, None:
+    the document is built again."""
+    new_of_old: dict[int, set[int]] = {}
+    for key, then in asked:
+        if then >= min_documents:
+            new_of_old.setdefault(then, set()).add(counts.get(key, 0))
+    column = row.schema.get_field_index("removed_lines")
+    removed = row.column(column).to_pylist()[0] or []
+    for line in removed:
+        if line["reason"] != "boilerplate":
+            continue
+        new = new_of_old.get(int(line["score"]))
+        if new is None or len(new) != 1 or line["score"] != int(line["score"]):
+            return None
+        line["score"] = float(next(iter(new)))
+    columns = list(row.columns)
+    columns[column] = pa.array([removed], type=row.schema.field(column).type)
+    return pa.RecordBatch.from_arrays(columns, schema=row.schema)
+
+
+# -- the build's two uses -----------------------------------------------------------------
+
+
+def segment_keys(cache: BuildCache, corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int, engine: str, stages: Stages) -> Iterator[list[int]]:
+    """Each source's distinct segment keys (for `Stages.count_boilerplate`),
+    from the cache where it has them; the others are listed by the pool's
+    workers (or here) and kept (compactly) until pass one stores them with
+    the document. Reads and hashes every raw file once, and keeps each
+    source's base key for pass one."""
+    raw = RawFiles(stages.corpus)
+    bases = cache.bases = bytearray(32 * len(sources))
+    missing: list[int] = []
+    for start in range(0, len(sources), 1000):
+        for i, source in enumerate(sources[start : start + 1000], start):
+            base = cache.base(raw.sha256(source), source)
+            bases[32 * i : 32 * i + 32] = base
+            keys = cache.get_keys(base)
+            if keys is None:
+                missing.append(i)
+                continue
+            cache.stats.keys_hits += 1
+            yield keys
+    cache.stats.keys_misses += len(missing)
+    fresh = cache.fresh = _Fresh()
+    for i, keys in zip(missing, segment_keys_of_documents(corpus_dir, _Subset(sources, missing), seed, workers, engine, stages)):
+        fresh.add(i, keys)
+        yield keys
+
+
+class _Fresh:
+    """The sources the cache has nothing of, with their segment keys: a few
+    integers each, in flat arrays, whatever the corpus's size."""
+
+    def __init__(self) -> None:
+        self.positions = array("q")
+        self.ends = array("q")
+        self.values = array("Q")
+
+    def add(self, position: int, keys: Sequence[int]) -> None:
+        self.positions.append(position)
+        self.values.extend(keys)
+        self.ends.append(len(self.values))
+
+    def keys(self, n: int) -> list[int]:
+        """The keys of the nth fresh source."""
+        return self.values[self.ends[n - 1] if n else 0 : self.ends[n]].tolist()
+
+
+def documents(
+    cache: BuildCache, corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int, engine: str, ray_address: Optional[str], stages: Stages,
+) -> Iterator[ChunkResult]:
+    """Pass one's results in source order, BLOCK_SOURCES at a time: stored
+    ones read back, the others made by the executor (only those go to the
+    workers) and stored. An entry found stale or broken only once read is
+    made here, in this process."""
+    bases, fresh = cache.bases, cache.fresh
+    if len(bases) != 32 * len(sources):
+        raise RuntimeError("the build cache's segment count must run before pass one")
+    boilerplate = stages.boilerplate or Boilerplate()
+    min_documents = stages.rules.shapes.boilerplate_min_documents
+    positions = fresh.positions
+    runs: Iterator[Any] = run_documents(corpus_dir, _Subset(sources, positions), seed, workers, engine, ray_address, stages, record=True) if positions else iter(())
+    made = (item for result, asked in runs for item in items_of(result, asked))
+    n = 0  # fresh sources met so far
+    try:
+        for start in range(0, len(sources), BLOCK_SOURCES):
+            items = []
+            new: list[tuple[bytes, Item, Sequence[int]]] = []
+            for i in range(start, min(start + BLOCK_SOURCES, len(sources))):
+                base = bytes(bases[32 * i : 32 * i + 32])
+                if n < len(positions) and positions[n] == i:
+                    item, keys = next(made), fresh.keys(n)
+                    n += 1
+                else:
+                    item = cache.get_doc(base, boilerplate, min_documents)
+                    if item is not None:
+                        cache.stats.docs_hits += 1
+                        items.append(item)
+                        continue
+                    # Stale, or gone since the count: built here.
+                    item = next(items_of(*process_chunk_recorded([sources[i]], stages)))
+                    found = cache.get_keys(base)
+                    keys = found if found is not None else stages.segment_keys([sources[i]])
+                cache.stats.docs_misses += 1
+                new.append((base, item, keys))
+                items.append(item)
+            if new:
+                cache.put_docs(new)
+            yield chunk_of(items)
+        cache.finish()
+    finally:
+        made.close()
+        close = getattr(runs, "close", None)
+        if close is not None:
+            close()
+
+
+class _Subset(Sequence[Source]):
+    """The sources at some positions of a source list, parsed when asked for
+    (a slice of consecutive positions in one read)."""
+
+    def __init__(self, sources: Sequence[Source], positions: list[int]):
+        self.sources = sources
+        self.positions = positions
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if not isinstance(index, slice):
+            return self.sources[self.positions[index]]
+        out: list[Source] = []
+        wanted = self.positions[index]
+        run = 0
+        while run < len(wanted):
+            end = run + 1
+            while end < len(wanted) and wanted[end] == wanted[end - 1] + 1:
+                end += 1
+            out.extend(self.sources[wanted[run] : wanted[end - 1] + 1])
+            run = end
+        return out
