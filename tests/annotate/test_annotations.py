@@ -452,11 +452,16 @@ def test_fuzz_verify_span_never_lies(text, start, length, span):
         assert check.text.strip() == span.strip() or check.text == span
 
 
-@pytest.mark.parametrize("value", ["documents", "topics=my project", "=x"])
-def test_pull_refuses_a_project_that_is_not_kind_equals_title(tmp_path: Path, value: str) -> None:
-    """A `--project` value without a known KIND= used to be dropped silently,
-    so the pull went to the default project instead of the one named."""
+@pytest.mark.parametrize(("value", "hint"), [
+    ("my project", "--kind KIND --project TITLE"),
+    ("documents=my project", "--kind documents --project 'my project'"),
+    ("topics=x", "--kind KIND --project TITLE"),
+])
+def test_pull_refuses_a_project_title_without_its_kind(tmp_path: Path, value: str, hint: str) -> None:
+    """`--project` is a title in push and pull alike; a title names one
+    kind's project, so pull refuses it without --kind (and shows the old
+    KIND=TITLE form in the new one) before it reaches any server."""
     result = CliRunner().invoke(annotate, ["pull", "--annotations", str(tmp_path / "a"), "--project", value], env={"LABEL_STUDIO_URL": "http://127.0.0.1:9", "LABEL_STUDIO_API_KEY": "x"})
     assert result.exit_code == 1, result.output
-    assert result.output.strip() == f"error: --project {value!r}: give KIND=TITLE with KIND one of documents, pairs"
+    assert result.output.strip() == f"error: --project {value!r} names one kind's project: give {hint} (as in push)"
     assert not (tmp_path / "a").exists()

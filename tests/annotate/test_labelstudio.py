@@ -12,6 +12,7 @@ import hashlib
 import json
 import socket
 import uuid
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -87,12 +88,19 @@ def round_trip(labelstudio_server, tmp_path_factory):
             {"from_name": "tone", "to_name": "text_1", "type": "choices", "value": {"choices": [tone]}},
         ])
     annotations_dir = work / "annotations"
-    project_args = [a for k, t in titles.items() for a in ("--project", f"{k}={t}")]
-    pulled = runner.invoke(annotate, ["pull", "--annotations", str(annotations_dir), "--build", str(build), *project_args], env=env)
+    project_args = [["--kind", k, "--project", t] for k, t in titles.items()]
+    pulled = _pull_each(runner, annotations_dir, build, project_args, env)
     return {
         "env": env, "conn": conn, "titles": titles, "projects": projects, "build": build, "docs": docs, "work": work,
         "pushed": pushed, "pulled": pulled, "annotations": annotations_dir, "users": (ann1, ann2), "project_args": project_args,
     }
+
+
+def _pull_each(runner, annotations_dir, build, project_args, env):
+    """`annotate pull --kind K --project TITLE` for each kind's project: the
+    exit code of the worst, the outputs joined."""
+    results = [runner.invoke(annotate, ["pull", "--annotations", str(annotations_dir), "--build", str(build), *args], env=env) for args in project_args]
+    return SimpleNamespace(exit_code=max(r.exit_code for r in results), output="".join(r.output for r in results))
 
 
 def test_push_creates_tasks_with_predictions(round_trip):
@@ -133,7 +141,7 @@ def test_pull_normalizes_both_annotators(round_trip):
 
 def test_pull_again_changes_nothing(round_trip):
     before = {p.name: p.read_bytes() for p in round_trip["annotations"].glob("*.jsonl")}
-    again = CliRunner().invoke(annotate, ["pull", "--annotations", str(round_trip["annotations"]), "--build", str(round_trip["build"]), *round_trip["project_args"]], env=round_trip["env"])
+    again = _pull_each(CliRunner(), round_trip["annotations"], round_trip["build"], round_trip["project_args"], round_trip["env"])
     assert again.exit_code == 0, again.output
     assert "0 added, 0 updated, 2 unchanged" in again.output
     assert {p.name: p.read_bytes() for p in round_trip["annotations"].glob("*.jsonl")} == before
@@ -266,8 +274,11 @@ def test_a_project_of_the_old_free_text_config_is_still_pulled(round_trip, tmp_p
             {"from_name": "event_id", "to_name": "text", "type": "textarea", "value": {"text": [NEW_CHOICE if typed == "t-typo" else ""]}},
         ])
     folder = tmp_path / "annotations"
-    pulled = CliRunner().invoke(annotate, ["pull", "--annotations", str(folder), "--build", str(round_trip["build"]), "--project", f"documents={title}",
-                                           "--project", f"pairs=no such project {uuid.uuid4().hex[:6]}"], env=env)
+    missing = CliRunner().invoke(annotate, ["pull", "--annotations", str(folder), "--build", str(round_trip["build"]), "--kind", "pairs",
+                                            "--project", f"no such project {uuid.uuid4().hex[:6]}"], env=env)
+    assert missing.exit_code == 1 and "nothing pulled" in missing.output, missing.output
+    assert not folder.exists()
+    pulled = CliRunner().invoke(annotate, ["pull", "--annotations", str(folder), "--build", str(round_trip["build"]), "--kind", "documents", "--project", title], env=env)
     assert pulled.exit_code == 0, pulled.output
     stored = read_jsonl(folder / "documents.jsonl")
     assert sorted((r["topic_id"], r["event_id"]) for r in stored) == [("t-typo", NEW_CHOICE), ("un-sg-russia-talks", None)]

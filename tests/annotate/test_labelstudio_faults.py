@@ -112,7 +112,7 @@ def test_two_annotators_disagreeing_are_both_kept_and_both_published(labelstudio
             {"from_name": "language", "to_name": "text", "type": "choices", "value": {"choices": ["sw"]}},
         ])
     folder = tmp_path / "annotations"
-    out = runner.invoke(main, ["annotate", "pull", "--annotations", str(folder), "--build", str(build_dir), "--project", f"documents={title}"], env=env)
+    out = runner.invoke(main, ["annotate", "pull", "--annotations", str(folder), "--build", str(build_dir), "--kind", "documents", "--project", title], env=env)
     assert out.exit_code == 0, out.output
     stored = read_jsonl(folder / "documents.jsonl")
     assert sorted(r["topic_id"] for r in stored) == ["putin-biden-call-2021-12", "un-sg-russia-talks"]

@@ -78,9 +78,10 @@ def loop(labelstudio_server, tmp_path_factory):
             {"from_name": "overall", "to_name": "text_1", "type": "choices", "value": {"choices": [overall]}},
             {"from_name": "geography", "to_name": "text_1", "type": "choices", "value": {"choices": [geography]}},
         ])
-    project_args = [a for k, t in titles.items() for a in ("--project", f"{k}={t}")]
-    out = runner.invoke(annotate, ["pull", "--annotations", str(work / "annotations"), "--build", str(work / "build"), *project_args], env=env)
-    assert out.exit_code == 0, out.output
+    project_args = [["--kind", k, "--project", t] for k, t in titles.items()]
+    for args in project_args:
+        out = runner.invoke(annotate, ["pull", "--annotations", str(work / "annotations"), "--build", str(work / "build"), *args], env=env)
+        assert out.exit_code == 0, out.output
 
     logged: list[str] = []
     report = build(CORPUS, work / "build", annotations_dir=work / "annotations", log=logged.append)

@@ -106,31 +106,36 @@ def push_cmd(kind: str, build_dir: Path, corpus_dir: Path, title: Optional[str],
 @annotate.command("pull")
 @click.option("--annotations", "annotations_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("annotations"), show_default=True, help="The annotation store the projects' annotations are merged into.")
 @click.option("--build", "build_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True, help="Build to check text hashes against (skipped with a note if absent).")
-@click.option("--project", "titles", multiple=True, help="KIND=TITLE for a project not under the default title.")
-def pull_cmd(annotations_dir: Path, build_dir: Path, titles: tuple[str, ...]) -> None:
+@click.option("--kind", type=click.Choice(KINDS), default=None, help="Pull this kind's project only [default: every kind's].")
+@click.option("--project", "title", default=None, help="Project title, as in push; names one kind's project, so it goes with --kind [default: 'parallel-corpus <kind>'].")
+def pull_cmd(annotations_dir: Path, build_dir: Path, kind: Optional[str], title: Optional[str]) -> None:
     """Export each project once and merge its annotations into ANNOTATIONS/<kind>.jsonl.
 
     Nothing is written unless every export succeeded; a re-pull changes nothing.
+    A project under its default title that is not there is noted and passed
+    over; one named with --project must be there.
     """
-    malformed = [t for t in titles if "=" not in t or t.split("=", 1)[0] not in KINDS]
-    if malformed:
-        raise AnnotationError(f"--project {malformed[0]!r}: give KIND=TITLE with KIND one of {', '.join(KINDS)}")
-    overrides = dict(t.split("=", 1) for t in titles)
+    if title is not None and kind is None:
+        old, _, rest = title.partition("=")
+        hint = f"--kind {old} --project {rest!r}" if old in KINDS and rest else "--kind KIND --project TITLE"
+        raise AnnotationError(f"--project {title!r} names one kind's project: give {hint} (as in push)")
     documents = current_documents(build_dir, required=False)
     conn = ls.connect()
     emails = ls.annotator_emails(conn)
     pending = []
-    for kind in KINDS:
-        title = overrides.get(kind, ls.PROJECT_TITLES[kind])
-        project_id = ls.find_project(conn, title)
+    for each in [kind] if kind is not None else KINDS:
+        project_title = title or ls.PROJECT_TITLES[each]
+        project_id = ls.find_project(conn, project_title)
         if project_id is None:
-            click.echo(f"{kind}: no project {title!r} at {conn.url}; nothing to pull", err=True)
+            if title is not None:
+                raise AnnotationError(f"no project {title!r} at {conn.url}: check the title that annotate push printed; nothing pulled")
+            click.echo(f"{each}: no project {project_title!r} at {conn.url}; nothing to pull", err=True)
             continue
         payload = ls.with_annotator_emails(ls.export(conn, project_id, "JSON"), emails)
-        pending.append((kind, records_from_export_payload(payload, kind, "labelstudio-pull", documents)))
-    for kind, normalized in pending:  # all checks before the first write: no partial output
-        validate_records(normalized.records, f"{kind} export")
-    results = [store(annotations_dir, kind, normalized) for kind, normalized in pending]
+        pending.append((each, records_from_export_payload(payload, each, "labelstudio-pull", documents)))
+    for each, normalized in pending:  # all checks before the first write: no partial output
+        validate_records(normalized.records, f"{each} export")
+    results = [store(annotations_dir, each, normalized) for each, normalized in pending]
     if documents is None:
         click.echo(f"note: {build_dir}/data/documents not found: text hashes were not checked against a build", err=True)
     for r in results:
