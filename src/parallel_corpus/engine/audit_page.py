@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -346,9 +347,13 @@ def _marked(text: str, start: int, end: int, spans: list[tuple[int, int, str, st
     """text[start:end], escaped, with the spans inside it marked."""
     out: list[str] = []
     at = start
-    for s, e, cls, label in spans:
-        if e <= start or s >= end:
-            continue
+    # Spans do not overlap, so their ends rise with their starts: the first
+    # that can reach this block is found by bisection, not by a walk from the
+    # document's first span in every block.
+    first = bisect_right(spans, start, key=lambda span: span[1])
+    for s, e, cls, label in spans[first:]:
+        if s >= end:
+            break
         s, e = max(s, start), min(e, end)
         if s < at:
             continue
@@ -478,12 +483,18 @@ def _head(title: str) -> str:
 
 def _esc(value: Any) -> str:
     """Text as HTML: markup characters escaped, and the characters HTML
-    cannot carry (NUL, other C0 controls) shown as U+FFFD."""
-    return _CONTROLS.sub("\ufffd", html.escape(value if isinstance(value, str) else str(value), quote=True))
+    cannot carry (NUL, other C0 controls) shown as U+FFFD. Most pieces of an
+    article hold none of them: one search lets them through as they are
+    (a page calls this some 200 times a document)."""
+    text = value if isinstance(value, str) else str(value)
+    if _NEEDS_ESCAPE.search(text) is None:
+        return text
+    return _CONTROLS.sub("\ufffd", html.escape(text, quote=True))
 
 
 _attr = _esc
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_NEEDS_ESCAPE = re.compile("[&<>\"'\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _num(value: Optional[float]) -> str:
