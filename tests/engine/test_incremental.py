@@ -87,7 +87,9 @@ def caplog_info(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_adding_documents_to_a_warm_cache_writes_the_bytes_of_a_clean_build(corpora, tmp_path, caplog_info, workers):
+def test_adding_documents_to_a_warm_cache_writes_the_bytes_of_a_clean_build(corpora, tmp_path, caplog_info, workers, monkeypatch):
+    # The project allows pyarrow 15; pa.concat_batches came in 19.
+    monkeypatch.delattr("pyarrow.concat_batches", raising=False)
     cache = tmp_path / "cache"
     run(corpora["fewer"], tmp_path / "fewer", cache, workers)
     assert reused(caplog_info)[0] == 0
@@ -151,19 +153,24 @@ def test_broken_entries_are_misses_never_errors(corpora, tmp_path, caplog_info, 
     docs = sorted((cache / f"v{cached.FORMAT}" / "docs").rglob("*"))
     docs = [p for p in docs if p.is_file()]
     packs = [p for p in sorted((cache / f"v{cached.FORMAT}" / "packs").rglob("*")) if p.is_file()]
-    assert len(docs) == N and len(packs) >= 2
+    assert len(docs) == N and len(packs) >= 3
     docs[0].write_bytes(docs[0].read_bytes()[:-7])  # truncated
     data = bytearray(docs[1].read_bytes())
     data[len(data) // 2] ^= 0x40  # one bit flipped
     docs[1].write_bytes(bytes(data))
     docs[2].write_bytes(b"")
     docs[3].write_bytes(b"not an entry at all, but long enough to have a header")
+    # The header's uncompressed size, said one byte short and one long.
+    for path, step in ((docs[4], -1), (docs[5], +1), (packs[2], -1)):
+        data = bytearray(path.read_bytes())
+        data[20:24] = (int.from_bytes(data[20:24], "little") + step).to_bytes(4, "little")
+        path.write_bytes(bytes(data))
     packs[0].write_bytes(packs[0].read_bytes()[:100])  # its documents lose their rows
     packs[1].unlink()
     warm = run(corpora["full"], tmp_path / "warm", cache)
     assert outputs(warm) == outputs(corpora["clean"])
     hits, total, _ = reused(caplog_info)
-    assert total == N and hits < N - 4
+    assert total == N and hits < N - 6
     # The broken entries were written again.
     again = run(corpora["full"], tmp_path / "again", cache)
     assert outputs(again) == outputs(corpora["clean"])
@@ -265,6 +272,38 @@ def test_the_fingerprint_covers_every_corpus_file_the_stages_read(corpora):
     assert set(cached.STAGE_FILES) & names, "the hook saw no curated file: it does not watch what it should"
     allowed = set(cached.STAGE_FILES) | {"dataset.yaml", "sources.jsonl"}
     assert {n for n in names if n not in allowed and not n.startswith("raw/")} == set()
+
+
+def test_the_fingerprint_hashes_every_file_of_the_package_and_its_schemas(corpora):
+    """In a checkout, the package's schemas/ is a link to the top-level
+    folder; the column types there decide how cached rows are read back."""
+    import parallel_corpus
+    from parallel_corpus import schema
+    from parallel_corpus.corpus import Corpus
+
+    names = {name for name, _ in cached.fingerprint_parts(Corpus(corpora["full"]), 0)}
+    package = Path(parallel_corpus.__file__).parent
+    schemas = sorted(p.name for p in schema.schemas_dir().glob("*.schema.json"))
+    assert schemas and {f"code:schemas/{n}" for n in schemas} <= names
+    modules = {f"code:{p.relative_to(package).as_posix()}" for p in package.rglob("*.py") if "__pycache__" not in p.parts}
+    assert modules <= names
+    assert any(n.startswith("profile:") for n in names) and {f"corpus:{n}" for n in cached.STAGE_FILES} <= names
+
+
+def test_without_a_home_folder_the_build_goes_on_without_a_cache(corpora, tmp_path, monkeypatch):
+    monkeypatch.delenv("PARALLEL_CORPUS_NO_CACHE", raising=False)
+    monkeypatch.delenv("PARALLEL_CORPUS_CACHE", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert cached.default_dir() is None
+    result = CliRunner().invoke(main, ["build", "--corpus", str(corpora["fewer"]), "--out", str(tmp_path / "out"), "--annotations", str(tmp_path / "none"), "-q", "--no-audit-page"])
+    assert result.exit_code == 0, result.output
+    assert "note: no home folder for the build cache" in result.output
+    assert outputs(tmp_path / "out")
 
 
 def test_the_fingerprint_changes_with_each_curated_file_and_the_seed(corpora, tmp_path):

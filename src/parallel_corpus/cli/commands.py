@@ -82,6 +82,8 @@ def build(
         cache_dir = None
     else:
         cache_dir = cache_dir or default_dir()
+        if cache_dir is None:
+            click.echo("note: no home folder for the build cache ($XDG_CACHE_HOME and $HOME unset): building without it (give --cache DIR to keep one)", err=True)
 
     arrow_returns_pages()
 

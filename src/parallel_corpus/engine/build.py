@@ -40,7 +40,7 @@ from parallel_corpus.engine import cache as cached
 from parallel_corpus.engine.executors import check_engine, run_documents, segment_keys
 from parallel_corpus.engine.memory import give_back
 from parallel_corpus.engine.report import BuildReport
-from parallel_corpus.engine.writers import SplitWriter, topic_order, write_annotations, write_pairs, write_parallel
+from parallel_corpus.engine.writers import SplitWriter, join_batches, topic_order, write_annotations, write_pairs, write_parallel
 from parallel_corpus.files import disk_problems_as, exclusive, replace_dir, staging_dir
 from parallel_corpus.records import Skip
 from parallel_corpus.stages.document import Stages
@@ -277,16 +277,13 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
                 text_bytes.extend(pc.binary_length(batch.column("text")).to_pylist())
                 pending.append(batch)
                 if sum(b.num_rows for b in pending) >= SPILL_ROWS:
-                    writer.write_batch(_joined(pending))
+                    writer.write_batch(join_batches(pending))
                     pending = []
         if pending:
-            writer.write_batch(_joined(pending))
+            writer.write_batch(join_batches(pending))
     return signatures, text_bytes
 
 
-def _joined(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
-    """One record batch of consecutive batches' rows (pa.concat_batches needs pyarrow 19)."""
-    return batches[0] if len(batches) == 1 else pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
 
 
 def _spill_batches(spill: Path, columns: Optional[list[str]] = None) -> Iterator[pa.RecordBatch]:

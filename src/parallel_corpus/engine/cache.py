@@ -43,6 +43,8 @@ import hashlib
 import json
 import logging
 import os
+import platform
+import secrets
 import stat
 import struct
 import sys
@@ -61,18 +63,20 @@ from parallel_corpus import schema
 from parallel_corpus.corpus import Corpus, CorpusError, Source, unsafe_relative_path
 from parallel_corpus.records import Skip
 from parallel_corpus.engine.executors import process_chunk_recorded, run_documents, segment_keys_of_documents
+from parallel_corpus.engine.writers import join_batches
 from parallel_corpus.stages.clean.boilerplate import Boilerplate
 from parallel_corpus.stages.document import ChunkResult, Stages
 
 log = logging.getLogger(__name__)
 
 # Bumped whenever the layout or an entry's bytes change.
-FORMAT = 1
+FORMAT = 2
 MAGIC = b"PCCACHE" + bytes([FORMAT])
-# MAGIC, crc32 of the rest, then: the number of segment keys (8 bytes each,
-# first), the length of the compressed part that follows them and its
-# length uncompressed.
+# MAGIC, crc32 of what follows it (the header's three counts included),
+# then: the number of segment keys (8 bytes each, first), the length of the
+# compressed part that follows them and its length uncompressed.
 _HEADER = struct.Struct("<8sIIII")
+_CRC_FROM = 12  # the CRC covers the file from here on
 # What the cache may hold before the least recently used files go.
 DEFAULT_LIMIT_BYTES = 4 * 1024**3
 # Trimmed down to this share of the limit, so that trimming is rare.
@@ -92,42 +96,61 @@ _CODEC = pa.Codec("lz4")
 _NONE = bytes(32)
 
 
-def default_dir() -> Path:
+def default_dir() -> Optional[Path]:
     """Where the cache lives unless told: the user's cache folder
-    ($XDG_CACHE_HOME, else ~/.cache), outside any build, release or corpus."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    ($XDG_CACHE_HOME, else ~/.cache), outside any build, release or corpus.
+    None where the user has no home folder (a container run under an
+    unnamed uid, say): the build then goes without a cache."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError):
+            return None
     return Path(base) / "parallel-corpus"
 
 
 def fingerprint(corpus: Corpus, seed: int) -> bytes:
     """sha256 of everything the per-document stages read besides a document
     and its source line."""
+    h = hashlib.sha256()
+    for name, data in fingerprint_parts(corpus, seed):
+        h.update(struct.pack("<Q", len(name)) + name.encode() + struct.pack("<Q", len(data)) + data)
+    return h.digest()
+
+
+def fingerprint_parts(corpus: Corpus, seed: int) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of each thing `fingerprint` hashes, in a fixed order."""
     import parallel_corpus
     from parallel_corpus._fast.ngram_detector import profiles_directory
 
-    h = hashlib.sha256()
-
-    def part(name: str, data: bytes) -> None:
-        h.update(struct.pack("<Q", len(name)) + name.encode() + struct.pack("<Q", len(data)) + data)
-
-    part("format", str(FORMAT).encode())
-    part("version", parallel_corpus.__version__.encode())
-    part("python", sys.version.encode())
+    yield "format", str(FORMAT).encode()
+    yield "version", parallel_corpus.__version__.encode()
+    yield "python", sys.version.encode()
+    # langdetect's probabilities are float sums: another machine's last bits
+    # may differ, so a cache shared between machines keeps them apart.
+    yield "machine", f"{platform.system()} {platform.machine()}".encode()
     for dist in ("pyarrow", "numpy", "PyYAML", "langdetect", "regex"):
-        part(f"dist:{dist}", _dist_version(dist).encode())
+        yield f"dist:{dist}", _dist_version(dist).encode()
     # The code itself: a changed stage must not serve old results, whether
-    # or not the version number moved.
+    # or not the version number moved. In a checkout, schemas/ is a link to
+    # the top-level folder: followed, since the column types are read there.
     package = Path(parallel_corpus.__file__).parent
-    for path in sorted(package.rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".json", ".yaml", ".yml", ".xml") and "__pycache__" not in path.parts:
-            part(f"code:{path.relative_to(package).as_posix()}", path.read_bytes())
+    found: list[tuple[str, Path]] = []
+    for folder, dirs, files in os.walk(package, followlinks=True):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in files:
+            path = Path(folder) / name
+            if path.suffix in (".py", ".json", ".yaml", ".yml", ".xml", ".txt"):
+                found.append((path.relative_to(package).as_posix(), path))
+    for name, path in sorted(found):
+        yield f"code:{name}", path.read_bytes()
     for path in sorted(profiles_directory().iterdir()):
-        part(f"profile:{path.name}", path.read_bytes())
+        yield f"profile:{path.name}", path.read_bytes()
     for name in STAGE_FILES:
-        part(f"corpus:{name}", corpus.path(name).read_bytes() if corpus.has(name) else b"\0absent")
-    part("seed", str(int(seed)).encode())
-    part("languages", json.dumps([str(c) for c in corpus.dataset().get("languages") or []]).encode())
-    return h.digest()
+        yield f"corpus:{name}", corpus.path(name).read_bytes() if corpus.has(name) else b"\0absent"
+    yield "seed", str(int(seed)).encode()
+    yield "languages", json.dumps([str(c) for c in corpus.dataset().get("languages") or []]).encode()
 
 
 def _dist_version(name: str) -> str:
@@ -242,7 +265,7 @@ class BuildCache:
             return None
         magic, crc, nkeys, length, size = _HEADER.unpack_from(data)
         rest = memoryview(data)[_HEADER.size :]
-        if magic != MAGIC or 8 * nkeys + length != len(rest) or zlib.crc32(rest) != crc:
+        if magic != MAGIC or 8 * nkeys + length != len(rest) or zlib.crc32(memoryview(data)[_CRC_FROM:]) != crc:
             return None
         return rest[: 8 * nkeys], rest[8 * nkeys :], size
 
@@ -251,9 +274,10 @@ class BuildCache:
         if found is None:
             return None
         try:
-            return _CODEC.decompress(found[1], decompressed_size=found[2], asbytes=True)
-        except (pa.ArrowException, ValueError):
+            plain = _CODEC.decompress(found[1], decompressed_size=found[2], asbytes=True)
+        except (pa.ArrowException, ValueError, OSError):
             return None
+        return plain if len(plain) == found[2] else None
 
     def _write(self, kind: str, name: str, plain: bytes, keys: bytes = b"") -> bool:
         """Write an entry atomically; a failure (a full disk, the folder
@@ -263,9 +287,11 @@ class BuildCache:
             return False
         path = self._path(kind, name)
         folder = os.path.dirname(path)
-        tmp = os.path.join(folder, f".{name}.tmp{os.getpid()}")
+        # Unique among processes of other machines or containers sharing the folder.
+        tmp = os.path.join(folder, f".{name}.tmp{os.getpid()}.{secrets.token_hex(4)}")
         rest = keys + _CODEC.compress(plain, asbytes=True)
-        data = _HEADER.pack(MAGIC, zlib.crc32(rest), len(keys) // 8, len(rest) - len(keys), len(plain)) + rest
+        counts = struct.pack("<III", len(keys) // 8, len(rest) - len(keys), len(plain))
+        data = MAGIC + struct.pack("<I", zlib.crc32(counts + rest)) + counts + rest
         try:
             if folder not in self._made:
                 os.makedirs(folder, exist_ok=True)
@@ -498,7 +524,7 @@ def _joined(items: list[Item]) -> pa.RecordBatch:
             end += 1
         runs.append(batch.slice(first, end - start))  # type: ignore[union-attr]
         start = end
-    return runs[0] if len(runs) == 1 else pa.concat_batches(runs)
+    return join_batches(runs)
 
 
 def chunk_of(items: list[Item]) -> ChunkResult:
