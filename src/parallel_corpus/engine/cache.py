@@ -274,10 +274,9 @@ class BuildCache:
         if found is None:
             return None
         try:
-            plain = _CODEC.decompress(found[1], decompressed_size=found[2], asbytes=True)
-        except (pa.ArrowException, ValueError, OSError):
+            return _CODEC.decompress(found[1], decompressed_size=found[2], asbytes=True)
+        except (pa.ArrowException, ValueError, OSError):  # pyarrow says "buffer too small" as OSError
             return None
-        return plain if len(plain) == found[2] else None
 
     def _write(self, kind: str, name: str, plain: bytes, keys: bytes = b"") -> bool:
         """Write an entry atomically; a failure (a full disk, the folder
