@@ -284,8 +284,6 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
     return signatures, text_bytes
 
 
-
-
 def _spill_batches(spill: Path, columns: Optional[list[str]] = None) -> Iterator[pa.RecordBatch]:
     with pa.OSFile(str(spill), "rb") as source:
         reader = pa.ipc.open_file(source)

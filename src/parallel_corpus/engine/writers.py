@@ -40,6 +40,7 @@ def join_batches(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
     would do it, but needs pyarrow 19 and the project allows 15)."""
     return batches[0] if len(batches) == 1 else pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
 
+
 class _ParquetFileWriter(pq.ParquetWriter):
     """A ParquetWriter that owns its file and closes it even when writing the
     footer fails (a full disk): pyarrow's own, given a path, leaves the file
