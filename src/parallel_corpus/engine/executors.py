@@ -17,7 +17,7 @@ from typing import Any, Iterator, Optional, Sequence
 
 from parallel_corpus.corpus import Source
 from parallel_corpus.stages.clean.boilerplate import Boilerplate, segment_key
-from parallel_corpus.stages.document import ChunkResult, DocumentSkipped, Stages, process_chunk, process_with_signature, report_entry
+from parallel_corpus.stages.document import ChunkResult, Stages, process_chunk, process_with_signature
 
 
 # Sources per task of a worker: enough to amortize a task's overhead (one
@@ -57,32 +57,20 @@ class _Recorder(Boilerplate):
 def process_chunk_recorded(sources: Sequence[Source], stages: Stages) -> tuple[ChunkResult, list[list[tuple[int, int]]]]:
     """`stages.document.process_chunk`, with the boilerplate answers each
     source's cleaning got."""
-    result = ChunkResult()
-    rows = []
-    asked = []
+    asked: list[list[tuple[int, int]]] = []
     inner = stages.boilerplate
-    try:
-        for source in sources:
-            recorder = stages.boilerplate = _Recorder(inner)
-            try:
-                row, sig = process_with_signature(source, stages)
-            except DocumentSkipped as exc:
-                result.outcomes.append(exc.skip)
-            else:
-                result.outcomes.append(None)
-                rows.append(row)
-                result.signatures.append(sig)
-                result.entries.append(report_entry(row))
+
+    def recorded(source: Source, stages: Stages) -> tuple[dict[str, Any], dict[str, Any]]:
+        recorder = stages.boilerplate = _Recorder(inner)
+        try:
+            return process_with_signature(source, stages)
+        finally:  # a skipped source's answers too
             asked.append(sorted(recorder.asked.items()))
+
+    try:
+        return process_chunk(sources, stages, recorded), asked
     finally:
         stages.boilerplate = inner
-    if rows:
-        import pyarrow as pa
-
-        from parallel_corpus import schema
-
-        result.batch = pa.RecordBatch.from_pylist(rows, schema=schema.arrow_schema("documents"))
-    return result, asked
 
 
 def _segment_keys_of_chunk(sources: list[Source]) -> list[int]:

@@ -12,7 +12,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 from parallel_corpus.stages.clean import CleaningRules, EmptyDocument, clean, segments_of
 from parallel_corpus.stages.clean.boilerplate import Boilerplate
@@ -268,17 +268,19 @@ class ChunkResult:
     signatures: list[dict[str, Any]] = field(default_factory=list)
 
 
-def process_chunk(sources: Sequence[Source], stages: Stages) -> ChunkResult:
-    """`process_with_signature` over consecutive sources, with their rows as Arrow."""
+def process_chunk(sources: Sequence[Source], stages: Stages, process: Optional[Callable[[Source, Stages], tuple[dict[str, Any], dict[str, Any]]]] = None) -> ChunkResult:
+    """`process_with_signature` (or `process`, a wrapper of it) over
+    consecutive sources, with their rows as Arrow."""
     import pyarrow as pa
 
     from parallel_corpus import schema
 
+    process = process or process_with_signature
     result = ChunkResult()
     rows = []
     for source in sources:
         try:
-            row, sig = process_with_signature(source, stages)
+            row, sig = process(source, stages)
         except DocumentSkipped as exc:
             result.outcomes.append(exc.skip)
             continue
