@@ -27,13 +27,18 @@ import html
 import re
 from bisect import bisect_right
 from collections import Counter, defaultdict
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, Optional
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from parallel_corpus import schema
 from parallel_corpus.align.splits import SPLIT_ORDER
 from parallel_corpus.annotate.labelstudio import RTL_LANGUAGES
 from parallel_corpus.records import REMOVAL_REASONS, parquet_name
@@ -88,40 +93,162 @@ ol.toc{columns:2;font-size:.85rem}
 """
 
 
-def write_audit_page(build_dir: Path, skipped: Iterable[Any] = (), unlisted_files: Iterable[str] = (), gazetteer: Optional[dict[str, int]] = None) -> None:
+def write_audit_page(
+    build_dir: Path, skipped: Iterable[Any] = (), unlisted_files: Iterable[str] = (), gazetteer: Optional[dict[str, int]] = None,
+    articles: Optional[Path] = None,
+) -> None:
     """`build_dir/report.html` and `build_dir/report/docs-*.html` from the
     `documents` Parquet under `build_dir/data/documents` (the build calls it in
     its staging folder, after the Parquet is written and before the swap).
     `skipped` are the build's `Skip`s, `unlisted_files` the raw files no
-    source line names."""
+    source line names. `articles`, a folder of `ArticleFiles`, holds the
+    documents' articles made with their rows; a document without one there
+    has it made here."""
     build_dir = Path(build_dir)
     pages_dir = build_dir / PAGES_DIR
     pages_dir.mkdir(parents=True, exist_ok=True)
     summary = _Summary()
     book = _Book(pages_dir)
-    for row in _rows(build_dir / "data" / "documents"):
-        summary.add(row)
-        book.add(row, _document(row))
+    for split, batch, made in _batches(build_dir / "data" / "documents", articles):
+        summary.add_batch(batch)
+        rows = None
+        for i, (row, names, counts) in enumerate(_headers(batch)):
+            article = made[i]
+            if article is None:
+                rows = rows if rows is not None else batch.to_pylist()
+                article = article_of(rows[i])
+            book.add(row, _header(row, names, counts) + article + "</section>\n", counts[1])
     book.close()
     with open(build_dir / INDEX, "w", encoding="utf-8", newline="\n") as fh:
         _write_index(fh, summary, book.pages, list(skipped), list(unlisted_files), gazetteer or {})
 
 
+# -- the articles, made with their rows ---------------------------------------------
+
+
+def articles_of(batch: pa.RecordBatch) -> pa.Array:
+    """The article (`article_of`) of every row of a `documents` batch, made
+    where the batch is made: in a build's workers, in parallel, and kept
+    by the build cache with the rows."""
+    return pa.array([article_of(row) for row in batch.to_pylist()], type=pa.string())
+
+
+# The column of the build's spill (and of the build cache's rows) that
+# holds each row's article beside it; never published.
+ARTICLE_COLUMN = "audit_article"
+
+
+def spill_schema() -> pa.Schema:
+    """`documents` with the article column."""
+    return schema.arrow_schema("documents").append(pa.field(ARTICLE_COLUMN, pa.string()))
+
+
+def with_articles(result: Any, make: bool = True) -> Any:
+    """A `ChunkResult` whose batch has the article column: made from its
+    rows, or null where the build writes no audit page (a later build that
+    does makes those when it writes its pages)."""
+    batch = result.batch
+    if batch is not None:
+        column = articles_of(batch) if make else pa.nulls(batch.num_rows, pa.string())
+        result.batch = batch.append_column(spill_schema().field(ARTICLE_COLUMN), column)
+    return result
+
+
+class ArticleFiles:
+    """The articles of each split in the order of its Parquet rows, one
+    Arrow file a split in `directory`, written as the build's second pass
+    writes the rows (a null: made again when the page is written)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._stack = ExitStack()
+        self._writers: dict[str, Any] = {}
+
+    def add(self, split: str, ids: pa.Array, articles: pa.Array) -> None:
+        if not len(ids):
+            return
+        writer = self._writers.get(split)
+        if writer is None:
+            sink = self._stack.enter_context(pa.OSFile(str(self.directory / f"{split}.arrow"), "wb"))
+            writer = self._writers[split] = self._stack.enter_context(pa.ipc.new_file(sink, _ARTICLE_SCHEMA, options=pa.ipc.IpcWriteOptions(compression="lz4")))
+        writer.write_batch(pa.RecordBatch.from_arrays([ids, articles], schema=_ARTICLE_SCHEMA))
+
+    def __enter__(self) -> "ArticleFiles":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stack.close()
+
+
+_ARTICLE_SCHEMA = pa.schema([pa.field("id", pa.string()), pa.field("article", pa.string())])
+
+
+def _articles(directory: Optional[Path], split: str) -> Iterator[tuple[Optional[str], Optional[str]]]:
+    """A split's (id, article) one by one, in row order, then (None, None)
+    for ever: a row without its article has it made again."""
+    path = directory / f"{split}.arrow" if directory is not None else None
+    if path is not None and path.exists():
+        with pa.OSFile(str(path), "rb") as source:
+            reader = pa.ipc.open_file(source)
+            for i in range(reader.num_record_batches):
+                batch = reader.get_batch(i)
+                yield from zip(batch.column("id").to_pylist(), batch.column("article").to_pylist())
+    yield from repeat((None, None))
+
+
 # -- reading ------------------------------------------------------------------------
 
 
-def _rows(documents_dir: Path) -> Iterator[dict[str, Any]]:
-    """The published rows, split by split in the Parquet's (id) order, a batch at a time."""
+def _batches(documents_dir: Path, articles: Optional[Path]) -> Iterator[tuple[str, pa.RecordBatch, list[Optional[str]]]]:
+    """The published rows, split by split in the Parquet's (id) order, a
+    batch at a time, with their articles where they were made."""
     for split in SPLIT_ORDER:
         path = documents_dir / parquet_name(split)
         if not path.exists():
             continue
+        made = _articles(articles, split)
         parquet = pq.ParquetFile(path)
         try:
             for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=COLUMNS):
-                yield from batch.to_pylist()
+                ids = batch.column("id").to_pylist()
+                # An article is used only beside the row it was made of.
+                yield split, batch, [article if made_id == doc_id else None for doc_id, (made_id, article) in zip(ids, made)]
         finally:
             parquet.close()
+            made.close()
+
+
+def _lengths(column: pa.Array) -> list[int]:
+    return pc.fill_null(pc.list_value_length(column), 0).to_pylist()
+
+
+def _flat(column: pa.Array, *fields: str) -> tuple[list[int], list[list[Any]]]:
+    """The items of a list column with, for each, its row in the batch
+    (`list_parent_indices`), and the values of the given fields of the items."""
+    flat = pc.list_flatten(column)
+    return pc.list_parent_indices(column).to_pylist(), [pc.struct_field(flat, f).to_pylist() for f in fields]
+
+
+_HEADER_COLUMNS = (
+    "id", "language", "language_flores", "script", "language_probability", "language_source", "declared_language", "title", "published",
+    "topic_id", "topic_title", "event_id", "topic_source", "topic_score", "topic_evidence", "flags", "source", "split",
+)
+
+
+def _headers(batch: pa.RecordBatch) -> Iterator[tuple[dict[str, Any], dict[str, str], tuple[int, int, int, int]]]:
+    """Each row's header fields, its entities' names by QID and its counts
+    (`_header`), read column by column: the article's columns (text,
+    blocks, spans, removed lines) are not turned into Python objects."""
+    columns = {name: batch.column(name).to_pylist() for name in _HEADER_COLUMNS}
+    counts = list(zip(*(_lengths(batch.column(c)) for c in ("blocks", "removed_lines", "entities", "dates"))))
+    names: list[dict[str, str]] = [{} for _ in range(batch.num_rows)]
+    parents, (qids, canonicals) = _flat(batch.column("entities"), "qid", "canonical")
+    for row, qid, canonical in zip(parents, qids, canonicals):
+        if qid and canonical:
+            names[row][qid] = canonical
+    for i in range(batch.num_rows):
+        yield {name: values[i] for name, values in columns.items()}, names[i], counts[i]
 
 
 # -- the summary --------------------------------------------------------------------
@@ -147,30 +274,39 @@ class _Summary:
     entities_without_qid: int = 0
     dates: int = 0
 
-    def add(self, row: dict[str, Any]) -> None:
-        self.documents += 1
-        language = row["language"]
-        self.languages[language] += 1
-        self.splits[row["split"]] += 1
-        outlet = (row["source"] or {}).get("outlet") or "(no outlet)"
-        self.documents_by_outlet[outlet] += 1
-        for removed in row["removed_lines"]:
-            self.removed[removed["reason"]] += 1
-            self.removed_by_outlet[outlet][removed["reason"]] += 1
-        self.probabilities[language][_bin(row["language_probability"])] += 1
-        for block in row["blocks"]:
-            counts = self.blocks[block["language"]]
+    def add_batch(self, batch: pa.RecordBatch) -> None:
+        """Count a batch of published rows, column by column."""
+        column = batch.column
+        self.documents += batch.num_rows
+        languages = column("language").to_pylist()
+        self.languages.update(languages)
+        self.splits.update(column("split").to_pylist())
+        outlets = [(source or {}).get("outlet") or "(no outlet)" for source in column("source").to_pylist()]
+        self.documents_by_outlet.update(outlets)
+        parents, (reasons,) = _flat(column("removed_lines"), "reason")
+        self.removed.update(reasons)
+        for row, reason in zip(parents, reasons):
+            self.removed_by_outlet[outlets[row]][reason] += 1
+        for language, p in zip(languages, column("language_probability").to_pylist()):
+            self.probabilities[language][_bin(p)] += 1
+        blocks = column("blocks")
+        _, (block_languages, inherited) = _flat(blocks, "language", "language_inherited")
+        for language, was in zip(block_languages, inherited):
+            counts = self.blocks[language]
             counts["blocks"] += 1
-            counts["inherited"] += bool(block["language_inherited"])
-            for flag in block["flags"]:
-                counts[flag] += 1
-        topic = row["topic_id"] or "(none)"
-        self.topics[topic][language] += 1
-        self.topic_titles.setdefault(topic, row["topic_title"] or "")
-        self.flags.update(row["flags"])
-        self.entities += len(row["entities"])
-        self.entities_without_qid += sum(1 for e in row["entities"] if e["qid"] is None)
-        self.dates += len(row["dates"])
+            counts["inherited"] += bool(was)
+        block_flags = pc.struct_field(pc.list_flatten(blocks), "flags")
+        for block, flag in zip(pc.list_parent_indices(block_flags).to_pylist(), pc.list_flatten(block_flags).to_pylist()):
+            self.blocks[block_languages[block]][flag] += 1
+        for topic, title, language in zip(column("topic_id").to_pylist(), column("topic_title").to_pylist(), languages):
+            topic = topic or "(none)"
+            self.topics[topic][language] += 1
+            self.topic_titles.setdefault(topic, title or "")
+        self.flags.update(pc.list_flatten(column("flags")).to_pylist())
+        entities = pc.list_flatten(column("entities"))
+        self.entities += len(entities)
+        self.entities_without_qid += pc.struct_field(entities, "qid").null_count
+        self.dates += len(pc.list_flatten(column("dates")))
 
 
 def _bin(p: Optional[float]) -> float:
@@ -209,7 +345,7 @@ class _Book:
         self._toc: list[str] = []
         self._body: list[str] = []
 
-    def add(self, row: dict[str, Any], doc_html: str) -> None:
+    def add(self, row: dict[str, Any], doc_html: str, removed: int) -> None:
         size = len(doc_html.encode("utf-8"))
         page = self.pages[-1] if self.pages else None
         if page is None or page.split != row["split"] or page.documents >= PAGE_DOCS or self._bytes + size > PAGE_BYTES:
@@ -219,7 +355,7 @@ class _Book:
         page.last = row["id"]
         page.documents += 1
         page.languages[row["language"]] += 1
-        page.removed += len(row["removed_lines"])
+        page.removed += removed
         self._toc.append(
             f'<li><a href="#{_attr(row["id"])}"><span class="id">{_esc(row["id"])}</span></a> '
             f'<span class="mute">{_esc(row["language_flores"])}</span> <bdi>{_esc(_short(row["title"] or ""))}</bdi></li>\n'
@@ -259,14 +395,22 @@ def _direction(language: str, script: Optional[str] = None) -> str:
     return "rtl" if language in RTL_LANGUAGES or script in RTL_SCRIPTS else "ltr"
 
 
-def _document(row: dict[str, Any]) -> str:
+def _document(row: dict[str, Any], article: Optional[str] = None) -> str:
     """One document's <section>: its header (language, source, topic, event,
-    evidence) and its article, kept blocks and removed lines in raw-line order."""
-    text: str = row["text"]
+    evidence) and its article (`article_of`, made here unless given)."""
+    names = {e["qid"]: e["canonical"] for e in row["entities"] if e["qid"] and e["canonical"]}
+    counts = (len(row["blocks"]), len(row["removed_lines"]), len(row["entities"]), len(row["dates"]))
+    return _header(row, names, counts) + (article if article is not None else article_of(row)) + "</section>\n"
+
+
+def _header(row: dict[str, Any], names: dict[str, str], counts: tuple[int, int, int, int]) -> str:
+    """The opening of a document's <section> and its header: what the whole
+    corpus decided of it (topic, event, split) besides its own metadata.
+    `names` are its entities' canonical names by QID, `counts` its blocks,
+    removed lines, entities and dates."""
     language = row["language"]
     direction = _direction(language, row["script"])
     source = row["source"] or {}
-    names = {e["qid"]: e["canonical"] for e in row["entities"] if e["qid"] and e["canonical"]}
     evidence = ", ".join(
         f'<code>{_esc(item)}</code>' + (f" <bdi>{_esc(names[item])}</bdi>" if item in names else "") for item in row["topic_evidence"]
     ) or '<span class="mute">none</span>'
@@ -279,15 +423,22 @@ def _document(row: dict[str, Any]) -> str:
         ("topic", f'<code>{_esc(row["topic_id"] or "none")}</code> <bdi>{_esc(row["topic_title"] or "")}</bdi> ({_esc(row["topic_source"] or "none")}{score}) · split {_esc(row["split"])}'),
         ("event", f'<code>{_esc(row["event_id"] or "none")}</code>'),
         ("evidence", evidence),
-        ("found", f'{len(row["blocks"])} blocks, {len(row["removed_lines"])} lines removed, {len(row["entities"])} entities, {len(row["dates"])} dates'),
+        ("found", f'{counts[0]} blocks, {counts[1]} lines removed, {counts[2]} entities, {counts[3]} dates'),
     ]
-    out = [
+    return (
         f'<section class="doc" id="{_attr(row["id"])}" lang="{_attr(language)}" dir="{direction}">\n<header lang="en" dir="ltr"><h2><span class="id">{_esc(row["id"])}</span> '
         f'<bdi lang="{_attr(language)}">{_esc(row["title"] or "")}</bdi></h2>\n<dl class="meta">'
         + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in meta)
         + "</dl></header>\n"
-        '<div class="article">\n'
-    ]
+    )
+
+
+def article_of(row: dict[str, Any]) -> str:
+    """A document's article: kept blocks and removed lines in raw-line
+    order. It depends on the document's own row alone (not on its topic or
+    split), so the build makes it where the row is made (`articles_of`) and
+    the build cache keeps it with the row."""
+    text: str = row["text"]
     spans = _spans(row)
     items: list[tuple[int, int, str]] = []
     for block in row["blocks"]:
@@ -295,9 +446,7 @@ def _document(row: dict[str, Any]) -> str:
     for removed in row["removed_lines"]:
         items.append((removed["line"], 0, _removed(removed)))
     items.sort(key=lambda item: (item[0], item[1]))
-    out.extend(item[2] for item in items)
-    out.append("</div>\n</section>\n")
-    return "".join(out)
+    return '<div class="article">\n' + "".join(item[2] for item in items) + "</div>\n"
 
 
 def _block(text: str, block: dict[str, Any], spans: list[tuple[int, int, str, str]]) -> str:

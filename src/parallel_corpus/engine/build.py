@@ -35,7 +35,7 @@ from parallel_corpus.align.cluster import ClusterParams
 from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, assign_splits, moves, pinned_topics, read_recorded
 from parallel_corpus.align.store import SignatureStore
 from parallel_corpus.corpus import Corpus, Source
-from parallel_corpus.engine.audit_page import write_audit_page
+from parallel_corpus.engine.audit_page import ARTICLE_COLUMN, ArticleFiles, spill_schema, write_audit_page
 from parallel_corpus.engine import cache as cached
 from parallel_corpus.engine.executors import check_engine, run_documents, segment_keys
 from parallel_corpus.engine.memory import give_back
@@ -130,7 +130,7 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
             report.entries_path = staging / "spill" / "report-documents.jsonl"
             _count_segments(corpus, sources, seed, workers, engine, stages, stored)
             params = ClusterParams.load(corpus.root)
-            signatures, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, params.max_df, stored)
+            signatures, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, params.max_df, stored, audit_page)
             give_back()
             if strict and report.skipped:
                 raise BuildError(f"{len(report.skipped)} raw file(s) skipped and --strict is set: nothing written (first: {report.skipped[0].message})")
@@ -149,7 +149,8 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
             write_pairs(staging, signatures, assignments, split_of_topic, dataset, overrides, params)
             del signatures, text_bytes
             give_back()
-            buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, size_of_topic)
+            articles = staging / "spill" / "articles"
+            buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, size_of_topic, articles)
             give_back()
             write_parallel(buckets, staging, assignments, split_of_topic)
             if overrides is not None:
@@ -157,7 +158,7 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
             report.write(staging / "report.json", partial(_placement, assignments, split_of_topic), on_entry)
             # report.html and report/: the published rows as a curator reads them.
             if audit_page:
-                write_audit_page(staging, report.skipped, report.unlisted_files, report.gazetteer)
+                write_audit_page(staging, report.skipped, report.unlisted_files, report.gazetteer, articles)
             shutil.rmtree(staging / "spill")
             replace_dir(staging, out_dir)
         except BaseException:
@@ -218,13 +219,15 @@ def _count_segments(corpus: Corpus, sources: Sequence[Source], seed: int, worker
         stages.count_boilerplate(sources, cached.segment_keys(stored, corpus.root, sources, seed, workers, engine, stages))
 
 
-def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, max_df: int, stored=None):
+def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, max_df: int, stored=None, articles: bool = True):
     """Stream rows to the spill; keep signatures. Duplicate texts (same bytes,
     or the same text under other chrome) are reported and built once.
 
     The spill is an Arrow IPC file (lz4): written and read back batch by
-    batch, it costs the driver far less than Parquet's encoding would."""
-    arrow_schema = schema.arrow_schema("documents")
+    batch, it costs the driver far less than Parquet's encoding would. Its
+    rows carry their articles for the audit page, made by the workers
+    (`audit_page.with_articles`; null without `articles`)."""
+    arrow_schema = spill_schema()
     spill.parent.mkdir(parents=True)
     # The store drops what the clustering's max_df makes weightless.
     signatures = SignatureStore(max_df)
@@ -233,9 +236,9 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
     seen_text: dict[int, str] = {}
     text_bytes = array("q")
     if stored is None:
-        results = run_documents(corpus.root, sources, seed, workers, engine, ray_address, stages)
+        results = run_documents(corpus.root, sources, seed, workers, engine, ray_address, stages, articles=articles)
     else:  # only new or changed documents go through the stages
-        results = cached.documents(stored, corpus.root, sources, seed, workers, engine, ray_address, stages)
+        results = cached.documents(stored, corpus.root, sources, seed, workers, engine, ray_address, stages, articles)
     # closing(): an error here ends the pool's workers now, not when the
     # traceback is collected.
     pending: list[pa.RecordBatch] = []
@@ -394,12 +397,14 @@ def _with_topics(batch: pa.RecordBatch, assignments, split_of_topic, overrides, 
     return batch
 
 
-def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides, report: BuildReport, size_of_topic: Counter) -> list[Path]:
+def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides, report: BuildReport, size_of_topic: Counter, articles: Path) -> list[Path]:
     """Attach topic, event and split; write `documents` per split in id order.
 
     The same scan files each document's `parallel` columns into a bucket of
     whole topics (consecutive in `parallel` order) whose text fits
-    PARALLEL_TEXT_BUDGET, so that `parallel` is made one bucket at a time."""
+    PARALLEL_TEXT_BUDGET, so that `parallel` is made one bucket at a time,
+    and each split's articles into `articles` in the order of its rows
+    (`audit_page.ArticleFiles`; a human label makes its row's anew)."""
     arrow_schema = schema.arrow_schema("documents")
     topics = topic_order(assignments, split_of_topic)
     bucket_of_topic = _buckets(topics, size_of_topic)
@@ -407,10 +412,11 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
     bucket_schema = pa.schema([arrow_schema.field(c) for c in parallel_columns])
     bucket_paths = [staging / "spill" / f"parallel-{b:05d}.arrow" for b in range(max(bucket_of_topic.values(), default=-1) + 1)]
     bucket_writers: dict[int, Any] = {}
+    human = pa.array(sorted(overrides.documents), pa.string()) if overrides is not None else None
     by_topic: dict[str, dict[str, Any]] = {}
     # Every bucket's writer and its file close whatever happens (ExitStack
     # runs each close even when one fails), so no file outlives the build.
-    with SplitWriter(staging / "data" / "documents", arrow_schema) as documents, ExitStack() as opened:
+    with SplitWriter(staging / "data" / "documents", arrow_schema) as documents, ArticleFiles(articles) as article_files, ExitStack() as opened:
         for raw in _spill_batches(spill):
             for doc_id, language in zip(raw.column("id").to_pylist(), raw.column("language").to_pylist()):
                 # The report counts the pipeline's languages, as its entries do.
@@ -422,8 +428,13 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
                 t["documents"].append(doc_id)
             batch = _with_topics(raw, assignments, split_of_topic, overrides, arrow_schema)
             splits = batch.column("split")
+            made = raw.column(ARTICLE_COLUMN)
+            if human is not None:
+                made = pc.if_else(pc.is_in(raw.column("id"), human), pa.scalar(None, pa.string()), made)
             for split in SPLIT_ORDER:
-                documents.add(split, batch.filter(pc.equal(splits, split)))
+                in_split = pc.equal(splits, split)
+                documents.add(split, batch.filter(in_split))
+                article_files.add(split, batch.column("id").filter(in_split), made.filter(in_split))
             ids = batch.column("id").to_pylist()
             bucket = np.array([bucket_of_topic[assignments[i].topic_id] for i in ids])
             part = batch.select(parallel_columns)

@@ -17,7 +17,9 @@ changes: none of the old entries is read again.
   got when it asked how many documents of the corpus hold a segment;
 - `packs/`: the rows themselves, one Arrow record batch for the documents
   of a block that were built together (named by the sha256 of its bytes), so
-  that a rebuild copies runs of rows instead of decoding them one by one.
+  that a rebuild copies runs of rows instead of decoding them one by one;
+  each row with its article for the audit page (`audit_page.spill_schema`),
+  so that a rebuild does not render the pages of unchanged documents again.
 
 A document's cleaning depends on the rest of the corpus only through those
 answers, so its entry serves only while each answer is on the same side of
@@ -59,9 +61,9 @@ from typing import Any, Iterator, Optional, Sequence
 import numpy as np
 import pyarrow as pa
 
-from parallel_corpus import schema
 from parallel_corpus.corpus import Corpus, CorpusError, Source, unsafe_relative_path
 from parallel_corpus.records import Skip
+from parallel_corpus.engine.audit_page import ARTICLE_COLUMN, spill_schema
 from parallel_corpus.engine.executors import process_chunk_recorded, run_documents, segment_keys_of_documents
 from parallel_corpus.engine.writers import join_batches
 from parallel_corpus.stages.clean.boilerplate import Boilerplate
@@ -70,7 +72,7 @@ from parallel_corpus.stages.document import ChunkResult, Stages
 log = logging.getLogger(__name__)
 
 # Bumped whenever the layout or an entry's bytes change.
-FORMAT = 2
+FORMAT = 3
 MAGIC = b"PCCACHE" + bytes([FORMAT])
 # MAGIC, crc32 of what follows it (the header's three counts included),
 # then: the number of segment keys (8 bytes each, first), the length of the
@@ -229,7 +231,7 @@ class BuildCache:
         # segments are counted (all zeros: its raw file could not be read).
         self.bases = bytearray()
         self.fresh = _Fresh()
-        self.arrow_schema = schema.arrow_schema("documents")
+        self.arrow_schema = spill_schema()
         self._prefix = f"{self.dir}{os.sep}"
         self._made: set[str] = set()
         self._packs: OrderedDict[str, Optional[pa.RecordBatch]] = OrderedDict()
@@ -561,6 +563,9 @@ def _rescored(row: pa.RecordBatch, asked: list[tuple[int, int]], counts: dict[in
         line["score"] = float(next(iter(new)))
     columns = list(row.columns)
     columns[column] = pa.array([removed], type=row.schema.field(column).type)
+    # Its article shows the old scores: made again with the audit page.
+    article = row.schema.get_field_index(ARTICLE_COLUMN)
+    columns[article] = pa.nulls(1, row.schema.field(article).type)
     return pa.RecordBatch.from_arrays(columns, schema=row.schema)
 
 
@@ -614,6 +619,7 @@ class _Fresh:
 
 def documents(
     cache: BuildCache, corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int, engine: str, ray_address: Optional[str], stages: Stages,
+    articles: bool = True,
 ) -> Iterator[ChunkResult]:
     """Pass one's results in source order, BLOCK_SOURCES at a time: stored
     ones read back, the others made by the executor (only those go to the
@@ -625,7 +631,7 @@ def documents(
     boilerplate = stages.boilerplate or Boilerplate()
     min_documents = stages.rules.shapes.boilerplate_min_documents
     positions = fresh.positions
-    runs: Iterator[Any] = run_documents(corpus_dir, _Subset(sources, positions), seed, workers, engine, ray_address, stages, record=True) if positions else iter(())
+    runs: Iterator[Any] = run_documents(corpus_dir, _Subset(sources, positions), seed, workers, engine, ray_address, stages, record=True, articles=articles) if positions else iter(())
     made = (item for result, asked in runs for item in items_of(result, asked))
     n = 0  # fresh sources met so far
     try:
@@ -644,7 +650,7 @@ def documents(
                         items.append(item)
                         continue
                     # Stale, or gone since the count: built here.
-                    item = next(items_of(*process_chunk_recorded([sources[i]], stages)))
+                    item = next(items_of(*process_chunk_recorded([sources[i]], stages, articles)))
                     found = cache.get_keys(base)
                     keys = found if found is not None else stages.segment_keys([sources[i]])
                 cache.stats.docs_misses += 1

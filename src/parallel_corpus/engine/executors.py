@@ -12,10 +12,12 @@ of the corpus's counts of recurring segments.
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
 from parallel_corpus.corpus import Source
+from parallel_corpus.engine.audit_page import with_articles
 from parallel_corpus.stages.clean.boilerplate import Boilerplate, segment_key
 from parallel_corpus.stages.document import ChunkResult, Stages, process_chunk, process_with_signature
 
@@ -34,9 +36,9 @@ def _init_worker(corpus_dir: str, seed: int, boilerplate: Any = None) -> None:
     _WORKER_STAGES = Stages.load(Path(corpus_dir), seed, boilerplate)
 
 
-def _run_chunk(sources: list[Source]) -> ChunkResult:
+def _run_chunk(sources: list[Source], articles: bool = True) -> ChunkResult:
     assert _WORKER_STAGES is not None
-    return process_chunk(sources, _WORKER_STAGES)
+    return with_articles(process_chunk(sources, _WORKER_STAGES), articles)
 
 
 class _Recorder(Boilerplate):
@@ -54,9 +56,10 @@ class _Recorder(Boilerplate):
         return n
 
 
-def process_chunk_recorded(sources: Sequence[Source], stages: Stages) -> tuple[ChunkResult, list[list[tuple[int, int]]]]:
-    """`stages.document.process_chunk`, with the boilerplate answers each
-    source's cleaning got."""
+def process_chunk_recorded(sources: Sequence[Source], stages: Stages, articles: bool = True) -> tuple[ChunkResult, list[list[tuple[int, int]]]]:
+    """`stages.document.process_chunk` with the rows' articles
+    (`audit_page.with_articles`), and the boilerplate answers each source's
+    cleaning got."""
     asked: list[list[tuple[int, int]]] = []
     inner = stages.boilerplate
 
@@ -68,7 +71,7 @@ def process_chunk_recorded(sources: Sequence[Source], stages: Stages) -> tuple[C
             asked.append(sorted(recorder.asked.items()))
 
     try:
-        return process_chunk(sources, stages, recorded), asked
+        return with_articles(process_chunk(sources, stages, recorded), articles), asked
     finally:
         stages.boilerplate = inner
 
@@ -83,9 +86,9 @@ def _segment_keys_per_document(sources: list[Source]) -> list[list[int]]:
     return [_WORKER_STAGES.segment_keys([source]) for source in sources]
 
 
-def _run_chunk_recorded(sources: list[Source]) -> tuple[ChunkResult, list[list[tuple[int, int]]]]:
+def _run_chunk_recorded(sources: list[Source], articles: bool = True) -> tuple[ChunkResult, list[list[tuple[int, int]]]]:
     assert _WORKER_STAGES is not None
-    return process_chunk_recorded(sources, _WORKER_STAGES)
+    return process_chunk_recorded(sources, _WORKER_STAGES, articles)
 
 
 def _pool(corpus_dir: Path, seed: int, workers: int, stages: Optional[Stages]) -> Any:
@@ -150,7 +153,7 @@ def segment_keys_of_documents(corpus_dir: Path, sources: Sequence[Source], seed:
 
 def run_documents(
     corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int = 1, engine: str = "local", ray_address: Optional[str] = None,
-    stages: Optional[Stages] = None, record: bool = False,
+    stages: Optional[Stages] = None, record: bool = False, articles: bool = True,
 ) -> Iterator[Any]:
     """Results of the per-document stages, chunk by chunk, in the order of `sources`.
 
@@ -158,15 +161,17 @@ def run_documents(
     run and are inherited by forked workers instead of being loaded again.
     With `record`, each result comes as (ChunkResult, the boilerplate
     answers of each of its sources) for the build cache (on Ray the answers
-    are None: what Ray builds is not stored)."""
+    are None: what Ray builds is not stored). Each batch has the rows'
+    articles for the audit page (`audit_page.with_articles`), made in the
+    workers; null without `articles`."""
     if engine == "ray":
         from parallel_corpus.engine.ray_executor import run_ray
 
-        for result in run_ray(corpus_dir, chunks(sources, workers), seed, workers, ray_address, stages.boilerplate if stages else None):
+        for result in run_ray(corpus_dir, chunks(sources, workers), seed, workers, ray_address, stages.boilerplate if stages else None, articles):
             yield (result, None) if record else result
         return
     global _WORKER_STAGES
-    run = _run_chunk_recorded if record else _run_chunk
+    run = partial(_run_chunk_recorded if record else _run_chunk, articles=articles)
     if workers <= 1:
         _WORKER_STAGES = stages or Stages.load(Path(corpus_dir), seed)
         for chunk in chunks(sources, 1):

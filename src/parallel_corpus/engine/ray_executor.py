@@ -29,6 +29,7 @@ from typing import Any, Iterable, Iterator, Optional
 
 from parallel_corpus.corpus import Source
 from parallel_corpus.errors import Error
+from parallel_corpus.engine.audit_page import with_articles
 from parallel_corpus.stages.document import ChunkResult, Stages, process_chunk
 
 logger = logging.getLogger(__name__)
@@ -59,11 +60,12 @@ class RayUnavailable(Error, RuntimeError):
 class _ProcessChunks:
     """A Ray actor: the stages, loaded once, applied to chunks of sources."""
 
-    def __init__(self, corpus_dir: str, seed: int, boilerplate: Any = None):
+    def __init__(self, corpus_dir: str, seed: int, boilerplate: Any = None, articles: bool = True):
         self.stages = Stages.load(Path(corpus_dir), seed, boilerplate)
+        self.articles = articles
 
     def run(self, chunk: list[Source]) -> ChunkResult:
-        return process_chunk(chunk, self.stages)
+        return with_articles(process_chunk(chunk, self.stages), self.articles)
 
 
 def _worker_view(corpus_dir: str) -> tuple[str, bool]:
@@ -171,10 +173,10 @@ def _check_workers(ray: Any, address: Optional[str], corpus_dir: str) -> None:
 
 
 def run_ray(
-    corpus_dir: Path, chunks: Iterable[list[Source]], seed: int, workers: int, address: Optional[str], boilerplate: Any = None
+    corpus_dir: Path, chunks: Iterable[list[Source]], seed: int, workers: int, address: Optional[str], boilerplate: Any = None, articles: bool = True,
 ) -> Iterator[ChunkResult]:
     """Results of the per-document stages on `workers` Ray actors, chunk by
-    chunk, in order. Chunks are taken as actors need them, so the sources
+    chunk, in order, with the rows' articles (`audit_page.with_articles`). Chunks are taken as actors need them, so the sources
     are parsed a chunk at a time here too."""
     ray = _import_ray(address)
     started_here = not ray.is_initialized()
@@ -186,7 +188,7 @@ def run_ray(
         if address:
             _check_workers(ray, address, corpus)
         actor = ray.remote(num_cpus=1)(_ProcessChunks)
-        actors = [actor.remote(corpus, seed, boilerplate) for _ in range(max(1, workers))]
+        actors = [actor.remote(corpus, seed, boilerplate, articles) for _ in range(max(1, workers))]
         pending: deque = deque()
         for i, chunk in enumerate(chunks):
             pending.append(actors[i % len(actors)].run.remote(chunk))
