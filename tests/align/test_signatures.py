@@ -261,3 +261,89 @@ def test_titles_rank_shared_keys_by_members_then_weight_then_name(synthetic_sign
         assert evidence == [_key_text(store.keys[k]) for k in ranked]
         assert title.startswith("[candidate] ") and len(title) > len("[candidate] ")
     assert sum(len(m) == 1 for m in topics) > 0 and sum(len(m) > 5 for m in topics) > 0
+
+
+def _one_by_one(sigs: list[dict], max_df: int) -> dict:
+    """What the store holds after these signatures, worked out document by
+    document and key by key, as the definition says (`SignatureStore.add_many`):
+    the oracle its array operations must match."""
+    vocab: dict[str, int] = {}
+    df: list[int] = []
+    first_script: list[int] = []
+    multi: list[int] = []
+    scripts: dict[str, int] = {}
+    key_ids: list[int] = []
+    key_counts: list[int] = []
+    key_start, entity_count, date_count, label_keys = [0], [], [], []
+
+    def key(name: str, script: int) -> int:
+        if name not in vocab:
+            vocab[name] = len(df)
+            df.append(0)
+            first_script.append(script)
+            multi.append(0)
+        k = vocab[name]
+        if first_script[k] != script:
+            multi[k] = 1
+        return k
+
+    for sig in sigs:
+        script = scripts.setdefault(str(sig["language"])[:2], len(scripts))
+        named = []
+        for prefix, part in (("e:", "entities"), ("d:", "dates")):
+            ks = [key(prefix + str(v), script) for v in sig.get(part) or ()]
+            for k in ks:
+                df[k] += 1
+            named.append(sorted(set(ks)))
+        rest: dict[int, int] = {}
+        for name, count in [*((k, 1) for k in sig.get("keys") or ()), *(sig.get("terms") or {}).items()]:
+            k = key(name, script)
+            if k in rest:
+                continue
+            df[k] += 1
+            rest[k] = min(count, 65535) if df[k] <= max_df else -1
+        stored = sorted(k for k, c in rest.items() if c >= 0)
+        key_ids += named[0] + named[1] + stored
+        key_counts += [1] * (len(named[0]) + len(named[1])) + [rest[k] for k in stored]
+        key_start.append(len(key_ids))
+        entity_count.append(len(named[0]))
+        date_count.append(len(named[1]))
+        label_keys += [vocab[k] for k in (sig.get("labels") or {}) if k[:2] in ("w:", "n:", "d:", "t:") and vocab.get(k) in stored]
+    return {
+        "keys": sorted(vocab, key=vocab.__getitem__), "df": df, "multi_script": multi, "key_start": key_start, "key_ids": key_ids,
+        "key_counts": key_counts, "entity_count": entity_count, "date_count": date_count, "label_keys": label_keys,
+    }
+
+
+def _held(store: SignatureStore) -> dict:
+    return {
+        "keys": store.keys, "df": list(store.df), "multi_script": list(store.multi_script), "key_start": list(store.key_start),
+        "key_ids": list(store.key_ids), "key_counts": list(store.key_counts), "entity_count": list(store.entity_count),
+        "date_count": list(store.date_count), "label_keys": list(store.label_keys),
+    }
+
+
+@pytest.mark.parametrize("max_df", [1, 3, 200])
+def test_signatures_added_in_runs_make_the_store_the_definition_says(max_df: int) -> None:
+    # Keys recur within and across documents, scripts and runs; counts pass
+    # 65,535; some documents hold nothing; the cut at max_df falls inside runs.
+    rng = random.Random(max_df)
+    sigs = []
+    for d in range(120):
+        language = rng.choice(["sw", "hi", "ar", "sw"])
+        keys = [rng.choice(["n:1", "n:2", "w:GTRS", "w:PTN", f"w:X{d % 7}"]) for _ in range(rng.randrange(0, 6))]
+        terms = {f"t:{language}:w{rng.randrange(9)}": rng.choice([1, 2, 70000]) for _ in range(rng.randrange(0, 5))}
+        entities = sorted({f"Q{rng.randrange(6)}" for _ in range(rng.randrange(0, 3))})
+        dates = sorted({f"2022-04-2{rng.randrange(3)}" for _ in range(rng.randrange(0, 2))})
+        labels = {k: k.lower() for k in [*keys, *terms][:3]}
+        sigs.append({**_sig(f"d{d:03}", language, entities, dates, keys, labels), "terms": terms})
+    expected = _one_by_one(sigs, max_df)
+    assert any(c == 65535 for c in expected["key_counts"]), "a count past 65,535 should be met"
+    if max_df < 200:
+        assert any(df > max_df for df in expected["df"]), "the cut at max_df should be met"
+    for run in (1, 7, 64, len(sigs)):
+        store = SignatureStore(max_df)
+        for i in range(0, len(sigs), run):
+            store.add_many(sigs[i : i + run])
+        assert _held(store) == expected, f"runs of {run}"
+        assert [store.entities(d) for d in range(len(sigs))] == [s["entities"] for s in sigs]

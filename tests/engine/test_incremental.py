@@ -31,16 +31,21 @@ N = 150
 EVERY = 4  # the smaller corpus lacks every EVERY-th document of the larger
 
 
-def outputs(out: Path) -> dict[str, bytes]:
-    """The build's Parquet files and report.json, by path."""
+def outputs(out: Path, pages: bool = False) -> dict[str, bytes]:
+    """The build's Parquet files and report.json, by path; with `pages`, its
+    audit page too."""
     found = {str(p.relative_to(out)): p.read_bytes() for p in sorted((out / "data").rglob("*.parquet"))}
     assert found, f"{out}: no Parquet"
     found["report.json"] = (out / "report.json").read_bytes()
+    if pages:
+        shown = {str(p.relative_to(out)): p.read_bytes() for p in sorted((out / "report").glob("*.html"))}
+        assert shown, f"{out}: no audit page"
+        found.update(shown, **{"report.html": (out / "report.html").read_bytes()})
     return found
 
 
-def run(corpus: Path, out: Path, cache: Path | None = None, workers: int = 1, **options) -> Path:
-    build(corpus, out, None, workers=workers, log=lambda m: None, audit_page=False, cache=cache, **options)
+def run(corpus: Path, out: Path, cache: Path | None = None, workers: int = 1, audit_page: bool = False, **options) -> Path:
+    build(corpus, out, None, workers=workers, log=lambda m: None, audit_page=audit_page, cache=cache, **options)
     return out
 
 
@@ -74,7 +79,7 @@ def corpora(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     full = root / "full"
     make_corpus(N, full, seed=3)
     fewer = copy_corpus(full, root / "fewer", keep=lambda i: i % EVERY != EVERY - 1)
-    return {"full": full, "fewer": fewer, "clean": run(full, root / "clean")}
+    return {"full": full, "fewer": fewer, "clean": run(full, root / "clean", audit_page=True)}
 
 
 @pytest.fixture
@@ -91,10 +96,12 @@ def test_adding_documents_to_a_warm_cache_writes_the_bytes_of_a_clean_build(corp
     # The project allows pyarrow 15; pa.concat_batches came in 19.
     monkeypatch.delattr("pyarrow.concat_batches", raising=False)
     cache = tmp_path / "cache"
-    run(corpora["fewer"], tmp_path / "fewer", cache, workers)
+    run(corpora["fewer"], tmp_path / "fewer", cache, workers, audit_page=True)
     assert reused(caplog_info)[0] == 0
-    warm = run(corpora["full"], tmp_path / "warm", cache, workers)
-    assert outputs(warm) == outputs(corpora["clean"])
+    warm = run(corpora["full"], tmp_path / "warm", cache, workers, audit_page=True)
+    # The audit page too: the reused rows' articles come from the cache, and
+    # those of rows with new scores are made again.
+    assert outputs(warm, pages=True) == outputs(corpora["clean"], pages=True)
     hits, total, rescored = reused(caplog_info)
     added = N // EVERY
     assert total == N
@@ -104,9 +111,19 @@ def test_adding_documents_to_a_warm_cache_writes_the_bytes_of_a_clean_build(corp
     assert N - 3 * added <= hits < N - added
     assert rescored >= 1
     # And nothing changed: everything is reused.
-    again = run(corpora["full"], tmp_path / "again", cache, workers)
-    assert outputs(again) == outputs(corpora["clean"])
+    again = run(corpora["full"], tmp_path / "again", cache, workers, audit_page=True)
+    assert outputs(again, pages=True) == outputs(corpora["clean"], pages=True)
     assert reused(caplog_info)[:2] == (N, N)
+
+
+def test_a_cache_filled_without_the_audit_page_serves_a_build_with_it(corpora, tmp_path, caplog_info):
+    # Rows stored without their articles have them made when the page is written.
+    cache = tmp_path / "cache"
+    run(corpora["full"], tmp_path / "without", cache)
+    assert reused(caplog_info)[0] == 0
+    with_page = run(corpora["full"], tmp_path / "with", cache, audit_page=True)
+    assert reused(caplog_info)[:2] == (N, N)
+    assert outputs(with_page, pages=True) == outputs(corpora["clean"], pages=True)
 
 
 def test_a_changed_curated_file_serves_nothing_from_the_cache(corpora, tmp_path, caplog_info):

@@ -20,7 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from array import array
-from typing import Any, Iterable, Iterator, Mapping, Optional
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
+
+import numpy as np
 
 from parallel_corpus.records import as_date
 
@@ -85,15 +87,6 @@ class SignatureStore:
             store.add(sig)
         return store
 
-    def _key(self, name: str, script: int) -> int:
-        k = self.vocab.get(name)
-        if k is None:
-            k = self._new_key(name, script)
-        elif not self.multi_script[k] and self._first_script[k] != script:
-            self.multi_script[k] = 1
-        self.df[k] += 1
-        return k
-
     def _new_key(self, name: str, script: int) -> int:
         k = self.vocab[name] = len(self.keys)
         self.keys.append(sys.intern(name))
@@ -111,52 +104,127 @@ class SignatureStore:
 
     def add(self, sig: Mapping[str, Any]) -> None:
         """One document's signature (`stages.signature.signature`), after the previous one."""
-        doc = len(self.ids)
-        doc_id = str(sig["id"])
-        if doc_id in self.index:
-            raise ValueError(f"duplicate document id in signatures: {doc_id}")
-        if self.ids and doc_id < self.ids[-1]:
-            # Pairs and clusters read store order as id order.
-            raise ValueError(f"signatures must come in id order: {doc_id} after {self.ids[-1]}")
-        self.index[doc_id] = doc
-        self.ids.append(doc_id)
-        language = sig.get("language")
-        self.languages.append(sys.intern(language) if isinstance(language, str) else language)
-        published = as_date(sig.get("published"))
-        self.published.append(published.toordinal() if published else 0)
-        script_name = str(language or "?")[:2]
-        script = self._scripts.setdefault(script_name, len(self._scripts))
-        entities = sorted({self._key(ENTITY + str(q), script) for q in sig.get("entities") or []})
-        dates = sorted({self._key(DATE + str(d), script) for d in sig.get("dates") or []})
-        # `_key` inlined: a document has hundreds of name, number and word
-        # keys, and the driver of a parallel build adds every document's.
-        rest: dict[int, int] = {}
-        vocab, df, first_script, multi_script, max_df = self.vocab, self.df, self._first_script, self.multi_script, self.max_df
-        terms = sig.get("terms") or {}
-        for name, count in [*((str(k), 1) for k in sig.get("keys") or ()), *((str(k), int(c)) for k, c in terms.items())]:
-            k = vocab.get(name)
-            if k is None:
-                k = self._new_key(name, script)
-            elif first_script[k] != script and not multi_script[k]:
-                multi_script[k] = 1
-            if k in rest:
-                continue
-            count_df = df[k] + 1
-            df[k] = count_df
-            # The count includes this document: past max_df it never weighs.
-            if count_df <= max_df:
-                rest[k] = min(count, 65535)
-        self.key_ids.extend(entities)
-        self.key_ids.extend(dates)
-        ordered = sorted(rest)
-        self.key_ids.extend(ordered)
-        self.key_counts.extend([1] * (len(entities) + len(dates)))
-        self.key_counts.extend([rest[k] for k in ordered])
-        self.key_start.append(len(self.key_ids))
-        self.entity_count.append(len(entities))
-        self.date_count.append(len(dates))
-        stored = rest
-        for key, label in (sig.get("labels") or {}).items():
+        self.add_many([sig])
+
+    def add_many(self, sigs: Sequence[Mapping[str, Any]]) -> None:
+        """Signatures of consecutive documents, after the previous ones: the
+        same store as adding them one by one, worked out with array
+        operations over the whole run (a document has hundreds of keys, and
+        the driver of a build adds every document's).
+
+        Keys get ids in the order they are first met (a document's entities,
+        dates, then its name and number keys and its words). A key's
+        document frequency counts every document that holds it, but a
+        document stores a key only while that count, itself included, is at
+        most max_df. Entities and dates are stored whatever their count."""
+        if not sigs:
+            return
+        first_doc = len(self.ids)
+        last = self.ids[-1] if self.ids else None
+        for sig in sigs:  # checked before anything is stored
+            doc_id = str(sig["id"])
+            if doc_id in self.index or doc_id == last:
+                raise ValueError(f"duplicate document id in signatures: {doc_id}")
+            if last is not None and doc_id < last:
+                # Pairs and clusters read store order as id order.
+                raise ValueError(f"signatures must come in id order: {doc_id} after {last}")
+            last = doc_id
+        names: list[str] = []
+        counts: list[int] = []
+        sizes = array("q")  # per document: entities, dates, the rest
+        scripts = array("i")
+        for sig in sigs:
+            doc_id = str(sig["id"])
+            self.index[doc_id] = len(self.ids)
+            self.ids.append(doc_id)
+            language = sig.get("language")
+            self.languages.append(sys.intern(language) if isinstance(language, str) else language)
+            published = as_date(sig.get("published"))
+            self.published.append(published.toordinal() if published else 0)
+            scripts.append(self._scripts.setdefault(str(language or "?")[:2], len(self._scripts)))
+            entities = [ENTITY + str(q) for q in sig.get("entities") or ()]
+            dates = [DATE + str(d) for d in sig.get("dates") or ()]
+            keys = [str(k) for k in sig.get("keys") or ()]
+            terms = sig.get("terms") or {}
+            names += entities
+            names += dates
+            names += keys
+            names += map(str, terms)
+            counts += [1] * (len(entities) + len(dates) + len(keys))
+            counts += map(int, terms.values())
+            sizes.extend((len(entities), len(dates), len(keys) + len(terms)))
+
+        n = len(sigs)
+        per_part = np.frombuffer(sizes, dtype=np.int64).reshape(n, 3)
+        # Each name's document (in this run) and part: 0 entity, 1 date, 2 the rest.
+        part = np.repeat(np.tile(np.arange(3, dtype=np.int64), n), per_part.ravel())
+        doc = np.repeat(np.arange(n, dtype=np.int64), per_part.sum(axis=1))
+        script = np.frombuffer(scripts, dtype=np.int32)[doc]
+
+        # Key ids: the known ones looked up, the new ones numbered in the
+        # order they are first met.
+        known = len(self.keys)
+        vocab = self.vocab
+        new = [name for name in dict.fromkeys(names) if name not in vocab]
+        for name in new:
+            vocab[name] = len(self.keys)
+            self.keys.append(sys.intern(name))
+        ids = np.fromiter(map(vocab.__getitem__, names), dtype=np.int64, count=len(names))
+        self.df.frombytes(bytes(4 * len(new)))
+        self.multi_script.extend(bytes(len(new)))
+        if new:
+            _, first_at = np.unique(ids, return_index=True)
+            first_at = first_at[-len(new):]  # the new keys have the highest ids
+            self._first_script.frombytes(script[first_at].astype(np.int32).tobytes())
+        first_script = np.frombuffer(self._first_script, dtype=np.int32)
+        multi = np.frombuffer(self.multi_script, dtype=np.uint8)
+        multi[ids[script != first_script[ids]]] = 1
+        del first_script, multi
+
+        # A document's entities and dates: distinct, ascending; every one met
+        # counts towards its key's document frequency.
+        df = np.frombuffer(self.df, dtype=np.int32)
+        named = part < 2
+        _count(df, ids[named])
+        # The rest: the first of a key's names in a document, counted once; stored
+        # while the key's count up to this document is at most max_df.
+        rest = np.flatnonzero(~named)
+        pair = doc[rest] * (known + len(new)) + ids[rest]
+        _, first = np.unique(pair, return_index=True)
+        rest = np.sort(rest[first])
+        rest_ids = ids[rest]
+        order = np.lexsort((doc[rest], rest_ids))  # by key, then document
+        sorted_ids = rest_ids[order]
+        starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+        run = np.arange(len(sorted_ids)) - np.repeat(starts, np.diff(np.r_[starts, len(sorted_ids)]))
+        rank = np.empty(len(rest), dtype=np.int64)
+        rank[order] = df[sorted_ids] + run + 1
+        _count(df, rest_ids)
+        del df
+        kept = rest[rank <= self.max_df]
+
+        # Per document: entities, then dates, then the stored rest, each by key id.
+        chosen = np.concatenate([np.flatnonzero(named), kept])
+        chosen = chosen[np.lexsort((ids[chosen], part[chosen], doc[chosen]))]
+        keep = np.ones(len(chosen), dtype=bool)
+        same = (doc[chosen][1:] == doc[chosen][:-1]) & (ids[chosen][1:] == ids[chosen][:-1])
+        keep[1:] = ~same
+        chosen = chosen[keep]
+        base = len(self.key_ids)
+        self.key_ids.frombytes(ids[chosen].astype(np.int32).tobytes())
+        stored_counts = np.minimum(np.asarray(counts, dtype=np.int64)[chosen], 65535)
+        self.key_counts.frombytes(np.where(part[chosen] < 2, 1, stored_counts).astype(np.uint16).tobytes())
+        per_doc = np.bincount(doc[chosen] * 3 + part[chosen], minlength=3 * n).reshape(n, 3)
+        self.entity_count.frombytes(per_doc[:, 0].astype(np.int32).tobytes())
+        self.date_count.frombytes(per_doc[:, 1].astype(np.int32).tobytes())
+        ends = base + np.cumsum(per_doc.sum(axis=1))
+        self.key_start.frombytes(ends.astype(np.int64).tobytes())
+        rest_from = (ends - per_doc[:, 2]).tolist()
+        for i, (sig, start, stop) in enumerate(zip(sigs, rest_from, ends.tolist())):
+            self._add_labels(first_doc + i, sig.get("labels") or {}, set(self.key_ids[start:stop]))
+
+    def _add_labels(self, doc: int, labels: Mapping[str, Any], stored: set[int]) -> None:
+        for key, label in labels.items():
             key = str(key)
             if key.startswith(("w:", "n:", "d:", "t:")):
                 k = self.vocab.get(key)
@@ -201,3 +269,9 @@ class SignatureStore:
                 yield self.keys[k], label
         for i in range(self.label_start[doc], self.label_start[doc + 1]):
             yield self.keys[self.label_keys[i]], self.label_names[self.label_values[i]]
+
+
+def _count(df: np.ndarray, ids: np.ndarray) -> None:
+    """One more document for each key id in `ids` (an id may recur)."""
+    found, times = np.unique(ids, return_counts=True)
+    df[found] += times.astype(df.dtype)

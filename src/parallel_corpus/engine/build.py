@@ -250,6 +250,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
             if progress:
                 progress(len(chunk.outcomes))
             keep: list[bool] = []
+            kept: list[dict[str, Any]] = []
             built = 0
             digests = chunk.batch.column("text_sha256").to_pylist() if chunk.batch is not None else []
             for outcome in chunk.outcomes:
@@ -271,8 +272,9 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
                     continue
                 seen_text[digest] = entry["id"]
                 report.add_document(entry)
-                signatures.add(sig)
+                kept.append(sig)
                 keep.append(True)
+            signatures.add_many(kept)
             if chunk.batch is None:
                 continue
             batch = chunk.batch if all(keep) else chunk.batch.filter(pa.array(keep))
