@@ -19,6 +19,12 @@ Parquet one batch at a time and a page's HTML (PAGE_BYTES at most) is held
 only until the page is written, so 100,000 documents cost the memory of one
 batch and one page, and counts; the bytes depend on
 the rows alone (no clock), so the same build gives the same pages.
+
+A document's article (its blocks, removed lines and spans) depends on its
+own row alone, so the build makes it where the row is made, in its workers
+(`with_articles`), and the build cache keeps it with the row: writing the
+pages then costs the headers, which need the whole corpus (topic, event,
+split), and the index. A row without its article has it made here.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from parallel_corpus import schema
 from parallel_corpus.align.splits import SPLIT_ORDER
 from parallel_corpus.annotate.labelstudio import RTL_LANGUAGES
 from parallel_corpus.records import REMOVAL_REASONS, parquet_name
+from parallel_corpus.stages.document import ChunkResult
 
 INDEX = "report.html"
 PAGES_DIR = "report"
@@ -143,7 +150,7 @@ def spill_schema() -> pa.Schema:
     return schema.arrow_schema("documents").append(pa.field(ARTICLE_COLUMN, pa.string()))
 
 
-def with_articles(result: Any, make: bool = True) -> Any:
+def with_articles(result: ChunkResult, make: bool = True) -> ChunkResult:
     """A `ChunkResult` whose batch has the article column: made from its
     rows, or null where the build writes no audit page (a later build that
     does makes those when it writes its pages)."""
