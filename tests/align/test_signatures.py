@@ -274,7 +274,10 @@ def _one_by_one(sigs: list[dict], max_df: int) -> dict:
     scripts: dict[str, int] = {}
     key_ids: list[int] = []
     key_counts: list[int] = []
-    key_start, entity_count, date_count, label_keys = [0], [], [], []
+    key_start, entity_count, date_count, label_keys, label_values, label_start = [0], [], [], [], [], [0]
+    label_names: dict[str, int] = {}
+    entity_labels: dict[int, str] = {}
+    exceptions: dict[int, dict[int, str]] = {}
 
     def key(name: str, script: int) -> int:
         if name not in vocab:
@@ -287,7 +290,7 @@ def _one_by_one(sigs: list[dict], max_df: int) -> dict:
             multi[k] = 1
         return k
 
-    for sig in sigs:
+    for doc, sig in enumerate(sigs):
         script = scripts.setdefault(str(sig["language"])[:2], len(scripts))
         named = []
         for prefix, part in (("e:", "entities"), ("d:", "dates")):
@@ -308,18 +311,33 @@ def _one_by_one(sigs: list[dict], max_df: int) -> dict:
         key_start.append(len(key_ids))
         entity_count.append(len(named[0]))
         date_count.append(len(named[1]))
-        label_keys += [vocab[k] for k in (sig.get("labels") or {}) if k[:2] in ("w:", "n:", "d:", "t:") and vocab.get(k) in stored]
+        for name, label in (sig.get("labels") or {}).items():
+            if name[:2] in ("w:", "n:", "d:", "t:"):
+                if vocab.get(name) in stored:
+                    label_keys.append(vocab[name])
+                    label_values.append(label_names.setdefault(label, len(label_names)))
+            elif "e:" + name in vocab:  # an entity met by now, in this document or before
+                k = vocab["e:" + name]
+                if entity_labels.setdefault(k, label) != label:
+                    exceptions.setdefault(doc, {})[k] = label
+        label_start.append(len(label_keys))
     return {
-        "keys": sorted(vocab, key=vocab.__getitem__), "df": df, "multi_script": multi, "key_start": key_start, "key_ids": key_ids,
-        "key_counts": key_counts, "entity_count": entity_count, "date_count": date_count, "label_keys": label_keys,
+        "keys": sorted(vocab, key=vocab.__getitem__), "df": df, "multi_script": multi, "first_script": first_script, "key_start": key_start,
+        "key_ids": key_ids, "key_counts": key_counts, "entity_count": entity_count, "date_count": date_count, "label_keys": label_keys,
+        "label_values": label_values, "label_start": label_start, "label_names": list(label_names), "entity_labels": entity_labels,
+        "exceptions": exceptions, "published": [s["published"].toordinal() if s["published"] else 0 for s in sigs],
+        "languages": [s["language"] for s in sigs],
     }
 
 
 def _held(store: SignatureStore) -> dict:
     return {
-        "keys": store.keys, "df": list(store.df), "multi_script": list(store.multi_script), "key_start": list(store.key_start),
-        "key_ids": list(store.key_ids), "key_counts": list(store.key_counts), "entity_count": list(store.entity_count),
-        "date_count": list(store.date_count), "label_keys": list(store.label_keys),
+        "keys": store.keys, "df": list(store.df), "multi_script": list(store.multi_script), "first_script": list(store._first_script),
+        "key_start": list(store.key_start), "key_ids": list(store.key_ids), "key_counts": list(store.key_counts),
+        "entity_count": list(store.entity_count), "date_count": list(store.date_count), "label_keys": list(store.label_keys),
+        "label_values": list(store.label_values), "label_start": list(store.label_start), "label_names": store.label_names,
+        "entity_labels": store.entity_labels, "exceptions": store.entity_label_exceptions, "published": list(store.published),
+        "languages": store.languages,
     }
 
 
@@ -336,7 +354,11 @@ def test_signatures_added_in_runs_make_the_store_the_definition_says(max_df: int
         entities = sorted({f"Q{rng.randrange(6)}" for _ in range(rng.randrange(0, 3))})
         dates = sorted({f"2022-04-2{rng.randrange(3)}" for _ in range(rng.randrange(0, 2))})
         labels = {k: k.lower() for k in [*keys, *terms][:3]}
-        sigs.append({**_sig(f"d{d:03}", language, entities, dates, keys, labels), "terms": terms})
+        # Entities' names, which documents may spell otherwise; and a name for
+        # an entity the document does not hold (met before, or not yet).
+        labels.update({q: rng.choice(["Guterres", "António Guterres"]) for q in [*entities, f"Q{rng.randrange(8)}"]})
+        published = dt.date(2022, 4, 1 + d % 28) if d % 3 else None
+        sigs.append({**_sig(f"d{d:03}", language, entities, dates, keys, labels, published), "terms": terms})
     expected = _one_by_one(sigs, max_df)
     assert any(c == 65535 for c in expected["key_counts"]), "a count past 65,535 should be met"
     if max_df < 200:
@@ -347,3 +369,15 @@ def test_signatures_added_in_runs_make_the_store_the_definition_says(max_df: int
             store.add_many(sigs[i : i + run])
         assert _held(store) == expected, f"runs of {run}"
         assert [store.entities(d) for d in range(len(sigs))] == [s["entities"] for s in sigs]
+
+
+def test_a_run_that_cannot_be_stored_leaves_the_store_as_it_was() -> None:
+    store = SignatureStore()
+    store.add_many([_sig("b", entities=["Q1"], keys=["w:GTRS"])])
+    before = _held(store)
+    for run in ([_sig("c", keys=["w:X"]), _sig("a")], [_sig("c"), _sig("c")], [_sig("d"), {**_sig("e"), "terms": {"t:sw:x": "many"}}]):
+        with pytest.raises(ValueError):
+            store.add_many(run)
+        assert _held(store) == before and store.ids == ["b"]
+    store.add_many([_sig("c"), _sig("d")])  # documents without any key
+    assert store.ids == ["b", "c", "d"] and list(store.key_start) == [0, 2, 2, 2]

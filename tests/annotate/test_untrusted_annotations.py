@@ -433,3 +433,19 @@ def test_fuzz_importer_any_bytes(tmp_path, data):
         check_export(path)
     except AnnotationError as exc:
         assert "\n" not in str(exc)
+
+
+def test_a_human_span_shows_on_the_audit_page_as_the_published_row_has_it(documents, tmp_path):
+    # The workers make each article before human labels apply: a document a
+    # human changed has its article made again from the published row.
+    from parallel_corpus.engine.audit_page import write_audit_page
+
+    out = tmp_path / "build"
+    assert _build(_store(tmp_path / "annotations", [_line(_record(documents))]).parent, out).exit_code == 0
+    assert _human_entities(out), "the human span must be applied, or this test proves nothing"
+    pages = {p.name: p.read_bytes() for p in (out / "report").iterdir()}
+    assert b'<mark class="e h" title="' in b"".join(pages.values())
+    rows_only = tmp_path / "rows-only"
+    shutil.copytree(out / "data", rows_only / "data")
+    write_audit_page(rows_only)  # every article made from its published row
+    assert {p.name: p.read_bytes() for p in (rows_only / "report").iterdir()} == pages

@@ -268,3 +268,16 @@ def test_the_check_fails_when_a_document_is_missing_or_arabic_runs_left_to_right
     assert any("someone-else is not in the build's Parquet" in f for f in failures)
     assert any(f"have no section: {gone}" in f for f in failures)
     assert any("is Arabic but runs ltr" in f for f in failures)
+
+
+def test_the_articles_the_workers_make_are_the_ones_the_rows_give(seeds: Path, tmp_path: Path) -> None:
+    # The build's pages use the articles made with the rows; pages made from
+    # the published rows alone must be the same bytes.
+    copy = tmp_path / "build"
+    shutil.copytree(seeds / "data", copy / "data")
+    audit_page.write_audit_page(copy)
+    assert _pages(copy) == _pages(seeds)
+
+
+def _pages(build: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (build / "report").iterdir()}

@@ -83,17 +83,8 @@ class SignatureStore:
     def of(cls, signatures: Iterable[Mapping[str, Any]], max_df: int = 200) -> "SignatureStore":
         """A store of signatures in id order, whatever order they come in."""
         store = cls(max_df)
-        for sig in sorted(signatures, key=lambda s: str(s["id"])):
-            store.add(sig)
+        store.add_many(sorted(signatures, key=lambda s: str(s["id"])))
         return store
-
-    def _new_key(self, name: str, script: int) -> int:
-        k = self.vocab[name] = len(self.keys)
-        self.keys.append(sys.intern(name))
-        self.df.append(0)
-        self._first_script.append(script)
-        self.multi_script.append(0)
-        return k
 
     def _label(self, text: str) -> int:
         v = self._label_vocab.get(text)
@@ -116,12 +107,21 @@ class SignatureStore:
         dates, then its name and number keys and its words). A key's
         document frequency counts every document that holds it, but a
         document stores a key only while that count, itself included, is at
-        most max_df. Entities and dates are stored whatever their count."""
+        most max_df. Entities and dates are stored whatever their count.
+        A run that cannot be read (an id out of order, a count that is no
+        number) raises ValueError and leaves the store as it was."""
         if not sigs:
             return
         first_doc = len(self.ids)
         last = self.ids[-1] if self.ids else None
-        for sig in sigs:  # checked before anything is stored
+        doc_ids: list[str] = []
+        languages: list[Any] = []
+        ordinals = array("i")
+        script_names: list[str] = []
+        names: list[str] = []
+        counts: list[int] = []
+        sizes = array("q")  # per document: entities, dates, the rest
+        for sig in sigs:  # read whole before anything is stored
             doc_id = str(sig["id"])
             if doc_id in self.index or doc_id == last:
                 raise ValueError(f"duplicate document id in signatures: {doc_id}")
@@ -129,19 +129,12 @@ class SignatureStore:
                 # Pairs and clusters read store order as id order.
                 raise ValueError(f"signatures must come in id order: {doc_id} after {last}")
             last = doc_id
-        names: list[str] = []
-        counts: list[int] = []
-        sizes = array("q")  # per document: entities, dates, the rest
-        scripts = array("i")
-        for sig in sigs:
-            doc_id = str(sig["id"])
-            self.index[doc_id] = len(self.ids)
-            self.ids.append(doc_id)
+            doc_ids.append(doc_id)
             language = sig.get("language")
-            self.languages.append(sys.intern(language) if isinstance(language, str) else language)
+            languages.append(sys.intern(language) if isinstance(language, str) else language)
             published = as_date(sig.get("published"))
-            self.published.append(published.toordinal() if published else 0)
-            scripts.append(self._scripts.setdefault(str(language or "?")[:2], len(self._scripts)))
+            ordinals.append(published.toordinal() if published else 0)
+            script_names.append(str(language or "?")[:2])
             entities = [ENTITY + str(q) for q in sig.get("entities") or ()]
             dates = [DATE + str(d) for d in sig.get("dates") or ()]
             keys = [str(k) for k in sig.get("keys") or ()]
@@ -153,6 +146,12 @@ class SignatureStore:
             counts += [1] * (len(entities) + len(dates) + len(keys))
             counts += map(int, terms.values())
             sizes.extend((len(entities), len(dates), len(keys) + len(terms)))
+        for doc_id in doc_ids:
+            self.index[doc_id] = len(self.ids)
+            self.ids.append(doc_id)
+        self.languages += languages
+        self.published += ordinals
+        scripts = array("i", [self._scripts.setdefault(name, len(self._scripts)) for name in script_names])
 
         n = len(sigs)
         per_part = np.frombuffer(sizes, dtype=np.int64).reshape(n, 3)
@@ -172,10 +171,14 @@ class SignatureStore:
         ids = np.fromiter(map(vocab.__getitem__, names), dtype=np.int64, count=len(names))
         self.df.frombytes(bytes(4 * len(new)))
         self.multi_script.extend(bytes(len(new)))
+        # How many keys the vocabulary held once each document was added: a
+        # label names an entity met by then, in that document or before.
+        met = np.full(n, known, dtype=np.int64)
         if new:
             _, first_at = np.unique(ids, return_index=True)
             first_at = first_at[-len(new):]  # the new keys have the highest ids
             self._first_script.frombytes(script[first_at].astype(np.int32).tobytes())
+            met += np.searchsorted(doc[first_at], np.arange(n), side="right")
         first_script = np.frombuffer(self._first_script, dtype=np.int32)
         multi = np.frombuffer(self.multi_script, dtype=np.uint8)
         multi[ids[script != first_script[ids]]] = 1
@@ -220,10 +223,12 @@ class SignatureStore:
         ends = base + np.cumsum(per_doc.sum(axis=1))
         self.key_start.frombytes(ends.astype(np.int64).tobytes())
         rest_from = (ends - per_doc[:, 2]).tolist()
-        for i, (sig, start, stop) in enumerate(zip(sigs, rest_from, ends.tolist())):
-            self._add_labels(first_doc + i, sig.get("labels") or {}, set(self.key_ids[start:stop]))
+        for i, (sig, start, stop, vocabulary) in enumerate(zip(sigs, rest_from, ends.tolist(), met.tolist())):
+            self._add_labels(first_doc + i, sig.get("labels") or {}, set(self.key_ids[start:stop]), vocabulary)
 
-    def _add_labels(self, doc: int, labels: Mapping[str, Any], stored: set[int]) -> None:
+    def _add_labels(self, doc: int, labels: Mapping[str, Any], stored: set[int], vocabulary: int) -> None:
+        """The document's labels: of its stored name and word keys, and of
+        the entities among the first `vocabulary` keys."""
         for key, label in labels.items():
             key = str(key)
             if key.startswith(("w:", "n:", "d:", "t:")):
@@ -233,7 +238,7 @@ class SignatureStore:
                     self.label_values.append(self._label(str(label)))
                 continue
             k = self.vocab.get(ENTITY + key)
-            if k is None:
+            if k is None or k >= vocabulary:
                 continue
             first = self.entity_labels.setdefault(k, str(label))
             if first != label:

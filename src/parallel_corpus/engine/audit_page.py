@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import repeat
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, Optional
+from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -48,7 +48,9 @@ from parallel_corpus import schema
 from parallel_corpus.align.splits import SPLIT_ORDER
 from parallel_corpus.annotate.labelstudio import RTL_LANGUAGES
 from parallel_corpus.records import REMOVAL_REASONS, parquet_name
-from parallel_corpus.stages.document import ChunkResult
+
+if TYPE_CHECKING:
+    from parallel_corpus.stages.document import ChunkResult
 
 INDEX = "report.html"
 PAGES_DIR = "report"
@@ -157,7 +159,8 @@ def with_articles(result: ChunkResult, make: bool = True) -> ChunkResult:
     batch = result.batch
     if batch is not None:
         column = articles_of(batch) if make else pa.nulls(batch.num_rows, pa.string())
-        result.batch = batch.append_column(spill_schema().field(ARTICLE_COLUMN), column)
+        # (RecordBatch.append_column needs pyarrow 16; the project allows 15.)
+        result.batch = pa.RecordBatch.from_arrays([*batch.columns, column], schema=spill_schema())
     return result
 
 
@@ -400,14 +403,6 @@ def _nav(number: int, has_next: bool) -> str:
 
 def _direction(language: str, script: Optional[str] = None) -> str:
     return "rtl" if language in RTL_LANGUAGES or script in RTL_SCRIPTS else "ltr"
-
-
-def _document(row: dict[str, Any], article: Optional[str] = None) -> str:
-    """One document's <section>: its header (language, source, topic, event,
-    evidence) and its article (`article_of`, made here unless given)."""
-    names = {e["qid"]: e["canonical"] for e in row["entities"] if e["qid"] and e["canonical"]}
-    counts = (len(row["blocks"]), len(row["removed_lines"]), len(row["entities"]), len(row["dates"]))
-    return _header(row, names, counts) + (article if article is not None else article_of(row)) + "</section>\n"
 
 
 def _header(row: dict[str, Any], names: dict[str, str], counts: tuple[int, int, int, int]) -> str:

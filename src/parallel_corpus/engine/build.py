@@ -149,7 +149,7 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
             write_pairs(staging, signatures, assignments, split_of_topic, dataset, overrides, params)
             del signatures, text_bytes
             give_back()
-            articles = staging / "spill" / "articles"
+            articles = staging / "spill" / "articles" if audit_page else None
             buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, size_of_topic, articles)
             give_back()
             write_parallel(buckets, staging, assignments, split_of_topic)
@@ -399,14 +399,15 @@ def _with_topics(batch: pa.RecordBatch, assignments, split_of_topic, overrides, 
     return batch
 
 
-def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides, report: BuildReport, size_of_topic: Counter, articles: Path) -> list[Path]:
+def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides, report: BuildReport, size_of_topic: Counter, articles: Optional[Path] = None) -> list[Path]:
     """Attach topic, event and split; write `documents` per split in id order.
 
     The same scan files each document's `parallel` columns into a bucket of
     whole topics (consecutive in `parallel` order) whose text fits
     PARALLEL_TEXT_BUDGET, so that `parallel` is made one bucket at a time,
-    and each split's articles into `articles` in the order of its rows
-    (`audit_page.ArticleFiles`; a human label makes its row's anew)."""
+    and, for the audit page, each split's articles into `articles` in the
+    order of its rows (`audit_page.ArticleFiles`; a human label makes its
+    row's anew)."""
     arrow_schema = schema.arrow_schema("documents")
     topics = topic_order(assignments, split_of_topic)
     bucket_of_topic = _buckets(topics, size_of_topic)
@@ -418,7 +419,8 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
     by_topic: dict[str, dict[str, Any]] = {}
     # Every bucket's writer and its file close whatever happens (ExitStack
     # runs each close even when one fails), so no file outlives the build.
-    with SplitWriter(staging / "data" / "documents", arrow_schema) as documents, ArticleFiles(articles) as article_files, ExitStack() as opened:
+    with SplitWriter(staging / "data" / "documents", arrow_schema) as documents, ExitStack() as opened:
+        article_files = opened.enter_context(ArticleFiles(articles)) if articles is not None else None
         for raw in _spill_batches(spill):
             for doc_id, language in zip(raw.column("id").to_pylist(), raw.column("language").to_pylist()):
                 # The report counts the pipeline's languages, as its entries do.
@@ -436,7 +438,8 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
             for split in SPLIT_ORDER:
                 in_split = pc.equal(splits, split)
                 documents.add(split, batch.filter(in_split))
-                article_files.add(split, batch.column("id").filter(in_split), made.filter(in_split))
+                if article_files is not None:
+                    article_files.add(split, batch.column("id").filter(in_split), made.filter(in_split))
             ids = batch.column("id").to_pylist()
             bucket = np.array([bucket_of_topic[assignments[i].topic_id] for i in ids])
             part = batch.select(parallel_columns)
