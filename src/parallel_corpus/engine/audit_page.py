@@ -120,12 +120,10 @@ def write_audit_page(
     book = _Book(pages_dir)
     for split, batch, made in _batches(build_dir / "data" / "documents", articles):
         summary.add_batch(batch)
-        rows = None
         for i, (row, names, counts) in enumerate(_headers(batch)):
             article = made[i]
-            if article is None:
-                rows = rows if rows is not None else batch.to_pylist()
-                article = article_of(rows[i])
+            if article is None:  # that row alone turned into Python objects
+                article = article_of(batch.slice(i, 1).to_pylist()[0])
             book.add(row, _header(row, names, counts) + article + "</section>\n", counts[1])
     book.close()
     with open(build_dir / INDEX, "w", encoding="utf-8", newline="\n") as fh:
