@@ -118,7 +118,7 @@ def write_audit_page(
     pages_dir.mkdir(parents=True, exist_ok=True)
     summary = _Summary()
     book = _Book(pages_dir)
-    for split, batch, made in _batches(build_dir / "data" / "documents", articles):
+    for batch, made in _batches(build_dir / "data" / "documents", articles):
         summary.add_batch(batch)
         for i, (row, names, counts) in enumerate(_headers(batch)):
             article = made[i]
@@ -208,7 +208,7 @@ def _articles(directory: Optional[Path], split: str) -> Iterator[tuple[Optional[
 # -- reading ------------------------------------------------------------------------
 
 
-def _batches(documents_dir: Path, articles: Optional[Path]) -> Iterator[tuple[str, pa.RecordBatch, list[Optional[str]]]]:
+def _batches(documents_dir: Path, articles: Optional[Path]) -> Iterator[tuple[pa.RecordBatch, list[Optional[str]]]]:
     """The published rows, split by split in the Parquet's (id) order, a
     batch at a time, with their articles where they were made."""
     for split in SPLIT_ORDER:
@@ -221,7 +221,7 @@ def _batches(documents_dir: Path, articles: Optional[Path]) -> Iterator[tuple[st
             for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=COLUMNS):
                 ids = batch.column("id").to_pylist()
                 # An article is used only beside the row it was made of.
-                yield split, batch, [article if made_id == doc_id else None for doc_id, (made_id, article) in zip(ids, made)]
+                yield batch, [article if made_id == doc_id else None for doc_id, (made_id, article) in zip(ids, made)]
         finally:
             parquet.close()
             made.close()
