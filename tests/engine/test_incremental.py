@@ -49,14 +49,15 @@ def run(corpus: Path, out: Path, cache: Path | None = None, workers: int = 1, au
     return out
 
 
-def reused(caplog: pytest.LogCaptureFixture) -> tuple[int, int, int]:
-    """(documents reused, documents, reused with new scores) of the last build."""
+def reused(caplog: pytest.LogCaptureFixture) -> tuple[int, int, int, int, int]:
+    """(documents reused, documents, reused with new scores, cleaned again as
+    their furniture changed, built in the build's own process) of the last build."""
     lines = [r.getMessage() for r in caplog.records if r.name == cached.__name__ and "documents reused" in r.getMessage()]
     assert lines, "the build said nothing of the cache"
-    m = re.search(r"(\d+) of (\d+) documents reused \((\d+) with new boilerplate scores\)", lines[-1])
+    m = re.search(r"(\d+) of (\d+) documents reused \((\d+) with new boilerplate scores\).*; (\d+) cleaned again .*, (\d+) entries found broken", lines[-1])
     assert m, lines[-1]
     caplog.clear()
-    return int(m[1]), int(m[2]), int(m[3])
+    return int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5])
 
 
 def copy_corpus(src: Path, dst: Path, keep=lambda i: True) -> Path:
@@ -102,14 +103,18 @@ def test_adding_documents_to_a_warm_cache_writes_the_bytes_of_a_clean_build(corp
     # The audit page too: the reused rows' articles come from the cache, and
     # those of rows with new scores are made again.
     assert outputs(warm, pages=True) == outputs(corpora["clean"], pages=True)
-    hits, total, rescored = reused(caplog_info)
+    hits, total, rescored, stale, here = reused(caplog_info)
     added = N // EVERY
     assert total == N
     # Adding documents moves some recurring segments past the threshold, so a
     # few documents of the smaller corpus are cleaned again, and moves the
     # counts of others, whose removals get their new scores.
     assert N - 3 * added <= hits < N - added
+    assert hits + added + stale == N
     assert rescored >= 1
+    # Those cleaned again are known before pass one: they go to the workers
+    # with the new documents, none is built apart in the build's process.
+    assert stale >= 1 and here == 0
     # And nothing changed: everything is reused.
     again = run(corpora["full"], tmp_path / "again", cache, workers, audit_page=True)
     assert outputs(again, pages=True) == outputs(corpora["clean"], pages=True)
@@ -186,8 +191,10 @@ def test_broken_entries_are_misses_never_errors(corpora, tmp_path, caplog_info, 
     packs[1].unlink()
     warm = run(corpora["full"], tmp_path / "warm", cache)
     assert outputs(warm) == outputs(corpora["clean"])
-    hits, total, _ = reused(caplog_info)
+    hits, total, _, _, here = reused(caplog_info)
     assert total == N and hits < N - 6
+    # Entries whose pack is gone or broken are found so only when read.
+    assert here >= 1
     # The broken entries were written again.
     again = run(corpora["full"], tmp_path / "again", cache)
     assert outputs(again) == outputs(corpora["clean"])

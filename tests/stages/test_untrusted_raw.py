@@ -111,6 +111,28 @@ def test_unlisted_file_warns_at_build_and_fails_validate(corpus_copy, tmp_path):
     assert f"{corpus_copy / 'raw' / 'stray.txt'}:-:-: not listed in sources.jsonl: add a line for it or remove the file" in val.stdout
 
 
+def test_unlisted_files_are_found_in_subfolders_not_through_links_nor_dot_names(tmp_path):
+    from parallel_corpus.engine.build import _files_under
+
+    raw = tmp_path / "raw"
+    (raw / "2024" / "05").mkdir(parents=True)
+    (raw / ".hidden-folder").mkdir()
+    (raw / "a.txt").write_text("a")
+    (raw / "2024" / "05" / "b.txt").write_text("b")
+    (raw / "2024" / ".partial").write_text("c")
+    (raw / ".hidden-folder" / "d.txt").write_text("d")
+    (raw / "link.txt").symlink_to(raw / "a.txt")
+    (raw / "broken.txt").symlink_to(tmp_path / "nowhere")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "e.txt").write_text("e")
+    (raw / "linked-folder").symlink_to(elsewhere)
+    found = sorted(_files_under(str(raw)))
+    assert found == [".hidden-folder/d.txt", "2024/05/b.txt", "a.txt", "link.txt"]
+    # What Path.rglob finds, the way the build listed them before.
+    assert found == sorted(str(p.relative_to(raw)) for p in raw.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
 def test_listed_file_missing_from_disk_is_skipped_with_its_row(corpus_copy, tmp_path):
     row = add_source(corpus_copy, "gone.txt", "0" * 64)
     message = f"{corpus_copy / 'sources.jsonl'}:{row}:file: raw/gone.txt does not exist: restore the file or remove its line"

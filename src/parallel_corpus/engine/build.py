@@ -18,6 +18,7 @@ folder and the swap into place are `files`.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from array import array
 from collections import Counter
@@ -205,8 +206,27 @@ def _unlisted_files(corpus: Corpus, sources: Sequence[Source]) -> list[str]:
     listed = {s.file for s in sources}
     if not corpus.raw_dir.is_dir():
         return []
-    found = sorted(str(p.relative_to(corpus.raw_dir)) for p in corpus.raw_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
-    return [f for f in found if f not in listed]
+    return [f for f in sorted(_files_under(str(corpus.raw_dir))) if f not in listed]
+
+
+def _files_under(root: str, prefix: str = "") -> Iterator[str]:
+    """Relative paths of the files under a folder, not entering linked
+    folders, leaving out names that start with a dot: what
+    `Path.rglob("*")` with `is_file()` finds, from os.scandir's entries
+    (rglob makes a Path of each of 100,000 raw files: 13 s, against 1)."""
+    try:
+        with os.scandir(root) as found:
+            entries = list(found)
+    except PermissionError:
+        return
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _files_under(entry.path, f"{prefix}{entry.name}{os.sep}")
+            elif not entry.name.startswith(".") and entry.is_file():
+                yield prefix + entry.name
+        except OSError:
+            continue
 
 
 def _count_segments(corpus: Corpus, sources: Sequence[Source], seed: int, workers: int, engine: str, stages: Stages, stored: Optional[cached.BuildCache]) -> None:

@@ -12,9 +12,11 @@ changes: none of the old entries is read again.
 - `docs/`: one file a document: its distinct segment keys, for the
   corpus-level count of recurring segments (`stages.clean.boilerplate`), so
   that a rebuild does not decode and segment every document again to count
-  them; and what pass one made of it: its report entry and alignment
-  signature (or its `Skip`), where its row is, and the answers its cleaning
-  got when it asked how many documents of the corpus hold a segment;
+  them; the answers its cleaning got when it asked how many documents of
+  the corpus hold a segment, read with the keys, so that the documents those
+  answers no longer hold for are known before pass one and go to the
+  workers with the new ones; and what pass one made of it: its report entry
+  and alignment signature (or its `Skip`) and where its row is;
 - `packs/`: the rows themselves, one Arrow record batch for the documents
   of a block that were built together (named by the sha256 of its bytes), so
   that a rebuild copies runs of rows instead of decoding them one by one;
@@ -72,12 +74,14 @@ from parallel_corpus.stages.document import ChunkResult, Stages
 log = logging.getLogger(__name__)
 
 # Bumped whenever the layout or an entry's bytes change.
-FORMAT = 3
+FORMAT = 4
 MAGIC = b"PCCACHE" + bytes([FORMAT])
-# MAGIC, crc32 of what follows it (the header's three counts included),
+# MAGIC, crc32 of what follows it (the header's four counts included),
 # then: the number of segment keys (8 bytes each, first), the length of the
-# compressed part that follows them and its length uncompressed.
-_HEADER = struct.Struct("<8sIIII")
+# compressed part that follows the keys and answers, its length
+# uncompressed, and the number of answers ((key, documents), 8 bytes each,
+# after the keys).
+_HEADER = struct.Struct("<8sIIIII")
 _CRC_FROM = 12  # the CRC covers the file from here on
 # What the cache may hold before the least recently used files go.
 DEFAULT_LIMIT_BYTES = 4 * 1024**3
@@ -214,6 +218,10 @@ class Stats:
     docs_hits: int = 0
     docs_misses: int = 0
     docs_rescored: int = 0
+    # Cleaned again, since an answer its cleaning got moved across the threshold.
+    docs_stale: int = 0
+    # Built in the build's own process: their entry was found broken only when read.
+    docs_here: int = 0
     bytes_written: int = 0
     write_failed: bool = False
 
@@ -230,7 +238,10 @@ class BuildCache:
         # The base key of every source, in source order, found while the
         # segments are counted (all zeros: its raw file could not be read).
         self.bases = bytearray()
-        self.fresh = _Fresh()
+        # The sources the cache has no entry for, with their segment keys;
+        # and the answers (key, documents, flattened) of those it has.
+        self.fresh = _Lists()
+        self.answers = _Lists()
         self.arrow_schema = spill_schema()
         self._prefix = f"{self.dir}{os.sep}"
         self._made: set[str] = set()
@@ -250,9 +261,9 @@ class BuildCache:
     def _path(self, kind: str, name: str) -> str:
         return f"{self._prefix}{kind}{os.sep}{name[:2]}{os.sep}{name}"
 
-    def _read(self, kind: str, name: str) -> Optional[tuple[memoryview, memoryview, int]]:
-        """(keys bytes, compressed part, its size uncompressed) of a file whose
-        header and checksum agree, else None."""
+    def _read(self, kind: str, name: str) -> Optional[tuple[memoryview, memoryview, memoryview, int]]:
+        """(keys bytes, answers bytes, compressed part, its size uncompressed)
+        of a file whose header and checksum agree, else None."""
         try:
             with open(self._path(kind, name), "rb") as fh:
                 data = fh.read()
@@ -265,22 +276,23 @@ class BuildCache:
             return None
         if len(data) < _HEADER.size:
             return None
-        magic, crc, nkeys, length, size = _HEADER.unpack_from(data)
+        magic, crc, nkeys, length, size, nasked = _HEADER.unpack_from(data)
         rest = memoryview(data)[_HEADER.size :]
-        if magic != MAGIC or 8 * nkeys + length != len(rest) or zlib.crc32(memoryview(data)[_CRC_FROM:]) != crc:
+        if magic != MAGIC or 8 * nkeys + 16 * nasked + length != len(rest) or zlib.crc32(memoryview(data)[_CRC_FROM:]) != crc:
             return None
-        return rest[: 8 * nkeys], rest[8 * nkeys :], size
+        plain = 8 * nkeys + 16 * nasked
+        return rest[: 8 * nkeys], rest[8 * nkeys : plain], rest[plain:], size
 
     def _plain(self, kind: str, name: str) -> Optional[bytes]:
         found = self._read(kind, name)
         if found is None:
             return None
         try:
-            return _CODEC.decompress(found[1], decompressed_size=found[2], asbytes=True)
+            return _CODEC.decompress(found[2], decompressed_size=found[3], asbytes=True)
         except (pa.ArrowException, ValueError, OSError):  # pyarrow says "buffer too small" as OSError
             return None
 
-    def _write(self, kind: str, name: str, plain: bytes, keys: bytes = b"") -> bool:
+    def _write(self, kind: str, name: str, plain: bytes, keys: bytes = b"", asked: bytes = b"") -> bool:
         """Write an entry atomically; a failure (a full disk, the folder
         deleted under the build) turns writing off for this build, never
         the build."""
@@ -290,8 +302,8 @@ class BuildCache:
         folder = os.path.dirname(path)
         # Unique among processes of other machines or containers sharing the folder.
         tmp = os.path.join(folder, f".{name}.tmp{os.getpid()}.{secrets.token_hex(4)}")
-        rest = keys + _CODEC.compress(plain, asbytes=True)
-        counts = struct.pack("<III", len(keys) // 8, len(rest) - len(keys), len(plain))
+        rest = keys + asked + _CODEC.compress(plain, asbytes=True)
+        counts = struct.pack("<IIII", len(keys) // 8, len(rest) - len(keys) - len(asked), len(plain), len(asked) // 16)
         data = MAGIC + struct.pack("<I", zlib.crc32(counts + rest)) + counts + rest
         try:
             if folder not in self._made:
@@ -308,32 +320,36 @@ class BuildCache:
         self.stats.bytes_written += len(data)
         return True
 
-    def get_keys(self, base: bytes) -> Optional[list[int]]:
-        """The document's distinct segment keys, if stored."""
+    def get_keys(self, base: bytes) -> Optional[tuple[np.ndarray, np.ndarray]]:
+        """The document's distinct segment keys, and the answers its cleaning
+        got ((key, documents) rows), if stored."""
         found = self._read("docs", base.hex()) if base != _NONE else None
-        return np.frombuffer(found[0], dtype="<u8").tolist() if found is not None else None
+        if found is None:
+            return None
+        return np.frombuffer(found[0], dtype="<u8"), np.frombuffer(found[1], dtype="<u8").reshape(-1, 2)
 
     def get_doc(self, base: bytes, boilerplate: Boilerplate, min_documents: int) -> Optional["Item"]:
         """Pass one's result for the document, if stored and still true for
         the corpus's counts of recurring segments."""
-        plain = self._plain("docs", base.hex()) if base != _NONE else None
-        if plain is None:
+        found = self._read("docs", base.hex()) if base != _NONE else None
+        if found is None:
             return None
         try:
-            return self._decode(plain, boilerplate, min_documents)
-        except (ValueError, KeyError, TypeError, IndexError, AttributeError, pa.ArrowException):
-            return None
+            plain = _CODEC.decompress(found[2], decompressed_size=found[3], asbytes=True)
+            asked = [(int(k), int(c)) for k, c in np.frombuffer(found[1], dtype="<u8").reshape(-1, 2).tolist()]
+            return self._decode(plain, asked, boilerplate, min_documents)
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError, OSError, pa.ArrowException):
+            return None  # pyarrow says "buffer too small" as OSError
 
-    def _decode(self, plain: bytes, boilerplate: Boilerplate, min_documents: int) -> Optional["Item"]:
+    def _decode(self, plain: bytes, asked: list[tuple[int, int]], boilerplate: Boilerplate, min_documents: int) -> Optional["Item"]:
         meta = json.loads(plain)
-        asked = [(int(k), int(c)) for k, c in meta["asked"]]
         counts = boilerplate.counts
         moved = False
         for key, then in asked:
             now = counts.get(key, 0)
             if now != then:
-                if (now >= min_documents) != (then >= min_documents):
-                    return None  # cleaning would decide otherwise
+                if _crosses(then, now, min_documents):
+                    return None
                 moved = moved or then >= min_documents
         if meta["skip"] is not None:
             return Item(Skip(**meta["skip"]), None, 0, None, None, asked)
@@ -369,6 +385,18 @@ class BuildCache:
             self._packs.popitem(last=False)
         return batch
 
+    def stale(self, counts: dict[int, int], min_documents: int) -> list[int]:
+        """Positions of the sources with an entry that an answer no longer
+        holds for: their cleaning must run again (found before pass one, so
+        that they go to the workers)."""
+        answers = self.answers
+        found = []
+        for n, position in enumerate(answers.positions):
+            flat = answers.get(n)
+            if any(_crosses(then, counts.get(key, 0), min_documents) for key, then in zip(flat[::2], flat[1::2])):
+                found.append(position)
+        return found
+
     def put_docs(self, made: list[tuple[bytes, "Item", Sequence[int]]]) -> None:
         """Store documents built together, with their segment keys: their rows
         as one pack, then an entry each (an entry never points at a pack
@@ -394,11 +422,11 @@ class BuildCache:
                 "row": row if item.skip is None else None,
                 "entry": item.entry,
                 "signature": sig,
-                "asked": [[k, n] for k, n in item.asked or ()],
             }
             row += item.skip is None
             plain = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode()
-            if not self._write("docs", base.hex(), plain, np.asarray(keys, dtype="<u8").tobytes()):
+            asked = np.asarray(item.asked or [], dtype="<u8").reshape(-1, 2).tobytes()
+            if not self._write("docs", base.hex(), plain, np.asarray(keys, dtype="<u8").tobytes(), asked):
                 return
 
     # -- the limit ------------------------------------------------------------------------
@@ -408,8 +436,9 @@ class BuildCache:
         may hold (the size last measured plus what was written since) passes
         the limit."""
         s = self.stats
-        log.info("build cache %s: %d of %d documents reused (%d with new boilerplate scores), %d of %d segment lists",
-                 self.root, s.docs_hits, s.docs_hits + s.docs_misses, s.docs_rescored, s.keys_hits, s.keys_hits + s.keys_misses)
+        log.info("build cache %s: %d of %d documents reused (%d with new boilerplate scores), %d of %d segment lists; "
+                 "%d cleaned again as their furniture changed, %d entries found broken when read",
+                 self.root, s.docs_hits, s.docs_hits + s.docs_misses, s.docs_rescored, s.keys_hits, s.keys_hits + s.keys_misses, s.docs_stale, s.docs_here)
         self._packs.clear()
         if s.write_failed or not self.dir.is_dir():
             return
@@ -427,6 +456,12 @@ class BuildCache:
             os.replace(tmp, usage_path)
         except OSError:
             pass
+
+
+def _crosses(then: int, now: int, min_documents: int) -> bool:
+    """Whether an answer moved across the threshold: cleaning would then
+    decide otherwise, and the document must be cleaned again."""
+    return (now >= min_documents) != (then >= min_documents)
 
 
 def trim(folder: Path, limit_bytes: int) -> int:
@@ -580,41 +615,56 @@ def segment_keys(cache: BuildCache, corpus_dir: Path, sources: Sequence[Source],
     source's base key for pass one."""
     raw = RawFiles(stages.corpus)
     bases = cache.bases = bytearray(32 * len(sources))
+    answers = cache.answers = _Lists()
     missing: list[int] = []
     for start in range(0, len(sources), 1000):
         for i, source in enumerate(sources[start : start + 1000], start):
             base = cache.base(raw.sha256(source), source)
             bases[32 * i : 32 * i + 32] = base
-            keys = cache.get_keys(base)
-            if keys is None:
+            found = cache.get_keys(base)
+            if found is None:
                 missing.append(i)
                 continue
             cache.stats.keys_hits += 1
-            yield keys
+            answers.add(i, found[1].ravel().tolist())
+            yield found[0].tolist()
     cache.stats.keys_misses += len(missing)
-    fresh = cache.fresh = _Fresh()
+    fresh = cache.fresh = _Lists()
     for i, keys in zip(missing, segment_keys_of_documents(corpus_dir, _Subset(sources, missing), seed, workers, engine, stages)):
         fresh.add(i, keys)
         yield keys
 
 
-class _Fresh:
-    """The sources the cache has nothing of, with their segment keys: a few
-    integers each, in flat arrays, whatever the corpus's size."""
+class _Lists:
+    """Lists of integers of some sources, in source order: a few integers
+    each, in flat arrays, whatever the corpus's size."""
 
     def __init__(self) -> None:
         self.positions = array("q")
         self.ends = array("q")
         self.values = array("Q")
 
-    def add(self, position: int, keys: Sequence[int]) -> None:
+    def add(self, position: int, values: Sequence[int]) -> None:
         self.positions.append(position)
-        self.values.extend(keys)
+        self.values.extend(values)
         self.ends.append(len(self.values))
 
-    def keys(self, n: int) -> list[int]:
-        """The keys of the nth fresh source."""
+    def get(self, n: int) -> list[int]:
+        """The list of the nth source added."""
         return self.values[self.ends[n - 1] if n else 0 : self.ends[n]].tolist()
+
+    def merged(self, other: "_Lists") -> "_Lists":
+        """Both lists' sources, in source order."""
+        out = _Lists()
+        a = b = 0
+        while a < len(self.positions) or b < len(other.positions):
+            if b == len(other.positions) or (a < len(self.positions) and self.positions[a] < other.positions[b]):
+                out.add(self.positions[a], self.get(a))
+                a += 1
+            else:
+                out.add(other.positions[b], other.get(b))
+                b += 1
+        return out
 
 
 def documents(
@@ -622,14 +672,21 @@ def documents(
     articles: bool = True,
 ) -> Iterator[ChunkResult]:
     """Pass one's results in source order, BLOCK_SOURCES at a time: stored
-    ones read back, the others made by the executor (only those go to the
-    workers) and stored. An entry found stale or broken only once read is
-    made here, in this process."""
-    bases, fresh = cache.bases, cache.fresh
+    ones read back, the others made by the executor and stored. Only those go
+    to the workers: new or changed documents, and those whose stored answers
+    the corpus's counts no longer hold for. An entry found broken only once
+    read is made here, in this process."""
+    bases = cache.bases
     if len(bases) != 32 * len(sources):
         raise RuntimeError("the build cache's segment count must run before pass one")
     boilerplate = stages.boilerplate or Boilerplate()
     min_documents = stages.rules.shapes.boilerplate_min_documents
+    stale = _Lists()
+    for i in cache.stale(boilerplate.counts, min_documents):
+        found = cache.get_keys(bytes(bases[32 * i : 32 * i + 32]))
+        stale.add(i, found[0].tolist() if found is not None else stages.segment_keys([sources[i]]))
+    cache.stats.docs_stale += len(stale.positions)
+    fresh = cache.fresh.merged(stale)
     positions = fresh.positions
     runs: Iterator[Any] = run_documents(corpus_dir, _Subset(sources, positions), seed, workers, engine, ray_address, stages, record=True, articles=articles) if positions else iter(())
     made = (item for result, asked in runs for item in items_of(result, asked))
@@ -641,7 +698,7 @@ def documents(
             for i in range(start, min(start + BLOCK_SOURCES, len(sources))):
                 base = bytes(bases[32 * i : 32 * i + 32])
                 if n < len(positions) and positions[n] == i:
-                    item, keys = next(made), fresh.keys(n)
+                    item, keys = next(made), fresh.get(n)
                     n += 1
                 else:
                     item = cache.get_doc(base, boilerplate, min_documents)
@@ -649,10 +706,11 @@ def documents(
                         cache.stats.docs_hits += 1
                         items.append(item)
                         continue
-                    # Stale, or gone since the count: built here.
+                    # Broken, or gone since the count: built here.
+                    cache.stats.docs_here += 1
                     item = next(items_of(*process_chunk_recorded([sources[i]], stages, articles)))
                     found = cache.get_keys(base)
-                    keys = found if found is not None else stages.segment_keys([sources[i]])
+                    keys = found[0].tolist() if found is not None else stages.segment_keys([sources[i]])
                 cache.stats.docs_misses += 1
                 new.append((base, item, keys))
                 items.append(item)
