@@ -66,7 +66,7 @@ import pyarrow as pa
 from parallel_corpus.corpus import Corpus, CorpusError, Source, unsafe_relative_path
 from parallel_corpus.records import Skip
 from parallel_corpus.engine.audit_page import ARTICLE_COLUMN, spill_schema
-from parallel_corpus.engine.executors import process_chunk_recorded, run_documents, segment_keys_of_documents
+from parallel_corpus.engine.executors import map_forked, process_chunk_recorded, run_documents
 from parallel_corpus.engine.writers import join_batches
 from parallel_corpus.stages.clean.boilerplate import Boilerplate
 from parallel_corpus.stages.document import ChunkResult, Stages
@@ -609,30 +609,54 @@ def _rescored(row: pa.RecordBatch, asked: list[tuple[int, int]], counts: dict[in
 
 def segment_keys(cache: BuildCache, corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int, engine: str, stages: Stages) -> Iterator[list[int]]:
     """Each source's distinct segment keys (for `Stages.count_boilerplate`),
-    from the cache where it has them; the others are listed by the pool's
-    workers (or here) and kept (compactly) until pass one stores them with
-    the document. Reads and hashes every raw file once, and keeps each
-    source's base key for pass one."""
-    raw = RawFiles(stages.corpus)
+    from the cache where it has them, else made; the made ones are kept
+    (compactly) until pass one stores them with the document. Reads and
+    hashes every raw file once, and keeps each source's base key and the
+    stored answers for pass one. The pool's workers do this chunk by chunk
+    where the build has them (`executors.map_forked`): hashing 100,000 raw
+    files and reading their entries is most of what a rebuild's count costs."""
+    global _LOOKUP
     bases = cache.bases = bytearray(32 * len(sources))
     answers = cache.answers = _Lists()
-    missing: list[int] = []
-    for start in range(0, len(sources), 1000):
-        for i, source in enumerate(sources[start : start + 1000], start):
-            base = cache.base(raw.sha256(source), source)
-            bases[32 * i : 32 * i + 32] = base
-            found = cache.get_keys(base)
-            if found is None:
-                missing.append(i)
-                continue
-            cache.stats.keys_hits += 1
-            answers.add(i, found[1].ravel().tolist())
-            yield found[0].tolist()
-    cache.stats.keys_misses += len(missing)
     fresh = cache.fresh = _Lists()
-    for i, keys in zip(missing, segment_keys_of_documents(corpus_dir, _Subset(sources, missing), seed, workers, engine, stages)):
-        fresh.add(i, keys)
-        yield keys
+    _LOOKUP = (cache, RawFiles(stages.corpus), stages)
+    i = 0
+    try:
+        for looked_up in map_forked(_look_up, corpus_dir, sources, seed, workers, engine, stages):
+            for base, keys, asked, made in looked_up:
+                bases[32 * i : 32 * i + 32] = base
+                if made is None:
+                    cache.stats.keys_hits += 1
+                    answers.add(i, np.frombuffer(asked, dtype="<u8").tolist())
+                    yield np.frombuffer(keys, dtype="<u8").tolist()
+                else:
+                    cache.stats.keys_misses += 1
+                    fresh.add(i, made)
+                    yield made
+                i += 1
+    finally:
+        _LOOKUP = None
+
+
+# What `_look_up` reads: set by `segment_keys` before the workers fork.
+_LOOKUP: Optional[tuple[BuildCache, RawFiles, Stages]] = None
+
+
+def _look_up(sources: list[Source]) -> list[tuple[bytes, bytes, bytes, Optional[list[int]]]]:
+    """(base key, stored segment keys, stored answers, made keys) of each
+    source: the keys and answers as stored (bytes) where the cache has the
+    source, else its keys made (`made`, None on a hit)."""
+    assert _LOOKUP is not None
+    cache, raw, stages = _LOOKUP
+    out: list[tuple[bytes, bytes, bytes, Optional[list[int]]]] = []
+    for source in sources:
+        base = cache.base(raw.sha256(source), source)
+        found = cache._read("docs", base.hex()) if base != _NONE else None
+        if found is None:
+            out.append((base, b"", b"", stages.segment_keys([source])))
+        else:
+            out.append((base, bytes(found[0]), bytes(found[1]), None))
+    return out
 
 
 class _Lists:

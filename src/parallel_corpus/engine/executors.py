@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from functools import partial
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 from parallel_corpus.corpus import Source
 from parallel_corpus.engine.audit_page import with_articles
@@ -81,11 +81,6 @@ def _segment_keys_of_chunk(sources: list[Source]) -> list[int]:
     return _WORKER_STAGES.segment_keys(sources)
 
 
-def _segment_keys_per_document(sources: list[Source]) -> list[list[int]]:
-    assert _WORKER_STAGES is not None
-    return [_WORKER_STAGES.segment_keys([source]) for source in sources]
-
-
 def _run_chunk_recorded(sources: list[Source], articles: bool = True) -> tuple[ChunkResult, list[list[tuple[int, int]]]]:
     assert _WORKER_STAGES is not None
     return process_chunk_recorded(sources, _WORKER_STAGES, articles)
@@ -129,6 +124,19 @@ def segment_keys(corpus_dir: Path, sources: Sequence[Source], seed: int, workers
     return results()
 
 
+def map_forked(fn: Callable[[list[Source]], Any], corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int, engine: str, stages: Stages) -> Iterator[Any]:
+    """`fn` of each chunk of the sources, in order: in a pool of forked
+    workers, which inherit this process's state (the stages, and whatever
+    `fn` reads from its module), or here with one worker, on Ray, or where
+    processes are not forked (macOS)."""
+    if workers <= 1 or engine != "local" or sys.platform == "darwin" or len(sources) < 2 * CHUNK_SOURCES:
+        for chunk in chunks(sources, 1):
+            yield fn(chunk)
+        return
+    with _pool(corpus_dir, seed, workers, stages) as pool:
+        yield from pool.imap(fn, chunks(sources, workers))
+
+
 def check_engine(engine: str, ray_address: Optional[str]) -> None:
     """Refuse, in one line and before any work, an engine this machine
     cannot use: Ray not installed, or a cluster address that does not answer."""
@@ -136,19 +144,6 @@ def check_engine(engine: str, ray_address: Optional[str]) -> None:
         from parallel_corpus.engine.ray_executor import check_ray
 
         check_ray(ray_address)
-
-
-def segment_keys_of_documents(corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int, engine: str, stages: Stages) -> Iterator[list[int]]:
-    """Each source's distinct segment keys, in the order of `sources` (for
-    the build cache, which stores them per document): by a pool of workers
-    where `segment_keys` would use one, else here."""
-    if workers <= 1 or engine != "local" or len(sources) < 2 * CHUNK_SOURCES:
-        for source in sources:
-            yield stages.segment_keys([source])
-        return
-    with _pool(corpus_dir, seed, workers, stages) as pool:
-        for keys in pool.imap(_segment_keys_per_document, chunks(sources, workers)):
-            yield from keys
 
 
 def run_documents(
