@@ -33,7 +33,6 @@ import html
 import re
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import repeat
@@ -47,6 +46,7 @@ import pyarrow.parquet as pq
 from parallel_corpus import schema
 from parallel_corpus.align.splits import SPLIT_ORDER
 from parallel_corpus.annotate.labelstudio import RTL_LANGUAGES
+from parallel_corpus.engine.writers import ArrowFiles
 from parallel_corpus.records import REMOVAL_REASONS, parquet_name
 
 if TYPE_CHECKING:
@@ -162,31 +162,19 @@ def with_articles(result: ChunkResult, make: bool = True) -> ChunkResult:
     return result
 
 
-class ArticleFiles:
+class ArticleFiles(ArrowFiles):
     """The articles of each split in the order of its Parquet rows, one
     Arrow file a split in `directory`, written as the build's second pass
     writes the rows (a null: made again when the page is written)."""
 
     def __init__(self, directory: Path) -> None:
-        self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self._stack = ExitStack()
-        self._writers: dict[str, Any] = {}
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        super().__init__(lambda split: directory / f"{split}.arrow", _ARTICLE_SCHEMA, "lz4")
 
     def add(self, split: str, ids: pa.Array, articles: pa.Array) -> None:
-        if not len(ids):
-            return
-        writer = self._writers.get(split)
-        if writer is None:
-            sink = self._stack.enter_context(pa.OSFile(str(self.directory / f"{split}.arrow"), "wb"))
-            writer = self._writers[split] = self._stack.enter_context(pa.ipc.new_file(sink, _ARTICLE_SCHEMA, options=pa.ipc.IpcWriteOptions(compression="lz4")))
-        writer.write_batch(pa.RecordBatch.from_arrays([ids, articles], schema=_ARTICLE_SCHEMA))
-
-    def __enter__(self) -> "ArticleFiles":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._stack.close()
+        if len(ids):
+            self.write(split, pa.RecordBatch.from_arrays([ids, articles], schema=_ARTICLE_SCHEMA))
 
 
 _ARTICLE_SCHEMA = pa.schema([pa.field("id", pa.string()), pa.field("article", pa.string())])

@@ -41,7 +41,7 @@ from parallel_corpus.engine import cache as cached
 from parallel_corpus.engine.executors import check_engine, run_documents, segment_keys
 from parallel_corpus.engine.memory import give_back
 from parallel_corpus.engine.report import BuildReport
-from parallel_corpus.engine.writers import SplitWriter, join_batches, topic_order, write_annotations, write_pairs, write_parallel
+from parallel_corpus.engine.writers import ArrowFiles, SplitWriter, join_batches, topic_order, write_annotations, write_pairs, write_parallel
 from parallel_corpus.files import disk_problems_as, exclusive, replace_dir, staging_dir
 from parallel_corpus.records import Skip
 from parallel_corpus.stages.document import Stages
@@ -434,12 +434,9 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
     parallel_columns = [f.name for f in schema.arrow_schema("parallel").field("documents").type.value_type]
     bucket_schema = pa.schema([arrow_schema.field(c) for c in parallel_columns])
     bucket_paths = [staging / "spill" / f"parallel-{b:05d}.arrow" for b in range(max(bucket_of_topic.values(), default=-1) + 1)]
-    bucket_writers: dict[int, Any] = {}
     human = pa.array(sorted(overrides.documents), pa.string()) if overrides is not None else None
     by_topic: dict[str, dict[str, Any]] = {}
-    # Every bucket's writer and its file close whatever happens (ExitStack
-    # runs each close even when one fails), so no file outlives the build.
-    with SplitWriter(staging / "data" / "documents", arrow_schema) as documents, ExitStack() as opened:
+    with SplitWriter(staging / "data" / "documents", arrow_schema) as documents, ArrowFiles(bucket_paths.__getitem__, bucket_schema) as buckets, ExitStack() as opened:
         article_files = opened.enter_context(ArticleFiles(articles)) if articles is not None else None
         for raw in _spill_batches(spill):
             for doc_id, language in zip(raw.column("id").to_pylist(), raw.column("language").to_pylist()):
@@ -464,10 +461,7 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
             bucket = np.array([bucket_of_topic[assignments[i].topic_id] for i in ids])
             part = batch.select(parallel_columns)
             for b in np.unique(bucket).tolist():
-                if b not in bucket_writers:
-                    sink = opened.enter_context(pa.OSFile(str(bucket_paths[b]), "wb"))
-                    bucket_writers[b] = opened.enter_context(pa.ipc.new_file(sink, bucket_schema))
-                bucket_writers[b].write_batch(part.filter(pa.array(bucket == b)))
+                buckets.write(b, part.filter(pa.array(bucket == b)))
     report.splits["documents"] = {s: documents.counts[s] for s in SPLIT_ORDER if documents.counts[s]}
     report.topics = [dict(t, languages=dict(sorted(t["languages"].items()))) for _, t in sorted(by_topic.items())]
     return [p for p in bucket_paths if p.exists()]

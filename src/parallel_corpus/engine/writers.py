@@ -11,8 +11,9 @@ writing the footer fails on a full disk.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 import pyarrow as pa
@@ -39,6 +40,33 @@ def join_batches(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
     """One record batch of consecutive batches' rows (pa.concat_batches
     would do it, but needs pyarrow 19 and the project allows 15)."""
     return batches[0] if len(batches) == 1 else pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
+
+
+class ArrowFiles:
+    """Arrow IPC files of the build's own, one per key (a split, a bucket),
+    each opened when its key's first batch comes. A context manager: every
+    file and its writer close on leaving, each even when another's close
+    fails (a full disk), so that no file outlives the build."""
+
+    def __init__(self, path_of: Callable[[Any], Path], arrow_schema: pa.Schema, compression: Optional[str] = None) -> None:
+        self.path_of = path_of
+        self.arrow_schema = arrow_schema
+        self.options = pa.ipc.IpcWriteOptions(compression=compression)
+        self._stack = ExitStack()
+        self._writers: dict[Any, Any] = {}
+
+    def write(self, key: Any, batch: pa.RecordBatch) -> None:
+        writer = self._writers.get(key)
+        if writer is None:
+            sink = self._stack.enter_context(pa.OSFile(str(self.path_of(key)), "wb"))
+            writer = self._writers[key] = self._stack.enter_context(pa.ipc.new_file(sink, self.arrow_schema, options=self.options))
+        writer.write_batch(batch)
+
+    def __enter__(self) -> "ArrowFiles":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stack.close()
 
 
 class _ParquetFileWriter(pq.ParquetWriter):
