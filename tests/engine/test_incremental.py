@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,7 @@ def reused(caplog: pytest.LogCaptureFixture) -> tuple[int, int, int, int, int]:
     their furniture changed, built in the build's own process) of the last build."""
     lines = [r.getMessage() for r in caplog.records if r.name == cached.__name__ and "documents reused" in r.getMessage()]
     assert lines, "the build said nothing of the cache"
-    m = re.search(r"(\d+) of (\d+) documents reused \((\d+) with new boilerplate scores\).*; (\d+) cleaned again .*, (\d+) entries found broken", lines[-1])
+    m = re.search(r"(\d+) of (\d+) documents reused \((\d+) with new boilerplate scores\).*; (\d+) cleaned again .*, (\d+) entries found unusable", lines[-1])
     assert m, lines[-1]
     caplog.clear()
     return int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5])
@@ -121,6 +122,21 @@ def test_adding_documents_to_a_warm_cache_writes_the_bytes_of_a_clean_build(corp
     assert reused(caplog_info)[:2] == (N, N)
 
 
+def test_spawned_workers_serve_the_cache_as_forked_ones(corpora, tmp_path, caplog_info, monkeypatch):
+    # macOS starts pool workers by spawning: they load the stages and open
+    # the cache folder themselves instead of inheriting them.
+    from parallel_corpus.engine import executors
+
+    monkeypatch.setattr(executors.sys, "platform", "darwin")
+    cache = tmp_path / "cache"
+    run(corpora["fewer"], tmp_path / "fewer", cache, 2)
+    assert reused(caplog_info)[0] == 0
+    warm = run(corpora["full"], tmp_path / "warm", cache, 2)
+    assert outputs(warm) == outputs(corpora["clean"])
+    hits, total, _, stale, here = reused(caplog_info)
+    assert total == N and hits + N // EVERY + stale == N and stale >= 1 and here == 0
+
+
 def test_a_cache_filled_without_the_audit_page_serves_a_build_with_it(corpora, tmp_path, caplog_info):
     # Rows stored without their articles have them made when the page is written.
     cache = tmp_path / "cache"
@@ -182,10 +198,12 @@ def test_broken_entries_are_misses_never_errors(corpora, tmp_path, caplog_info, 
     docs[1].write_bytes(bytes(data))
     docs[2].write_bytes(b"")
     docs[3].write_bytes(b"not an entry at all, but long enough to have a header")
-    # The header's uncompressed size, said one byte short and one long.
+    # The header's uncompressed size, said one byte short and one long, with
+    # a checksum that agrees: decompressing is what must fail.
     for path, step in ((docs[4], -1), (docs[5], +1), (packs[2], -1)):
         data = bytearray(path.read_bytes())
         data[20:24] = (int.from_bytes(data[20:24], "little") + step).to_bytes(4, "little")
+        data[8:12] = zlib.crc32(data[12:]).to_bytes(4, "little")
         path.write_bytes(bytes(data))
     packs[0].write_bytes(packs[0].read_bytes()[:100])  # its documents lose their rows
     packs[1].unlink()

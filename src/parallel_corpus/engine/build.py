@@ -217,7 +217,7 @@ def _files_under(root: str, prefix: str = "") -> Iterator[str]:
     try:
         with os.scandir(root) as found:
             entries = list(found)
-    except PermissionError:
+    except OSError:  # unreadable, or gone since it was listed: the listing only warns
         return
     for entry in entries:
         try:

@@ -57,6 +57,7 @@ import zlib
 from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
@@ -66,7 +67,7 @@ import pyarrow as pa
 from parallel_corpus.corpus import Corpus, CorpusError, Source, unsafe_relative_path
 from parallel_corpus.records import Skip
 from parallel_corpus.engine.audit_page import ARTICLE_COLUMN, spill_schema
-from parallel_corpus.engine.executors import map_forked, process_chunk_recorded, run_documents
+from parallel_corpus.engine.executors import map_chunks, process_chunk_recorded, run_documents, worker_stages
 from parallel_corpus.engine.writers import join_batches
 from parallel_corpus.stages.clean.boilerplate import Boilerplate
 from parallel_corpus.stages.document import ChunkResult, Stages
@@ -79,8 +80,8 @@ MAGIC = b"PCCACHE" + bytes([FORMAT])
 # MAGIC, crc32 of what follows it (the header's four counts included),
 # then: the number of segment keys (8 bytes each, first), the length of the
 # compressed part that follows the keys and answers, its length
-# uncompressed, and the number of answers ((key, documents), 8 bytes each,
-# after the keys).
+# uncompressed, and the number of answers (key and documents, 8 bytes
+# each: 16 an answer, after the keys).
 _HEADER = struct.Struct("<8sIIIII")
 _CRC_FROM = 12  # the CRC covers the file from here on
 # What the cache may hold before the least recently used files go.
@@ -218,9 +219,11 @@ class Stats:
     docs_hits: int = 0
     docs_misses: int = 0
     docs_rescored: int = 0
-    # Cleaned again, since an answer its cleaning got moved across the threshold.
+    # Cleaned again by the workers: the answers their cleaning got no longer
+    # hold (`BuildCache.stale`).
     docs_stale: int = 0
-    # Built in the build's own process: their entry was found broken only when read.
+    # Built in the build's own process: their entry was found unusable only
+    # when read (see `documents`).
     docs_here: int = 0
     bytes_written: int = 0
     write_failed: bool = False
@@ -320,13 +323,10 @@ class BuildCache:
         self.stats.bytes_written += len(data)
         return True
 
-    def get_keys(self, base: bytes) -> Optional[tuple[np.ndarray, np.ndarray]]:
-        """The document's distinct segment keys, and the answers its cleaning
-        got ((key, documents) rows), if stored."""
+    def get_keys(self, base: bytes) -> Optional[list[int]]:
+        """The document's distinct segment keys, if stored."""
         found = self._read("docs", base.hex()) if base != _NONE else None
-        if found is None:
-            return None
-        return np.frombuffer(found[0], dtype="<u8"), np.frombuffer(found[1], dtype="<u8").reshape(-1, 2)
+        return np.frombuffer(found[0], dtype="<u8").tolist() if found is not None else None
 
     def get_doc(self, base: bytes, boilerplate: Boilerplate, min_documents: int) -> Optional["Item"]:
         """Pass one's result for the document, if stored and still true for
@@ -386,14 +386,14 @@ class BuildCache:
         return batch
 
     def stale(self, counts: dict[int, int], min_documents: int) -> list[int]:
-        """Positions of the sources with an entry that an answer no longer
-        holds for: their cleaning must run again (found before pass one, so
-        that they go to the workers)."""
-        answers = self.answers
+        """Positions of the sources whose entry the stored answers say cannot
+        serve (`_clean_again`): found before pass one, so that they go to the
+        workers with the new documents. The answers are let go."""
+        answers, self.answers = self.answers, _Lists()
         found = []
         for n, position in enumerate(answers.positions):
             flat = answers.get(n)
-            if any(_crosses(then, counts.get(key, 0), min_documents) for key, then in zip(flat[::2], flat[1::2])):
+            if _clean_again(list(zip(flat[::2], flat[1::2])), counts, min_documents):
                 found.append(position)
         return found
 
@@ -437,7 +437,7 @@ class BuildCache:
         the limit."""
         s = self.stats
         log.info("build cache %s: %d of %d documents reused (%d with new boilerplate scores), %d of %d segment lists; "
-                 "%d cleaned again as their furniture changed, %d entries found broken when read",
+                 "%d cleaned again as their furniture changed, %d entries found unusable when read",
                  self.root, s.docs_hits, s.docs_hits + s.docs_misses, s.docs_rescored, s.keys_hits, s.keys_hits + s.keys_misses, s.docs_stale, s.docs_here)
         self._packs.clear()
         if s.write_failed or not self.dir.is_dir():
@@ -456,6 +456,22 @@ class BuildCache:
             os.replace(tmp, usage_path)
         except OSError:
             pass
+
+
+def _clean_again(asked: Sequence[tuple[int, int]], counts: dict[int, int], min_documents: int) -> bool:
+    """Whether a document's answers alone say it must be cleaned again: one
+    moved across the threshold, or two that got the same count then get
+    different ones now (a `boilerplate` removal's score is its count then,
+    so `_rescored` could not tell which new count it gets). The second is
+    cautious: such a document may hold no removal with that score."""
+    new_of_old: dict[int, int] = {}
+    for key, then in asked:
+        now = counts.get(key, 0)
+        if _crosses(then, now, min_documents):
+            return True
+        if then >= min_documents and new_of_old.setdefault(then, now) != now:
+            return True
+    return False
 
 
 def _crosses(then: int, now: int, min_documents: int) -> bool:
@@ -613,41 +629,42 @@ def segment_keys(cache: BuildCache, corpus_dir: Path, sources: Sequence[Source],
     (compactly) until pass one stores them with the document. Reads and
     hashes every raw file once, and keeps each source's base key and the
     stored answers for pass one. The pool's workers do this chunk by chunk
-    where the build has them (`executors.map_forked`): hashing 100,000 raw
+    where the build has them (`executors.map_chunks`): hashing 100,000 raw
     files and reading their entries is most of what a rebuild's count costs."""
-    global _LOOKUP
     bases = cache.bases = bytearray(32 * len(sources))
     answers = cache.answers = _Lists()
     fresh = cache.fresh = _Lists()
-    _LOOKUP = (cache, RawFiles(stages.corpus), stages)
+    look_up = partial(_look_up, str(cache.root), cache.fingerprint)
+    _READERS.clear()  # nothing of an earlier build of this process (nor forked into its workers)
     i = 0
-    try:
-        for looked_up in map_forked(_look_up, corpus_dir, sources, seed, workers, engine, stages):
-            for base, keys, asked, made in looked_up:
-                bases[32 * i : 32 * i + 32] = base
-                if made is None:
-                    cache.stats.keys_hits += 1
-                    answers.add(i, np.frombuffer(asked, dtype="<u8").tolist())
-                    yield np.frombuffer(keys, dtype="<u8").tolist()
-                else:
-                    cache.stats.keys_misses += 1
-                    fresh.add(i, made)
-                    yield made
-                i += 1
-    finally:
-        _LOOKUP = None
+    for looked_up in map_chunks(look_up, corpus_dir, sources, seed, workers, engine, stages):
+        for base, keys, asked, made in looked_up:
+            bases[32 * i : 32 * i + 32] = base
+            if made is None:
+                cache.stats.keys_hits += 1
+                answers.add(i, np.frombuffer(asked, dtype="<u8").tolist())
+                yield np.frombuffer(keys, dtype="<u8").tolist()
+            else:
+                cache.stats.keys_misses += 1
+                fresh.add(i, made)
+                yield made
+            i += 1
 
 
-# What `_look_up` reads: set by `segment_keys` before the workers fork.
-_LOOKUP: Optional[tuple[BuildCache, RawFiles, Stages]] = None
+# A worker's view of the cache folder for `_look_up`, made at its first
+# chunk (a worker serves one build; the driver clears it for each build).
+_READERS: dict[tuple[str, bytes], tuple[BuildCache, RawFiles]] = {}
 
 
-def _look_up(sources: list[Source]) -> list[tuple[bytes, bytes, bytes, Optional[list[int]]]]:
+def _look_up(root: str, fingerprint: bytes, sources: list[Source]) -> list[tuple[bytes, bytes, bytes, Optional[list[int]]]]:
     """(base key, stored segment keys, stored answers, made keys) of each
     source: the keys and answers as stored (bytes) where the cache has the
     source, else its keys made (`made`, None on a hit)."""
-    assert _LOOKUP is not None
-    cache, raw, stages = _LOOKUP
+    stages = worker_stages()
+    readers = _READERS.get((root, fingerprint))
+    if readers is None:
+        readers = _READERS[(root, fingerprint)] = (BuildCache(Path(root), fingerprint), RawFiles(stages.corpus))
+    cache, raw = readers
     out: list[tuple[bytes, bytes, bytes, Optional[list[int]]]] = []
     for source in sources:
         base = cache.base(raw.sha256(source), source)
@@ -660,8 +677,8 @@ def _look_up(sources: list[Source]) -> list[tuple[bytes, bytes, bytes, Optional[
 
 
 class _Lists:
-    """Lists of integers of some sources, in source order: a few integers
-    each, in flat arrays, whatever the corpus's size."""
+    """Lists of integers of some sources, in source order, in flat arrays:
+    a few bytes a list beyond its integers (8 bytes each)."""
 
     def __init__(self) -> None:
         self.positions = array("q")
@@ -679,6 +696,8 @@ class _Lists:
 
     def merged(self, other: "_Lists") -> "_Lists":
         """Both lists' sources, in source order."""
+        if not len(other.positions):
+            return self
         out = _Lists()
         a = b = 0
         while a < len(self.positions) or b < len(other.positions):
@@ -698,19 +717,22 @@ def documents(
     """Pass one's results in source order, BLOCK_SOURCES at a time: stored
     ones read back, the others made by the executor and stored. Only those go
     to the workers: new or changed documents, and those whose stored answers
-    the corpus's counts no longer hold for. An entry found broken only once
-    read is made here, in this process."""
+    the corpus's counts no longer hold for (`BuildCache.stale`). Made here,
+    in this process, are the entries found unusable only once read: broken
+    or gone since the count, or with removals whose new scores cannot be
+    told apart (`_rescored`); and, on Ray, those `stale` names, since what
+    Ray builds is not stored (its workers do not record the answers)."""
     bases = cache.bases
     if len(bases) != 32 * len(sources):
         raise RuntimeError("the build cache's segment count must run before pass one")
     boilerplate = stages.boilerplate or Boilerplate()
     min_documents = stages.rules.shapes.boilerplate_min_documents
     stale = _Lists()
-    for i in cache.stale(boilerplate.counts, min_documents):
+    for i in cache.stale(boilerplate.counts, min_documents) if engine != "ray" else ():
         found = cache.get_keys(bytes(bases[32 * i : 32 * i + 32]))
-        stale.add(i, found[0].tolist() if found is not None else stages.segment_keys([sources[i]]))
+        stale.add(i, found if found is not None else stages.segment_keys([sources[i]]))
     cache.stats.docs_stale += len(stale.positions)
-    fresh = cache.fresh.merged(stale)
+    fresh = cache.fresh = cache.fresh.merged(stale)
     positions = fresh.positions
     runs: Iterator[Any] = run_documents(corpus_dir, _Subset(sources, positions), seed, workers, engine, ray_address, stages, record=True, articles=articles) if positions else iter(())
     made = (item for result, asked in runs for item in items_of(result, asked))
@@ -730,11 +752,11 @@ def documents(
                         cache.stats.docs_hits += 1
                         items.append(item)
                         continue
-                    # Broken, or gone since the count: built here.
+                    # Unusable only once read (see above): built here.
                     cache.stats.docs_here += 1
                     item = next(items_of(*process_chunk_recorded([sources[i]], stages, articles)))
                     found = cache.get_keys(base)
-                    keys = found[0].tolist() if found is not None else stages.segment_keys([sources[i]])
+                    keys = found if found is not None else stages.segment_keys([sources[i]])
                 cache.stats.docs_misses += 1
                 new.append((base, item, keys))
                 items.append(item)

@@ -124,17 +124,26 @@ def segment_keys(corpus_dir: Path, sources: Sequence[Source], seed: int, workers
     return results()
 
 
-def map_forked(fn: Callable[[list[Source]], Any], corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int, engine: str, stages: Stages) -> Iterator[Any]:
-    """`fn` of each chunk of the sources, in order: in a pool of forked
-    workers, which inherit this process's state (the stages, and whatever
-    `fn` reads from its module), or here with one worker, on Ray, or where
-    processes are not forked (macOS)."""
-    if workers <= 1 or engine != "local" or sys.platform == "darwin" or len(sources) < 2 * CHUNK_SOURCES:
+def map_chunks(fn: Callable[[list[Source]], Any], corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int, engine: str, stages: Stages) -> Iterator[Any]:
+    """`fn` of each chunk of the sources, in order: in the pool's workers
+    where a build would use them, else here (one worker, Ray). `fn` must
+    pickle (a module function, or a partial of one) and finds the stages
+    with `worker_stages()`, in a worker as here."""
+    global _WORKER_STAGES
+    if workers <= 1 or engine != "local" or len(sources) < 2 * CHUNK_SOURCES:
+        _WORKER_STAGES = stages
         for chunk in chunks(sources, 1):
             yield fn(chunk)
         return
     with _pool(corpus_dir, seed, workers, stages) as pool:
         yield from pool.imap(fn, chunks(sources, workers))
+
+
+def worker_stages() -> Stages:
+    """The stages of this process (a pool worker's, or the driver's while it
+    runs the chunks itself)."""
+    assert _WORKER_STAGES is not None
+    return _WORKER_STAGES
 
 
 def check_engine(engine: str, ray_address: Optional[str]) -> None:
