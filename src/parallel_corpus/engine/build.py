@@ -213,7 +213,7 @@ def _files_under(root: str, prefix: str = "") -> Iterator[str]:
     """Relative paths of the files under a folder, not entering linked
     folders, leaving out names that start with a dot: what
     `Path.rglob("*")` with `is_file()` finds, from os.scandir's entries
-    (rglob makes a Path of each of 100,000 raw files: 13 s, against 1)."""
+    (rglob makes a Path of each of 100,000 raw files: 4.8 s, against 0.2)."""
     try:
         with os.scandir(root) as found:
             entries = list(found)

@@ -719,9 +719,9 @@ def documents(
     to the workers: new or changed documents, and those whose stored answers
     the corpus's counts no longer hold for (`BuildCache.stale`). Made here,
     in this process, are the entries found unusable only once read: broken
-    or gone since the count, or with removals whose new scores cannot be
-    told apart (`_rescored`); and, on Ray, those `stale` names, since what
-    Ray builds is not stored (its workers do not record the answers)."""
+    or gone since the count, or holding a removal `_rescored` cannot match
+    to an answer; and, on Ray, those `stale` names, since what Ray builds is
+    not stored (its workers do not record the answers)."""
     bases = cache.bases
     if len(bases) != 32 * len(sources):
         raise RuntimeError("the build cache's segment count must run before pass one")
