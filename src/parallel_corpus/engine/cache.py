@@ -291,7 +291,7 @@ class BuildCache:
         if found is None:
             return None
         try:
-            return _CODEC.decompress(found[2], decompressed_size=found[3], asbytes=True)
+            return _decompressed(found)
         except (pa.ArrowException, ValueError, OSError):  # pyarrow says "buffer too small" as OSError
             return None
 
@@ -335,9 +335,8 @@ class BuildCache:
         if found is None:
             return None
         try:
-            plain = _CODEC.decompress(found[2], decompressed_size=found[3], asbytes=True)
             asked = [(int(k), int(c)) for k, c in np.frombuffer(found[1], dtype="<u8").reshape(-1, 2).tolist()]
-            return self._decode(plain, asked, boilerplate, min_documents)
+            return self._decode(_decompressed(found), asked, boilerplate, min_documents)
         except (ValueError, KeyError, TypeError, IndexError, AttributeError, OSError, pa.ArrowException):
             return None  # pyarrow says "buffer too small" as OSError
 
@@ -456,6 +455,12 @@ class BuildCache:
             os.replace(tmp, usage_path)
         except OSError:
             pass
+
+
+def _decompressed(found: tuple[memoryview, memoryview, memoryview, int]) -> bytes:
+    """The compressed part of a file `BuildCache._read` returned, uncompressed
+    (raises what pyarrow raises when it is not what its header says)."""
+    return _CODEC.decompress(found[2], decompressed_size=found[3], asbytes=True)
 
 
 def _clean_again(asked: Sequence[tuple[int, int]], counts: dict[int, int], min_documents: int) -> bool:
