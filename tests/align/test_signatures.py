@@ -16,6 +16,7 @@ import pytest
 from parallel_corpus.align import ClusterParams, assign_topics, make_pairs, pair_columns, pair_rows, plan_pairs, weighted_keys
 from parallel_corpus.corpus import Corpus
 from parallel_corpus.stages.document import Stages, process_with_signature
+from parallel_corpus.stages.signature import pack, unpack
 from parallel_corpus.align.store import SignatureStore
 from parallel_corpus.align.splits import assign_splits
 from synthetic import make_corpus
@@ -369,6 +370,34 @@ def test_signatures_added_in_runs_make_the_store_the_definition_says(max_df: int
             store.add_many(sigs[i : i + run])
         assert _held(store) == expected, f"runs of {run}"
         assert [store.entities(d) for d in range(len(sigs))] == [s["entities"] for s in sigs]
+    # Packed, as a build's workers and its cache hand them over; mixed with records.
+    packed = [pack(s) if i % 3 else s for i, s in enumerate(sigs)]
+    store = SignatureStore(max_df)
+    for i in range(0, len(sigs), 7):
+        store.add_many(packed[i : i + 7])
+    assert _held(store) == expected
+
+
+def test_a_packed_signature_gives_back_its_record(synthetic_signatures: list[dict]) -> None:
+    for sig in synthetic_signatures[:40]:
+        assert unpack(pack(sig)) == sig
+    # A NUL inside a string (a label taken from the text) cannot split the
+    # strings apart; no language, no date, and counts past what the store keeps.
+    odd = {**_sig("x\0y", None, ["Q1"], [], ["w:A\0B"], {"w:A\0B": "a\0b", "Q1": "n\0"}), "terms": {"t:?:z": 70000, "t:?:\0": 1}}
+    back = unpack(pack(odd))
+    assert back == {**odd, "terms": {"t:?:z": 65535, "t:?:\0": 1}}
+    store = SignatureStore()
+    store.add_many([pack(odd)])
+    assert store.ids == ["x\0y"] and store.languages == [None] and list(store.labels(0)) == [("e:Q1", "n\0"), ("w:A\0B", "a\0b")]
+
+
+@pytest.mark.parametrize("bad", [b"", b"\x00" * 8, pack(_sig("c", keys=["w:X"]))[:30], pack(_sig("c", keys=["w:X"])).replace(b"w:X", b"\xff:X"), pack(_sig("c")) + b"\0more"])
+def test_bytes_that_are_no_packed_signature_leave_the_store_as_it_was(bad: bytes) -> None:
+    store = SignatureStore()
+    store.add_many([_sig("0")])
+    with pytest.raises(ValueError, match="not a packed signature"):
+        store.add_many([pack(_sig("b")), bad])
+    assert store.ids == ["0"]
 
 
 def test_a_run_that_cannot_be_stored_leaves_the_store_as_it_was() -> None:

@@ -20,16 +20,15 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from array import array
+from itertools import repeat
 from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 
-from parallel_corpus.records import as_date
+from parallel_corpus.stages.signature import DATE, ENTITY, pack, unpack_run
 
 __all__ = ["SignatureStore", "ENTITY", "DATE"]
 
-ENTITY = "e:"
-DATE = "d:"
 
 
 class SignatureStore:
@@ -97,11 +96,13 @@ class SignatureStore:
         """One document's signature (`stages.signature.signature`), after the previous one."""
         self.add_many([sig])
 
-    def add_many(self, sigs: Sequence[Mapping[str, Any]]) -> None:
-        """Signatures of consecutive documents, after the previous ones: the
-        same store as adding them one by one, worked out with array
-        operations over the whole run (a document has hundreds of keys, and
-        the driver of a build adds every document's).
+    def add_many(self, sigs: Sequence[Any]) -> None:
+        """Signatures of consecutive documents, after the previous ones, as
+        records (`stages.signature.signature`) or packed (`pack`, how a
+        build's workers and its cache hand them over): the same store as
+        adding them one by one, worked out with array operations over the
+        whole run (a document has hundreds of keys, and the driver of a
+        build adds every document's).
 
         Keys get ids in the order they are first met (a document's entities,
         dates, then its name and number keys and its words). A key's
@@ -112,49 +113,26 @@ class SignatureStore:
         number) raises ValueError and leaves the store as it was."""
         if not sigs:
             return
+        run = unpack_run([s if isinstance(s, (bytes, bytearray, memoryview)) else pack(s) for s in sigs])
         first_doc = len(self.ids)
         last = self.ids[-1] if self.ids else None
-        doc_ids: list[str] = []
-        languages: list[Any] = []
-        ordinals = array("i")
-        script_names: list[str] = []
-        names: list[str] = []
-        counts: list[int] = []
-        sizes = array("q")  # per document: entities, dates, the rest
-        for sig in sigs:  # read whole before anything is stored
-            doc_id = str(sig["id"])
+        for doc_id in run.ids:  # read whole before anything is stored
             if doc_id in self.index or doc_id == last:
                 raise ValueError(f"duplicate document id in signatures: {doc_id}")
             if last is not None and doc_id < last:
                 # Pairs and clusters read store order as id order.
                 raise ValueError(f"signatures must come in id order: {doc_id} after {last}")
             last = doc_id
-            doc_ids.append(doc_id)
-            language = sig.get("language")
-            languages.append(sys.intern(language) if isinstance(language, str) else language)
-            published = as_date(sig.get("published"))
-            ordinals.append(published.toordinal() if published else 0)
-            script_names.append(str(language or "?")[:2])
-            entities = [ENTITY + str(q) for q in sig.get("entities") or ()]
-            dates = [DATE + str(d) for d in sig.get("dates") or ()]
-            keys = [str(k) for k in sig.get("keys") or ()]
-            terms = sig.get("terms") or {}
-            names += entities
-            names += dates
-            names += keys
-            names += map(str, terms)
-            counts += [1] * (len(entities) + len(dates) + len(keys))
-            counts += map(int, terms.values())
-            sizes.extend((len(entities), len(dates), len(keys) + len(terms)))
-        for doc_id in doc_ids:
+        for doc_id in run.ids:
             self.index[doc_id] = len(self.ids)
             self.ids.append(doc_id)
-        self.languages += languages
-        self.published += ordinals
-        scripts = array("i", [self._scripts.setdefault(name, len(self._scripts)) for name in script_names])
+        self.languages += [sys.intern(language) if language is not None else None for language in run.languages]
+        self.published += run.ordinals
+        scripts = array("i", [self._scripts.setdefault(str(language or "?")[:2], len(self._scripts)) for language in run.languages])
+        names = run.names
 
-        n = len(sigs)
-        per_part = np.frombuffer(sizes, dtype=np.int64).reshape(n, 3)
+        n = len(run.ids)
+        per_part = np.frombuffer(run.sizes, dtype=np.int64).reshape(n, 3)
         # Each name's document (in this run) and part: 0 entity, 1 date, 2 the rest.
         part = np.repeat(np.tile(np.arange(3, dtype=np.int64), n), per_part.ravel())
         doc = np.repeat(np.arange(n, dtype=np.int64), per_part.sum(axis=1))
@@ -164,11 +142,14 @@ class SignatureStore:
         # order they are first met.
         known = len(self.keys)
         vocab = self.vocab
-        new = [name for name in dict.fromkeys(names) if name not in vocab]
+        ids = np.fromiter(map(vocab.get, names, repeat(-1)), dtype=np.int64, count=len(names))
+        unknown = np.flatnonzero(ids < 0).tolist()
+        new = list(dict.fromkeys(map(names.__getitem__, unknown)))
         for name in new:
             vocab[name] = len(self.keys)
             self.keys.append(sys.intern(name))
-        ids = np.fromiter(map(vocab.__getitem__, names), dtype=np.int64, count=len(names))
+        if unknown:
+            ids[unknown] = np.fromiter(map(vocab.__getitem__, map(names.__getitem__, unknown)), dtype=np.int64, count=len(unknown))
         self.df.frombytes(bytes(4 * len(new)))
         self.multi_script.extend(bytes(len(new)))
         # How many keys the vocabulary held once each document was added: a
@@ -199,9 +180,9 @@ class SignatureStore:
         order = np.lexsort((doc[rest], rest_ids))  # by key, then document
         sorted_ids = rest_ids[order]
         starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
-        run = np.arange(len(sorted_ids)) - np.repeat(starts, np.diff(np.r_[starts, len(sorted_ids)]))
+        run_of = np.arange(len(sorted_ids)) - np.repeat(starts, np.diff(np.r_[starts, len(sorted_ids)]))
         rank = np.empty(len(rest), dtype=np.int64)
-        rank[order] = df[sorted_ids] + run + 1
+        rank[order] = df[sorted_ids] + run_of + 1
         _count(df, rest_ids)
         del df
         kept = rest[rank <= self.max_df]
@@ -213,37 +194,47 @@ class SignatureStore:
         same = (doc[chosen][1:] == doc[chosen][:-1]) & (ids[chosen][1:] == ids[chosen][:-1])
         keep[1:] = ~same
         chosen = chosen[keep]
-        base = len(self.key_ids)
         self.key_ids.frombytes(ids[chosen].astype(np.int32).tobytes())
-        stored_counts = np.minimum(np.asarray(counts, dtype=np.int64)[chosen], 65535)
-        self.key_counts.frombytes(np.where(part[chosen] < 2, 1, stored_counts).astype(np.uint16).tobytes())
+        counts = np.frombuffer(run.counts, dtype=np.uint16)
+        self.key_counts.frombytes(np.where(part[chosen] < 2, 1, counts[chosen]).astype(np.uint16).tobytes())
         per_doc = np.bincount(doc[chosen] * 3 + part[chosen], minlength=3 * n).reshape(n, 3)
         self.entity_count.frombytes(per_doc[:, 0].astype(np.int32).tobytes())
         self.date_count.frombytes(per_doc[:, 1].astype(np.int32).tobytes())
-        ends = base + np.cumsum(per_doc.sum(axis=1))
+        ends = len(self.key_ids) - len(chosen) + np.cumsum(per_doc.sum(axis=1))
         self.key_start.frombytes(ends.astype(np.int64).tobytes())
-        rest_from = (ends - per_doc[:, 2]).tolist()
-        for i, (sig, start, stop, vocabulary) in enumerate(zip(sigs, rest_from, ends.tolist(), met.tolist())):
-            self._add_labels(first_doc + i, sig.get("labels") or {}, set(self.key_ids[start:stop]), vocabulary)
+        stored_rest = chosen[part[chosen] == 2]
+        self._add_labels(run, first_doc, met, doc[stored_rest] * len(self.keys) + ids[stored_rest])
 
-    def _add_labels(self, doc: int, labels: Mapping[str, Any], stored: set[int], vocabulary: int) -> None:
-        """The document's labels: of its stored name and word keys, and of
-        the entities among the first `vocabulary` keys."""
-        for key, label in labels.items():
-            key = str(key)
-            if key.startswith(("w:", "n:", "d:", "t:")):
-                k = self.vocab.get(key)
-                if k is not None and k in stored:
-                    self.label_keys.append(k)
-                    self.label_values.append(self._label(str(label)))
-                continue
-            k = self.vocab.get(ENTITY + key)
-            if k is None or k >= vocabulary:
-                continue
-            first = self.entity_labels.setdefault(k, str(label))
-            if first != label:
-                self.entity_label_exceptions.setdefault(doc, {})[k] = str(label)
-        self.label_start.append(len(self.label_keys))
+    def _add_labels(self, run: Any, first_doc: int, met: np.ndarray, stored: np.ndarray) -> None:
+        """The run's labels: of each document's stored name and word keys
+        (`stored`: document in the run times the vocabulary's size plus key
+        id, for every stored key of the rest part), and of the entities among
+        the keys met by the time it was added (`met`)."""
+        vocab = self.vocab
+        # Name and word keys: kept where the document stored the key.
+        label_docs = np.frombuffer(run.label_docs, dtype=np.int64)
+        k = np.fromiter(map(vocab.get, run.label_keys, repeat(-1)), dtype=np.int64, count=len(run.label_keys))
+        held = np.flatnonzero((k >= 0) & np.isin(label_docs * len(self.keys) + k, stored))
+        values = run.label_values
+        label_vocab = self._label_vocab
+        for i in held.tolist():
+            if values[i] not in label_vocab:
+                self._label(values[i])
+        self.label_keys.frombytes(k[held].astype(np.int32).tobytes())
+        self.label_values.extend(map(label_vocab.__getitem__, map(values.__getitem__, held.tolist())))
+        per_doc = np.bincount(label_docs[held], minlength=len(run.ids))
+        self.label_start.frombytes((len(self.label_keys) - len(held) + np.cumsum(per_doc)).astype(np.int64).tobytes())
+        # Entities: the first name met is every document's; one that says
+        # otherwise is kept apart. The keys met by a document's turn only.
+        docs = np.frombuffer(run.entity_label_docs, dtype=np.int64)
+        k = np.fromiter(map(vocab.get, run.entity_label_keys, repeat(-1)), dtype=np.int64, count=len(run.entity_label_keys))
+        known = np.flatnonzero((k >= 0) & (k < met[docs]))
+        entity_labels, exceptions = self.entity_labels, self.entity_label_exceptions
+        values = run.entity_label_values
+        for i, key, d in zip(known.tolist(), k[known].tolist(), docs[known].tolist()):
+            label = values[i]
+            if entity_labels.setdefault(key, label) != label:
+                exceptions.setdefault(first_doc + d, {})[key] = label
 
     # -- reading -------------------------------------------------------------
 

@@ -16,7 +16,9 @@ changes: none of the old entries is read again.
   the corpus hold a segment, read with the keys, so that the documents those
   answers no longer hold for are known before pass one and go to the
   workers with the new ones; and what pass one made of it: its report entry
-  and alignment signature (or its `Skip`) and where its row is;
+  (or its `Skip`) and where its row is, and its alignment signature as the
+  workers hand it over (`stages.signature.pack`), so that a hit reaches the
+  signature store without a Python object per key;
 - `packs/`: the rows themselves, one Arrow record batch for the documents
   of a block that were built together (named by the sha256 of its bytes), so
   that a rebuild copies runs of rows instead of decoding them one by one;
@@ -42,7 +44,6 @@ else writes.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import logging
@@ -75,14 +76,17 @@ from parallel_corpus.stages.document import ChunkResult, Stages
 log = logging.getLogger(__name__)
 
 # Bumped whenever the layout or an entry's bytes change.
-FORMAT = 4
+FORMAT = 5
 MAGIC = b"PCCACHE" + bytes([FORMAT])
 # MAGIC, crc32 of what follows it (the header's four counts included),
 # then: the number of segment keys (8 bytes each, first), the length of the
 # compressed part that follows the keys and answers, its length
 # uncompressed, and the number of answers (key and documents, 8 bytes
-# each: 16 an answer, after the keys).
+# each: 16 an answer, after the keys). Uncompressed, the compressed part
+# is the length of a JSON text, that text (where the row is, its report
+# entry or Skip), and the packed signature.
 _HEADER = struct.Struct("<8sIIIII")
+_META = struct.Struct("<I")
 _CRC_FROM = 12  # the CRC covers the file from here on
 # What the cache may hold before the least recently used files go.
 DEFAULT_LIMIT_BYTES = 4 * 1024**3
@@ -341,7 +345,8 @@ class BuildCache:
             return None  # pyarrow says "buffer too small" as OSError
 
     def _decode(self, plain: bytes, asked: list[tuple[int, int]], boilerplate: Boilerplate, min_documents: int) -> Optional["Item"]:
-        meta = json.loads(plain)
+        (length,) = _META.unpack_from(plain)
+        meta = json.loads(plain[_META.size : _META.size + length])
         counts = boilerplate.counts
         moved = False
         for key, then in asked:
@@ -354,7 +359,7 @@ class BuildCache:
             return Item(Skip(**meta["skip"]), None, 0, None, None, asked)
         batch = self._pack(meta["pack"])
         index = int(meta["row"])
-        if batch is None or not 0 <= index < batch.num_rows or batch.column("id")[index].as_py() != meta["signature"]["id"]:
+        if batch is None or not 0 <= index < batch.num_rows or batch.column("id")[index].as_py() != meta["entry"]["id"]:
             return None
         if moved:
             row = _rescored(batch.slice(index, 1), asked, counts, min_documents)
@@ -362,10 +367,7 @@ class BuildCache:
                 return None
             self.stats.docs_rescored += 1
             batch, index = row, 0
-        sig = meta["signature"]
-        if sig.get("published") is not None:
-            sig["published"] = dt.date.fromisoformat(sig["published"])
-        return Item(None, batch, index, meta["entry"], sig, asked)
+        return Item(None, batch, index, meta["entry"], plain[_META.size + length :], asked)
 
     def _pack(self, name: str) -> Optional[pa.RecordBatch]:
         if name in self._packs:
@@ -410,20 +412,15 @@ class BuildCache:
                 return
         row = 0
         for base, item, keys in made:
-            sig = None
-            if item.skip is None:
-                sig = dict(item.signature)  # type: ignore[arg-type]
-                if isinstance(sig.get("published"), dt.date):
-                    sig["published"] = sig["published"].isoformat()
             meta = {
                 "skip": item.skip.as_dict() if item.skip is not None else None,
                 "pack": name if item.skip is None else None,
                 "row": row if item.skip is None else None,
                 "entry": item.entry,
-                "signature": sig,
             }
             row += item.skip is None
-            plain = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode()
+            text = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode()
+            plain = _META.pack(len(text)) + text + (item.signature or b"")
             asked = np.asarray(item.asked or [], dtype="<u8").reshape(-1, 2).tobytes()
             if not self._write("docs", base.hex(), plain, np.asarray(keys, dtype="<u8").tobytes(), asked):
                 return
@@ -552,7 +549,7 @@ class Item:
     batch: Optional[pa.RecordBatch]
     index: int
     entry: Optional[dict[str, Any]]
-    signature: Optional[dict[str, Any]]
+    signature: Optional[bytes]  # packed (`stages.signature.pack`)
     asked: Optional[list[tuple[int, int]]]
 
 

@@ -265,7 +265,9 @@ class ChunkResult:
     outcomes: list[Optional[Skip]] = field(default_factory=list)
     batch: Any = None  # pyarrow.RecordBatch of the built rows, or None
     entries: list[dict[str, Any]] = field(default_factory=list)
-    signatures: list[dict[str, Any]] = field(default_factory=list)
+    # Packed (`stages.signature.pack`): bytes pickle and store cheaply, and
+    # the driver reads them without a Python object per key.
+    signatures: list[bytes] = field(default_factory=list)
 
 
 def process_chunk(sources: Sequence[Source], stages: Stages, process: Optional[Callable[[Source, Stages], tuple[dict[str, Any], dict[str, Any]]]] = None) -> ChunkResult:
@@ -274,6 +276,7 @@ def process_chunk(sources: Sequence[Source], stages: Stages, process: Optional[C
     import pyarrow as pa
 
     from parallel_corpus import schema
+    from parallel_corpus.stages.signature import pack
 
     process = process or process_with_signature
     result = ChunkResult()
@@ -286,7 +289,7 @@ def process_chunk(sources: Sequence[Source], stages: Stages, process: Optional[C
             continue
         result.outcomes.append(None)
         rows.append(row)
-        result.signatures.append(sig)
+        result.signatures.append(pack(sig))
         result.entries.append(report_entry(row))
     if rows:
         result.batch = pa.RecordBatch.from_pylist(rows, schema=schema.arrow_schema("documents"))

@@ -5,14 +5,22 @@ text."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+import datetime as dt
+import json
+import struct
+from array import array
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from parallel_corpus.records import as_date
 from parallel_corpus.stages.entities import entity_key
 from parallel_corpus.text.keys import name_keys, number_keys, skeleton, token_word_keys, word_keys
 from parallel_corpus.text.tokens import split_tokens
 
-__all__ = ["signature"]
+__all__ = ["signature", "pack", "unpack", "PackedRun", "unpack_run", "ENTITY", "DATE", "NAME_LABEL_PREFIXES"]
+
+# Prefixes of entity and date keys in the store's vocabulary.
+ENTITY = "e:"
+DATE = "d:"
 
 
 def signature(
@@ -70,3 +78,136 @@ def signature(
         "labels": labels,
     }
 
+
+
+# -- the packed form ------------------------------------------------------------------------
+#
+# A signature crosses from a worker to the driver, and is kept in the build
+# cache, as bytes: a header, a count per name, and every string of it in one
+# UTF-8 text split at NUL. The driver adds 100,000 of them to its store, and
+# reading this form is one `split` per document where a dict (or its JSON)
+# made a Python object per key, which was most of a rebuild's pass one.
+#
+# Header: flags (bit 0: the strings are a JSON list, for the rare signature
+# with a NUL inside a string; bit 1: no language), the published date's
+# ordinal (0: none), and how many entities, dates, keys, terms, labels of
+# name and word keys, and labels of entities. Then a uint16 count per name
+# (entities, dates and keys 1; a term its count, at most 65,535 as the store
+# keeps it). Then the strings: id, language, the names (entities and dates
+# with their prefixes), the name labels' keys and values, the entity labels'
+# keys (with the entity prefix) and values.
+_HEAD = struct.Struct("<BiIIIIII")
+# Label keys that name one of the document's own keys; any other label key
+# is an entity's QID.
+NAME_LABEL_PREFIXES = ("w:", "n:", "d:", "t:")
+_JSON = 1
+_NO_LANGUAGE = 2
+_MAX_COUNT = 65535
+
+
+def pack(sig: Mapping[str, Any]) -> bytes:
+    """A `signature()` record as bytes (see above). A count that is not a
+    whole number of at least 0 raises ValueError, as the store would."""
+    language = sig.get("language")
+    published = as_date(sig.get("published"))
+    entities = [ENTITY + str(q) for q in sig.get("entities") or ()]
+    dates = [DATE + str(d) for d in sig.get("dates") or ()]
+    keys = [str(k) for k in sig.get("keys") or ()]
+    terms = sig.get("terms") or {}
+    labels = {str(k): str(v) for k, v in (sig.get("labels") or {}).items()}
+    named = {k: v for k, v in labels.items() if k.startswith(NAME_LABEL_PREFIXES)}
+    of_entities = {ENTITY + k: v for k, v in labels.items() if not k.startswith(NAME_LABEL_PREFIXES)}
+    try:
+        term_counts = [min(int(c), _MAX_COUNT) for c in terms.values()]
+        counts = array("H", [1] * (len(entities) + len(dates) + len(keys)) + term_counts)
+    except (TypeError, OverflowError) as exc:
+        raise ValueError(f"signature {sig.get('id')}: a term count is not a count ({exc})") from None
+    strings = [str(sig["id"]), str(language) if language is not None else "", *entities, *dates, *keys, *map(str, terms), *named, *named.values(), *of_entities, *of_entities.values()]
+    text = "\0".join(strings)
+    flags = 0 if language is not None else _NO_LANGUAGE
+    if text.count("\0") != len(strings) - 1:
+        flags |= _JSON
+        text = json.dumps(strings, ensure_ascii=False)
+    if counts.itemsize != 2:  # pragma: no cover - "H" is two bytes on every platform CPython runs on
+        raise RuntimeError("array('H') is not 16-bit here")
+    if _BIG_ENDIAN:  # pragma: no cover
+        counts.byteswap()
+    head = _HEAD.pack(flags, published.toordinal() if published else 0, len(entities), len(dates), len(keys), len(terms), len(named), len(of_entities))
+    return head + counts.tobytes() + text.encode("utf-8")
+
+
+def unpack(packed: bytes) -> dict[str, Any]:
+    """The record `pack` was given (counts above 65,535 as 65,535)."""
+    run = unpack_run([packed])
+    _, _, ne, nd, nk, _, _, _ = _HEAD.unpack_from(packed)
+    names, counts = run.names, run.counts.tolist()
+    rest = ne + nd + nk
+    return {
+        "id": run.ids[0],
+        "language": run.languages[0],
+        "published": dt.date.fromordinal(run.ordinals[0]) if run.ordinals[0] else None,
+        "entities": [n[len(ENTITY) :] for n in names[:ne]],
+        "dates": [n[len(DATE) :] for n in names[ne : ne + nd]],
+        "keys": names[ne + nd : rest],
+        "terms": dict(zip(names[rest:], counts[rest:])),
+        "labels": {**dict(zip(run.label_keys, run.label_values)), **{k[len(ENTITY) :]: v for k, v in zip(run.entity_label_keys, run.entity_label_values)}},
+    }
+
+
+class PackedRun(NamedTuple):
+    """Packed signatures of consecutive documents, read into flat lists:
+    what `align.store.SignatureStore` adds in one go."""
+
+    ids: list[str]
+    languages: list[Any]
+    ordinals: array  # published date ordinals, 0 where unknown
+    names: list[str]  # every document's names, document after document
+    counts: array  # uint16, one per name
+    sizes: array  # per document: entities, dates, the rest (keys and terms)
+    label_docs: array  # the document (its place in the run) of each name label
+    label_keys: list[str]
+    label_values: list[str]
+    entity_label_docs: array  # and of each entity label
+    entity_label_keys: list[str]  # with the entity prefix
+    entity_label_values: list[str]
+
+
+def unpack_run(packed: Sequence[bytes]) -> PackedRun:
+    """Read packed signatures (`pack`) into one PackedRun. Bytes that are not
+    a packed signature raise ValueError."""
+    run = PackedRun([], [], array("i"), [], array("H"), array("q"), array("q"), [], [], array("q"), [], [])
+    count_parts = []
+    for doc, p in enumerate(packed):
+        try:
+            flags, ordinal, ne, nd, nk, nt, nl, nel = _HEAD.unpack_from(p)
+            n = ne + nd + nk + nt
+            end = _HEAD.size + 2 * n
+            text = str(p[end:], "utf-8")
+            strings = json.loads(text) if flags & _JSON else text.split("\0")
+        except (struct.error, TypeError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"not a packed signature ({exc})") from None
+        if len(strings) != 2 + n + 2 * (nl + nel) or len(p) < end:
+            raise ValueError("not a packed signature (its counts and strings disagree)")
+        run.ids.append(strings[0])
+        run.languages.append(None if flags & _NO_LANGUAGE else strings[1])
+        run.ordinals.append(ordinal)
+        run.names.extend(strings[2 : 2 + n])
+        count_parts.append(p[_HEAD.size : end])
+        run.sizes.extend((ne, nd, nk + nt))
+        at = 2 + n
+        if nl:
+            run.label_docs.extend([doc] * nl)
+            run.label_keys.extend(strings[at : at + nl])
+            run.label_values.extend(strings[at + nl : at + 2 * nl])
+        at += 2 * nl
+        if nel:
+            run.entity_label_docs.extend([doc] * nel)
+            run.entity_label_keys.extend(strings[at : at + nel])
+            run.entity_label_values.extend(strings[at + nel :])
+    run.counts.frombytes(b"".join(count_parts))
+    if _BIG_ENDIAN:  # pragma: no cover
+        run.counts.byteswap()
+    return run
+
+
+_BIG_ENDIAN = struct.pack("=H", 1) != struct.pack("<H", 1)
