@@ -157,8 +157,12 @@ def test_builds_into_many_stories(build_one_worker: Path) -> None:
 
 
 def test_two_workers_write_the_same_bytes(corpus: Path, build_one_worker: Path, tmp_path: Path) -> None:
+    # With two workers, `pairs` and the audit page are written by processes
+    # of their own beside the driver (engine.beside): the same files too.
     two = build(corpus, tmp_path / "w2", "--workers", "2")
     assert parquet_files(two) == parquet_files(build_one_worker)
+    assert tree(two) == tree(build_one_worker)
+    assert any(name.startswith("report/docs-") for name in tree(two))
 
 
 @pytest.mark.slow

@@ -38,6 +38,7 @@ from parallel_corpus.align.store import SignatureStore
 from parallel_corpus.corpus import Corpus, Source
 from parallel_corpus.engine.audit_page import ARTICLE_COLUMN, ArticleFiles, spill_schema, write_audit_page
 from parallel_corpus.engine import cache as cached
+from parallel_corpus.engine.beside import beside, can_fork
 from parallel_corpus.engine.executors import check_engine, run_documents, segment_keys
 from parallel_corpus.engine.memory import give_back
 from parallel_corpus.engine.report import BuildReport
@@ -145,21 +146,29 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
             size_of_topic: Counter = Counter()
             for doc_id, n in zip(signatures.ids, text_bytes):
                 size_of_topic[assignments[doc_id].topic_id] += n
-            # `pairs` is the last step that reads the signatures: written first,
-            # it lets them go before the documents stream through pass two.
-            write_pairs(staging, signatures, assignments, split_of_topic, dataset, overrides, params)
-            del signatures, text_bytes
-            give_back()
-            articles = staging / "spill" / "articles" if audit_page else None
-            buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, size_of_topic, articles)
-            give_back()
-            write_parallel(buckets, staging, assignments, split_of_topic)
-            if overrides is not None:
-                write_annotations(staging, overrides, {d: split_of_topic[a.topic_id] for d, a in assignments.items()})
-            report.write(staging / "report.json", partial(_placement, assignments, split_of_topic), on_entry)
-            # report.html and report/: the published rows as a curator reads them.
-            if audit_page:
-                write_audit_page(staging, report.skipped, report.unlisted_files, report.gazetteer, articles)
+            # `pairs` is the last step that reads the signatures. Beside the
+            # driver (engine.beside), it is written while pass two runs; in the
+            # driver, first, so that the signatures go before the documents
+            # stream through pass two.
+            forked = engine == "local" and can_fork(workers)
+            with beside(write_pairs, staging, signatures, assignments, split_of_topic, dataset, overrides, params, forked=forked) as pairs:
+                if not forked:
+                    pairs.wait()
+                del signatures, text_bytes
+                give_back()
+                articles = staging / "spill" / "articles" if audit_page else None
+                buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, size_of_topic, articles)
+                give_back()
+                pairs.wait()
+            # report.html and report/: the published rows as a curator reads
+            # them, written beside `parallel` and report.json.
+            with beside(write_audit_page, staging, report.skipped, report.unlisted_files, report.gazetteer, articles, forked=forked and audit_page) as page:
+                write_parallel(buckets, staging, assignments, split_of_topic)
+                if overrides is not None:
+                    write_annotations(staging, overrides, {d: split_of_topic[a.topic_id] for d, a in assignments.items()})
+                report.write(staging / "report.json", partial(_placement, assignments, split_of_topic), on_entry)
+                if audit_page:
+                    page.wait()
             shutil.rmtree(staging / "spill")
             replace_dir(staging, out_dir)
         except BaseException:
