@@ -68,7 +68,7 @@ import pyarrow as pa
 from parallel_corpus.corpus import Corpus, CorpusError, Source, unsafe_relative_path
 from parallel_corpus.records import Skip
 from parallel_corpus.engine.audit_page import ARTICLE_COLUMN, spill_schema
-from parallel_corpus.engine.executors import map_chunks, process_chunk_recorded, run_documents, worker_stages
+from parallel_corpus.engine.executors import map_chunks, map_tasks, process_chunk_recorded, run_documents, worker_stages
 from parallel_corpus.engine.writers import join_batches
 from parallel_corpus.stages.clean.boilerplate import Boilerplate
 from parallel_corpus.stages.document import ChunkResult, Stages
@@ -226,8 +226,8 @@ class Stats:
     # Cleaned again by the workers: the answers their cleaning got no longer
     # hold (`BuildCache.stale`).
     docs_stale: int = 0
-    # Built in the build's own process: their entry was found unusable only
-    # when read (see `documents`).
+    # Built where they were read (a worker, or on Ray the build's own
+    # process): their entry was found unusable only then (see `documents`).
     docs_here: int = 0
     bytes_written: int = 0
     write_failed: bool = False
@@ -663,10 +663,7 @@ def _look_up(root: str, fingerprint: bytes, sources: list[Source]) -> list[tuple
     source: the keys and answers as stored (bytes) where the cache has the
     source, else its keys made (`made`, None on a hit)."""
     stages = worker_stages()
-    readers = _READERS.get((root, fingerprint))
-    if readers is None:
-        readers = _READERS[(root, fingerprint)] = (BuildCache(Path(root), fingerprint), RawFiles(stages.corpus))
-    cache, raw = readers
+    cache, raw = _reader(root, fingerprint, stages)
     out: list[tuple[bytes, bytes, bytes, Optional[list[int]]]] = []
     for source in sources:
         base = cache.base(raw.sha256(source), source)
@@ -676,6 +673,14 @@ def _look_up(root: str, fingerprint: bytes, sources: list[Source]) -> list[tuple
         else:
             out.append((base, bytes(found[0]), bytes(found[1]), None))
     return out
+
+
+def _reader(root: str, fingerprint: bytes, stages: Stages) -> tuple[BuildCache, RawFiles]:
+    """This process's view of the cache folder, made at its first use in a build."""
+    readers = _READERS.get((root, fingerprint))
+    if readers is None:
+        readers = _READERS[(root, fingerprint)] = (BuildCache(Path(root), fingerprint), RawFiles(stages.corpus))
+    return readers
 
 
 class _Lists:
@@ -717,13 +722,19 @@ def documents(
     articles: bool = True,
 ) -> Iterator[ChunkResult]:
     """Pass one's results in source order, BLOCK_SOURCES at a time: stored
-    ones read back, the others made by the executor and stored. Only those go
-    to the workers: new or changed documents, and those whose stored answers
-    the corpus's counts no longer hold for (`BuildCache.stale`). Made here,
-    in this process, are the entries found unusable only once read: broken
-    or gone since the count, or holding a removal `_rescored` cannot match
-    to an answer; and, on Ray, those `stale` names, since what Ray builds is
-    not stored (its workers do not record the answers)."""
+    ones read back, the others made and stored. Made are the new or changed
+    documents, those whose stored answers the corpus's counts no longer hold
+    for (`BuildCache.stale`, known before pass one), and those whose entry
+    is found unusable only once read: broken or gone since the count, or
+    holding a removal `_rescored` cannot match to an answer.
+
+    On the local engine the pool's workers do it all, a block each
+    (`_serve`): read the block's entries back, build the rest, and hand the
+    block over as one result, so the driver neither parses entries nor
+    waits for single documents; it stores what was built (`put_docs`). On
+    Ray the driver reads the entries and Ray builds the new documents; what
+    Ray builds is not stored (its workers do not record the answers), so
+    the entries `stale` would name are read and built in the driver."""
     bases = cache.bases
     if len(bases) != 32 * len(sources):
         raise RuntimeError("the build cache's segment count must run before pass one")
@@ -734,7 +745,97 @@ def documents(
         found = cache.get_keys(bytes(bases[32 * i : 32 * i + 32]))
         stale.add(i, found if found is not None else stages.segment_keys([sources[i]]))
     cache.stats.docs_stale += len(stale.positions)
-    fresh = cache.fresh = cache.fresh.merged(stale)
+    cache.fresh = cache.fresh.merged(stale)
+    if engine == "ray":
+        yield from _documents_on_ray(cache, corpus_dir, sources, seed, workers, engine, ray_address, stages, articles, boilerplate, min_documents)
+    else:
+        yield from _documents_served(cache, corpus_dir, sources, seed, workers, engine, stages, articles)
+    cache.finish()
+
+
+def _documents_served(cache: BuildCache, corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int, engine: str, stages: Stages, articles: bool) -> Iterator[ChunkResult]:
+    bases, fresh = cache.bases, cache.fresh
+    positions = fresh.positions
+
+    def tasks() -> Iterator[tuple[list[Source], bytes, list[int]]]:
+        n = 0
+        for start in range(0, len(sources), BLOCK_SOURCES):
+            stop = min(start + BLOCK_SOURCES, len(sources))
+            build = []
+            while n < len(positions) and positions[n] < stop:
+                build.append(positions[n] - start)
+                n += 1
+            yield list(sources[start:stop]), bytes(bases[32 * start : 32 * stop]), build
+
+    _READERS.clear()  # nothing of an earlier build of this process (nor forked into its workers)
+    serve = partial(_serve, str(cache.root), cache.fingerprint, articles)
+    n = 0  # fresh sources met so far
+    start = 0
+    for chunk, built, asked, here, keys_here, rescored in map_tasks(serve, tasks(), corpus_dir, seed, workers, engine, stages, ahead=2 * workers + 2):
+        row_of, row = [], 0
+        for outcome in chunk.outcomes:
+            row_of.append(row)
+            row += outcome is None
+        keys_of_here = dict(zip(here, keys_here))
+        new: list[tuple[bytes, Item, Sequence[int]]] = []
+        for j, answers in zip(built, asked):
+            keys = keys_of_here.get(j)
+            if keys is None:  # one of the fresh sources, in order
+                keys = fresh.get(n)
+                n += 1
+            outcome, r = chunk.outcomes[j], row_of[j]
+            item = Item(outcome, None, 0, None, None, answers) if outcome is not None else Item(None, chunk.batch, r, chunk.entries[r], chunk.signatures[r], answers)
+            new.append((bytes(bases[32 * (start + j) : 32 * (start + j) + 32]), item, keys))
+        stats = cache.stats
+        stats.docs_hits += len(chunk.outcomes) - len(built)
+        stats.docs_misses += len(built)
+        stats.docs_here += len(here)
+        stats.docs_rescored += rescored
+        if new:
+            cache.put_docs(new)
+        start += len(chunk.outcomes)
+        yield chunk
+
+
+def _serve(root: str, fingerprint: bytes, articles: bool, task: tuple[list[Source], bytes, list[int]]) -> tuple[ChunkResult, list[int], list[Any], list[int], list[Sequence[int]], int]:
+    """A block of pass one, in a worker: (its result, the block's sources
+    built (positions in it), their answers, those of them found unusable
+    only once read, their segment keys, how many entries were rescored).
+    `task` is the block's sources, their base keys and the positions of
+    those to build without reading."""
+    sources, bases, build = task
+    stages = worker_stages()
+    cache, _ = _reader(root, fingerprint, stages)
+    boilerplate = stages.boilerplate or Boilerplate()
+    min_documents = stages.rules.shapes.boilerplate_min_documents
+    rescored = cache.stats.docs_rescored
+    items: list[Optional[Item]] = [None] * len(sources)
+    fresh = set(build)
+    here = []
+    for j in range(len(sources)):
+        if j not in fresh:
+            items[j] = cache.get_doc(bases[32 * j : 32 * j + 32], boilerplate, min_documents)
+            if items[j] is None:
+                here.append(j)
+    built = sorted(fresh.union(here))
+    asked: list[Any] = []
+    if built:
+        made = list(items_of(*process_chunk_recorded([sources[j] for j in built], stages, articles)))
+        for j, item in zip(built, made):
+            items[j] = item
+        asked = [item.asked for item in made]
+    keys_here = []
+    for j in here:
+        found = cache.get_keys(bases[32 * j : 32 * j + 32])
+        keys_here.append(found if found is not None else stages.segment_keys([sources[j]]))
+    return chunk_of(items), built, asked, here, keys_here, cache.stats.docs_rescored - rescored  # type: ignore[arg-type]
+
+
+def _documents_on_ray(
+    cache: BuildCache, corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int, engine: str, ray_address: Optional[str], stages: Stages,
+    articles: bool, boilerplate: Boilerplate, min_documents: int,
+) -> Iterator[ChunkResult]:
+    bases, fresh = cache.bases, cache.fresh
     positions = fresh.positions
     runs: Iterator[Any] = run_documents(corpus_dir, _Subset(sources, positions), seed, workers, engine, ray_address, stages, record=True, articles=articles) if positions else iter(())
     made = (item for result, asked in runs for item in items_of(result, asked))
@@ -754,7 +855,7 @@ def documents(
                         cache.stats.docs_hits += 1
                         items.append(item)
                         continue
-                    # Unusable only once read (see above): built here.
+                    # Unusable only once read (see `documents`): built here.
                     cache.stats.docs_here += 1
                     item = next(items_of(*process_chunk_recorded([sources[i]], stages, articles)))
                     found = cache.get_keys(base)
@@ -765,7 +866,6 @@ def documents(
             if new:
                 cache.put_docs(new)
             yield chunk_of(items)
-        cache.finish()
     finally:
         made.close()
         close = getattr(runs, "close", None)

@@ -12,9 +12,10 @@ of the corpus's counts of recurring segments.
 from __future__ import annotations
 
 import sys
+import threading
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 
 from parallel_corpus.corpus import Source
 from parallel_corpus.engine.audit_page import with_articles
@@ -129,14 +130,48 @@ def map_chunks(fn: Callable[[list[Source]], Any], corpus_dir: Path, sources: Seq
     where a build would use them, else here (one worker, Ray). `fn` must
     pickle (a module function, or a partial of one) and finds the stages
     with `worker_stages()`, in a worker as here."""
+    pooled = workers > 1 and engine == "local" and len(sources) >= 2 * CHUNK_SOURCES
+    yield from map_tasks(fn, chunks(sources, workers if pooled else 1), corpus_dir, seed, workers if pooled else 1, engine, stages)
+
+
+def map_tasks(fn: Callable[[Any], Any], tasks: Iterable[Any], corpus_dir: Path, seed: int, workers: int, engine: str, stages: Stages, ahead: int = 0) -> Iterator[Any]:
+    """`fn` of each task, in order: in the pool's workers where a build would
+    use them (more than one worker, the local engine), else here. With
+    `ahead`, at most that many tasks are handed out beyond the result being
+    read, so that results the driver has not read yet cannot pile up in its
+    memory when the workers are faster than it."""
     global _WORKER_STAGES
-    if workers <= 1 or engine != "local" or len(sources) < 2 * CHUNK_SOURCES:
+    if workers <= 1 or engine != "local":
         _WORKER_STAGES = stages
-        for chunk in chunks(sources, 1):
-            yield fn(chunk)
+        for task in tasks:
+            yield fn(task)
         return
-    with _pool(corpus_dir, seed, workers, stages) as pool:
-        yield from pool.imap(fn, chunks(sources, workers))
+    if not ahead:
+        with _pool(corpus_dir, seed, workers, stages) as pool:
+            yield from pool.imap(fn, tasks)
+        return
+    window = threading.Semaphore(ahead)
+    stopped = False
+
+    def handed_out() -> Iterator[Any]:
+        # Runs in the pool's task thread: waits for the driver to read a result.
+        for task in tasks:
+            window.acquire()
+            if stopped:
+                return
+            yield task
+
+    pool = _pool(corpus_dir, seed, workers, stages)
+    try:
+        for result in pool.imap(fn, handed_out()):
+            window.release()
+            yield result
+    finally:
+        # The pool's task thread, if it waits for room, must see the end
+        # before the pool, ending, joins it.
+        stopped = True
+        window.release()
+        pool.terminate()
 
 
 def worker_stages() -> Stages:
