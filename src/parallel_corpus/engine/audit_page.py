@@ -339,10 +339,13 @@ class _Book:
         self.pages: list[_Page] = []
         self._bytes = 0
         self._toc: list[str] = []
-        self._body: list[str] = []
+        # Each document's HTML as UTF-8, encoded once: its size decides the
+        # page it goes to, and the bytes are what the page file holds.
+        self._body: list[bytes] = []
 
     def add(self, row: dict[str, Any], doc_html: str, removed: int) -> None:
-        size = len(doc_html.encode("utf-8"))
+        encoded = doc_html.encode("utf-8")
+        size = len(encoded)
         page = self.pages[-1] if self.pages else None
         if page is None or page.split != row["split"] or page.documents >= PAGE_DOCS or self._bytes + size > PAGE_BYTES:
             self._write_page(has_next=True)
@@ -356,7 +359,7 @@ class _Book:
             f'<li><a href="#{_attr(row["id"])}"><span class="id">{_esc(row["id"])}</span></a> '
             f'<span class="mute">{_esc(row["language_flores"])}</span> <bdi>{_esc(_short(row["title"] or ""))}</bdi></li>\n'
         )
-        self._body.append(doc_html)
+        self._body.append(encoded)
         self._bytes += size
 
     def _write_page(self, has_next: bool) -> None:
@@ -364,14 +367,12 @@ class _Book:
             return
         page = self.pages[-1]
         nav = _nav(page.number, has_next)
-        with open(self.directory / page.name, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(_head(f"Audit: {page.split} documents {page.first} to {page.last}"))
-            fh.write(nav)
-            fh.write(f"<h1>Page {page.number}: {page.documents} {page.split} documents</h1>\n")
-            fh.write('<ol class="toc">\n' + "".join(self._toc) + "</ol>\n")
+        head = (_head(f"Audit: {page.split} documents {page.first} to {page.last}") + nav
+                + f"<h1>Page {page.number}: {page.documents} {page.split} documents</h1>\n" + '<ol class="toc">\n' + "".join(self._toc) + "</ol>\n")
+        with open(self.directory / page.name, "wb") as fh:
+            fh.write(head.encode("utf-8"))
             fh.writelines(self._body)
-            fh.write(nav)
-            fh.write("</body>\n</html>\n")
+            fh.write((nav + "</body>\n</html>\n").encode("utf-8"))
         self._toc, self._body, self._bytes = [], [], 0
 
     def close(self) -> None:
