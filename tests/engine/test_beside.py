@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,26 @@ def test_a_failing_driver_ends_the_child_before_it_writes(tmp_path: Path) -> Non
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # ended and reaped
     assert not out.exists()
+
+
+class _Held:
+    """Something large only the step reads (a build's signatures)."""
+
+
+def _read(held: _Held) -> None:
+    assert isinstance(held, _Held)
+
+
+@pytest.mark.parametrize("forked", [True, False])
+def test_the_driver_lets_go_of_what_only_the_step_reads(forked: bool) -> None:
+    held = _Held()
+    gone = weakref.ref(held)
+    with beside(_read, held, forked=forked) as step:
+        del held
+        if forked:  # the child has its own copy
+            assert gone() is None
+        step.wait()
+        assert gone() is None
 
 
 def test_only_linux_with_two_workers_or_more_forks(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,7 +1,8 @@
 """Parquet writes on a thread beside the driver's Python work.
 
-The driver alone writes the published Parquet, and zstd at level 9 is most
-of what a write costs. Arrow encodes and compresses without the GIL, so a
+The driver writes the published Parquet (and a step beside it, in a forked
+process, the files of its own config), and compression is most of what a
+write costs. Arrow encodes and compresses without the GIL, so a
 second thread can write one table while the driver makes the next: the
 build's serial stages then use two cores instead of one.
 

@@ -43,7 +43,11 @@ class Beside:
     """One step: in a forked child (`forked`), or run at `wait()` in the driver."""
 
     def __init__(self, step: Callable[..., Any], args: tuple[Any, ...], forked: bool):
-        self.step, self.args = step, args
+        # The arguments are let go once the step has them (a forked child
+        # holds its own copy): a build frees what only the step reads.
+        self.step: Optional[Callable[..., Any]] = step
+        self.args: tuple[Any, ...] = args
+        self.name = getattr(step, "__name__", repr(step))
         self.pid: Optional[int] = None
         self.done = False
         self._read = -1
@@ -54,12 +58,14 @@ class Beside:
         import multiprocessing as mp
 
         read, write = os.pipe()
-        # multiprocessing's fork, not os.fork: it runs the at-fork hooks
-        # (logging's locks, the random seed) and ends the child through
-        # os._exit, so the driver's atexit and finally blocks never run twice.
+        # multiprocessing's fork, not a bare os.fork: it flushes the standard
+        # streams first, runs its own after-fork hooks and ends the child
+        # through os._exit, so the driver's buffers, atexit and finally
+        # blocks never run twice.
         process = mp.get_context("fork").Process(target=_child, args=(self.step, self.args, write), daemon=True)
         process.start()
         os.close(write)
+        self.step, self.args = None, ()
         self.process, self._read = process, read
         self.pid = process.pid
 
@@ -70,7 +76,10 @@ class Beside:
             return
         self.done = True
         if self.pid is None:
-            self.step(*self.args)
+            step, args = self.step, self.args
+            self.step, self.args = None, ()
+            if step is not None:
+                step(*args)
             return
         with os.fdopen(self._read, "rb") as pipe:
             self._read = -1
@@ -82,14 +91,18 @@ class Beside:
             error = pickle.loads(message)
             raise error
         if code != 0:
-            raise RuntimeError(f"a step of the build run beside it ({getattr(self.step, '__name__', self.step)}) ended with exit code {code}")
+            raise RuntimeError(f"a step of the build run beside it ({self.name}) ended with exit code {code}")
 
     def stop(self) -> None:
         """End the child, if it runs (the driver failed)."""
         if self.pid is not None:
             self.process.terminate()
-            self.process.join()
+            self.process.join(timeout=_STOP_SECONDS)
+            if self.process.exitcode is None:  # SIGTERM ignored where the build was started
+                self.process.kill()
+                self.process.join()
             self.pid = None
+        self.step, self.args = None, ()
         if self._read >= 0:
             os.close(self._read)
             self._read = -1
@@ -112,11 +125,16 @@ def _child(step: Callable[..., Any], args: tuple[Any, ...], write: int) -> None:
     os.close(write)
 
 
+# How long a child told to end (SIGTERM) is given before it is killed.
+_STOP_SECONDS = 10.0
+
+
 @contextmanager
 def beside(step: Callable[..., Any], *args: Any, forked: bool = True) -> Iterator[Beside]:
     """Run `step(*args)` beside the driver (forked) or at `wait()` (not):
     `with beside(write_pairs, ...) as pairs: ...; pairs.wait()`."""
     handle = Beside(step, args, forked)
+    del step, args  # only the handle holds them, and lets them go
     try:
         yield handle
     finally:

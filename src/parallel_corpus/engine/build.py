@@ -4,8 +4,10 @@ Two passes, one writer. Pass one runs the per-document stages (in this
 process, a process pool or Ray) and streams `documents` rows, in id order, to
 a spill file, keeping only compact signatures in memory. Alignment and splits
 run on the signatures. Pass two re-reads the spill in batches, attaches topic,
-event and split, and writes the published Parquet sorted by (split, id). Only
-this process writes Parquet, so workers and engines cannot change the bytes.
+event and split, and writes the published Parquet sorted by (split, id). The
+workers never write Parquet: this process writes it, or for `pairs` a step
+forked from it (`engine.beside`), one writer a file in a fixed order, so
+workers and engines cannot change the bytes.
 
 This module is the driver, the order of the steps. Where the per-document
 stages run is `engine.executors`, what a rebuild reuses of the last build's

@@ -72,6 +72,7 @@ from parallel_corpus.engine.executors import map_chunks, map_tasks, process_chun
 from parallel_corpus.engine.writers import join_batches
 from parallel_corpus.stages.clean.boilerplate import Boilerplate
 from parallel_corpus.stages.document import ChunkResult, Stages
+from parallel_corpus.stages.signature import packed_id
 
 log = logging.getLogger(__name__)
 
@@ -367,7 +368,10 @@ class BuildCache:
                 return None
             self.stats.docs_rescored += 1
             batch, index = row, 0
-        return Item(None, batch, index, meta["entry"], plain[_META.size + length :], asked)
+        signature = plain[_META.size + length :]
+        if packed_id(signature) != meta["entry"]["id"]:
+            return None
+        return Item(None, batch, index, meta["entry"], signature, asked)
 
     def _pack(self, name: str) -> Optional[pa.RecordBatch]:
         if name in self._packs:
@@ -653,8 +657,10 @@ def segment_keys(cache: BuildCache, corpus_dir: Path, sources: Sequence[Source],
             i += 1
 
 
-# A worker's view of the cache folder for `_look_up`, made at its first
-# chunk (a worker serves one build; the driver clears it for each build).
+# A process's view of the cache folder for `_look_up` and `_serve` (a
+# worker's, or the driver's with one worker), made at its first use (a
+# worker serves one build; the driver clears it before each use and after
+# pass one).
 _READERS: dict[tuple[str, bytes], tuple[BuildCache, RawFiles]] = {}
 
 
@@ -768,10 +774,18 @@ def _documents_served(cache: BuildCache, corpus_dir: Path, sources: Sequence[Sou
             yield list(sources[start:stop]), bytes(bases[32 * start : 32 * stop]), build
 
     _READERS.clear()  # nothing of an earlier build of this process (nor forked into its workers)
-    serve = partial(_serve, str(cache.root), cache.fingerprint, articles)
+    try:
+        yield from _served(cache, map_tasks(partial(_serve, str(cache.root), cache.fingerprint, articles), tasks(), corpus_dir, seed, workers, engine, stages, ahead=2 * workers + 2))
+    finally:
+        _READERS.clear()  # the packs a one-worker build read here
+
+
+def _served(cache: BuildCache, results: Iterator[Any]) -> Iterator[ChunkResult]:
+    """The blocks `_serve` made, in order, with what was built stored."""
+    bases, fresh = cache.bases, cache.fresh
     n = 0  # fresh sources met so far
     start = 0
-    for chunk, built, asked, here, keys_here, rescored in map_tasks(serve, tasks(), corpus_dir, seed, workers, engine, stages, ahead=2 * workers + 2):
+    for chunk, built, asked, here, keys_here, rescored in results:
         row_of, row = [], 0
         for outcome in chunk.outcomes:
             row_of.append(row)

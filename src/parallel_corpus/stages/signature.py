@@ -9,14 +9,14 @@ import datetime as dt
 import json
 import struct
 from array import array
-from typing import Any, Iterable, Mapping, NamedTuple, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Optional, Sequence
 
 from parallel_corpus.records import as_date
 from parallel_corpus.stages.entities import entity_key
 from parallel_corpus.text.keys import name_keys, number_keys, skeleton, token_word_keys, word_keys
 from parallel_corpus.text.tokens import split_tokens
 
-__all__ = ["signature", "pack", "unpack", "PackedRun", "unpack_run", "ENTITY", "DATE", "NAME_LABEL_PREFIXES"]
+__all__ = ["signature", "pack", "unpack", "packed_id", "PackedRun", "unpack_run", "ENTITY", "DATE", "NAME_LABEL_PREFIXES"]
 
 # Prefixes of entity and date keys in the store's vocabulary.
 ENTITY = "e:"
@@ -152,6 +152,24 @@ def unpack(packed: bytes) -> dict[str, Any]:
         "terms": dict(zip(names[rest:], counts[rest:])),
         "labels": {**dict(zip(run.label_keys, run.label_values)), **{k[len(ENTITY) :]: v for k, v in zip(run.entity_label_keys, run.entity_label_values)}},
     }
+
+
+def packed_id(packed: bytes) -> Optional[str]:
+    """The document id a packed signature opens with; None where the bytes
+    are too short for their header or hold no id (a cheap check, for bytes
+    read back from a cache)."""
+    try:
+        flags, _, ne, nd, nk, nt, _, _ = _HEAD.unpack_from(packed)
+        start = _HEAD.size + 2 * (ne + nd + nk + nt)
+        if len(packed) <= start:
+            return None
+        if flags & _JSON:
+            strings = json.loads(str(packed[start:], "utf-8"))
+            return strings[0] if isinstance(strings, list) and strings and isinstance(strings[0], str) else None
+        end = packed.find(b"\0", start)
+        return str(packed[start : end if end >= 0 else len(packed)], "utf-8")
+    except (struct.error, TypeError, UnicodeDecodeError, ValueError):
+        return None
 
 
 class PackedRun(NamedTuple):
