@@ -79,7 +79,6 @@ def signature(
     }
 
 
-
 # -- the packed form ------------------------------------------------------------------------
 #
 # A signature crosses from a worker to the driver, and is kept in the build
