@@ -30,7 +30,6 @@ from parallel_corpus.stages.signature import DATE, ENTITY, pack, unpack_run
 __all__ = ["SignatureStore", "ENTITY", "DATE"]
 
 
-
 class SignatureStore:
     """Signatures of a corpus, document by document in the order added."""
 
@@ -216,12 +215,8 @@ class SignatureStore:
         k = np.fromiter(map(vocab.get, run.label_keys, repeat(-1)), dtype=np.int64, count=len(run.label_keys))
         held = np.flatnonzero((k >= 0) & np.isin(label_docs * len(self.keys) + k, stored))
         values = run.label_values
-        label_vocab = self._label_vocab
-        for i in held.tolist():
-            if values[i] not in label_vocab:
-                self._label(values[i])
         self.label_keys.frombytes(k[held].astype(np.int32).tobytes())
-        self.label_values.extend(map(label_vocab.__getitem__, map(values.__getitem__, held.tolist())))
+        self.label_values.extend(map(self._label, map(values.__getitem__, held.tolist())))
         per_doc = np.bincount(label_docs[held], minlength=len(run.ids))
         self.label_start.frombytes((len(self.label_keys) - len(held) + np.cumsum(per_doc)).astype(np.int64).tobytes())
         # Entities: the first name met is every document's; one that says

@@ -328,10 +328,11 @@ class BuildCache:
         self.stats.bytes_written += len(data)
         return True
 
-    def get_keys(self, base: bytes) -> Optional[list[int]]:
-        """The document's distinct segment keys, if stored."""
+    def keys_of(self, base: bytes, source: Source, stages: Stages) -> list[int]:
+        """The document's distinct segment keys, to store with a result built
+        again: the stored ones, else made (the entry is gone or broken)."""
         found = self._read("docs", base.hex()) if base != _NONE else None
-        return np.frombuffer(found[0], dtype="<u8").tolist() if found is not None else None
+        return np.frombuffer(found[0], dtype="<u8").tolist() if found is not None else stages.segment_keys([source])
 
     def get_doc(self, base: bytes, boilerplate: Boilerplate, min_documents: int) -> Optional["Item"]:
         """Pass one's result for the document, if stored and still true for
@@ -748,8 +749,7 @@ def documents(
     min_documents = stages.rules.shapes.boilerplate_min_documents
     stale = _Lists()
     for i in cache.stale(boilerplate.counts, min_documents) if engine != "ray" else ():
-        found = cache.get_keys(bytes(bases[32 * i : 32 * i + 32]))
-        stale.add(i, found if found is not None else stages.segment_keys([sources[i]]))
+        stale.add(i, cache.keys_of(bytes(bases[32 * i : 32 * i + 32]), sources[i], stages))
     cache.stats.docs_stale += len(stale.positions)
     cache.fresh = cache.fresh.merged(stale)
     if engine == "ray":
@@ -838,10 +838,7 @@ def _serve(root: str, fingerprint: bytes, articles: bool, task: tuple[list[Sourc
         for j, item in zip(built, made):
             items[j] = item
         asked = [item.asked for item in made]
-    keys_here = []
-    for j in here:
-        found = cache.get_keys(bases[32 * j : 32 * j + 32])
-        keys_here.append(found if found is not None else stages.segment_keys([sources[j]]))
+    keys_here = [cache.keys_of(bases[32 * j : 32 * j + 32], sources[j], stages) for j in here]
     return chunk_of(items), built, asked, here, keys_here, cache.stats.docs_rescored - rescored  # type: ignore[arg-type]
 
 
@@ -872,8 +869,7 @@ def _documents_on_ray(
                     # Unusable only once read (see `documents`): built here.
                     cache.stats.docs_here += 1
                     item = next(items_of(*process_chunk_recorded([sources[i]], stages, articles)))
-                    found = cache.get_keys(base)
-                    keys = found if found is not None else stages.segment_keys([sources[i]])
+                    keys = cache.keys_of(base, sources[i], stages)
                 cache.stats.docs_misses += 1
                 new.append((base, item, keys))
                 items.append(item)
