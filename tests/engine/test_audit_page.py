@@ -281,3 +281,20 @@ def test_the_articles_the_workers_make_are_the_ones_the_rows_give(seeds: Path, t
 
 def _pages(build: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in (build / "report").iterdir()}
+
+
+def test_a_rows_part_of_its_page_splits_in_three_whatever_its_text_holds(seeds: Path) -> None:
+    # The workers hand over a document's part of its page as three pieces
+    # joined by NUL: a NUL (or another control) in any text of the row
+    # shows as U+FFFD and cannot add a fourth.
+    row = pq.read_table(seeds / "data" / "documents", columns=audit_page.COLUMNS).slice(0, 1).to_pylist()[0]
+    nul = "a\x00b\x01c"
+    row.update(id=nul, title=nul, language_flores=nul, language_source=nul, declared_language=nul, flags=[nul])
+    row["source"] = dict(row["source"], file=nul, outlet=nul, url=nul, encoding=nul)
+    row["text"] = nul + row["text"][len(nul):]
+    for line in row["removed_lines"]:
+        line["text"] = nul
+    pieces = audit_page.article_of(row).split("\0")
+    assert len(pieces) == 3
+    assert pieces[0].startswith("<li>") and pieces[1].startswith('<section class="doc"') and pieces[2].endswith("</section>\n")
+    assert "a\ufffdb\ufffdc" in pieces[1]

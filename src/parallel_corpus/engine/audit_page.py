@@ -20,11 +20,13 @@ only until the page is written, so 100,000 documents cost the memory of one
 batch and one page, and counts; the bytes depend on
 the rows alone (no clock), so the same build gives the same pages.
 
-A document's article (its blocks, removed lines and spans) depends on its
-own row alone, so the build makes it where the row is made, in its workers
-(`with_articles`), and the build cache keeps it with the row: writing the
-pages then costs the headers, which need the whole corpus (topic, event,
-split), and the index. A row without its article has it made here.
+A document's part of its page (its line in the page's contents, its
+header's own lines, its blocks, removed lines and spans) depends on its own
+row alone, so the build makes it where the row is made, in its workers
+(`with_articles`), as UTF-8 pieces, and the build cache keeps it with the
+row: writing the pages then costs the header lines that need the whole
+corpus (topic, event, split, evidence: `_placed`), the page files and the
+index. A row without its part has it made here.
 """
 
 from __future__ import annotations
@@ -120,11 +122,12 @@ def write_audit_page(
     book = _Book(pages_dir)
     for batch, made in _batches(build_dir / "data" / "documents", articles):
         summary.add_batch(batch)
-        for i, (row, names, counts) in enumerate(_headers(batch)):
+        for i, (doc_id, language, split, removed, placed) in enumerate(_placements(batch)):
             article = made[i]
             if article is None:  # that row alone turned into Python objects
-                article = article_of(batch.slice(i, 1).to_pylist()[0])
-            book.add(row, _header(row, names, counts) + article + "</section>\n", counts[1])
+                article = article_of(batch.slice(i, 1).to_pylist()[0]).encode("utf-8")
+            toc, opening, closing = article.split(b"\0", 2)
+            book.add(split, doc_id, language, removed, toc, opening + placed.encode("utf-8") + closing)
     book.close()
     with open(build_dir / INDEX, "w", encoding="utf-8", newline="\n") as fh:
         _write_index(fh, summary, book.pages, list(skipped), list(unlisted_files), gazetteer or {})
@@ -134,9 +137,9 @@ def write_audit_page(
 
 
 def articles_of(batch: pa.RecordBatch) -> pa.Array:
-    """The article (`article_of`) of every row of a `documents` batch, made
-    where the batch is made: in a build's workers, in parallel, and kept
-    by the build cache with the rows."""
+    """The page's part (`article_of`) of every row of a `documents` batch,
+    made where the batch is made: in a build's workers, in parallel, and
+    kept by the build cache with the rows."""
     return pa.array([article_of(row) for row in batch.to_pylist()], type=pa.string())
 
 
@@ -180,23 +183,25 @@ class ArticleFiles(ArrowFiles):
 _ARTICLE_SCHEMA = pa.schema([pa.field("id", pa.string()), pa.field("article", pa.string())])
 
 
-def _articles(directory: Optional[Path], split: str) -> Iterator[tuple[Optional[str], Optional[str]]]:
+def _articles(directory: Optional[Path], split: str) -> Iterator[tuple[Optional[str], Optional[bytes]]]:
     """A split's (id, article) one by one, in row order, then (None, None)
-    for ever: a row without its article has it made again."""
+    for ever: a row without its article has it made again. The articles
+    come as UTF-8 bytes, as the page files hold them: Arabic or Devanagari
+    as Python text would be widened and encoded back for nothing."""
     path = directory / f"{split}.arrow" if directory is not None else None
     if path is not None and path.exists():
         with pa.OSFile(str(path), "rb") as source:
             reader = pa.ipc.open_file(source)
             for i in range(reader.num_record_batches):
                 batch = reader.get_batch(i)
-                yield from zip(batch.column("id").to_pylist(), batch.column("article").to_pylist())
+                yield from zip(batch.column("id").to_pylist(), batch.column("article").cast(pa.binary()).to_pylist())
     yield from repeat((None, None))
 
 
 # -- reading ------------------------------------------------------------------------
 
 
-def _batches(documents_dir: Path, articles: Optional[Path]) -> Iterator[tuple[pa.RecordBatch, list[Optional[str]]]]:
+def _batches(documents_dir: Path, articles: Optional[Path]) -> Iterator[tuple[pa.RecordBatch, list[Optional[bytes]]]]:
     """The published rows, split by split in the Parquet's (id) order, a
     batch at a time, with their articles where they were made."""
     for split in SPLIT_ORDER:
@@ -226,25 +231,22 @@ def _flat(column: pa.Array, *fields: str) -> tuple[list[int], list[list[Any]]]:
     return pc.list_parent_indices(column).to_pylist(), [pc.struct_field(flat, f).to_pylist() for f in fields]
 
 
-_HEADER_COLUMNS = (
-    "id", "language", "language_flores", "script", "language_probability", "language_source", "declared_language", "title", "published",
-    "topic_id", "topic_title", "event_id", "topic_source", "topic_score", "topic_evidence", "flags", "source", "split",
-)
+_PLACEMENT_COLUMNS = ("id", "language", "split", "topic_id", "topic_title", "event_id", "topic_source", "topic_score", "topic_evidence")
 
 
-def _headers(batch: pa.RecordBatch) -> Iterator[tuple[dict[str, Any], dict[str, str], tuple[int, int, int, int]]]:
-    """Each row's header fields, its entities' names by QID and its counts
-    (`_header`), read column by column: the article's columns (text,
-    blocks, spans, removed lines) are not turned into Python objects."""
-    columns = {name: batch.column(name).to_pylist() for name in _HEADER_COLUMNS}
-    counts = list(zip(*(_lengths(batch.column(c)) for c in ("blocks", "removed_lines", "entities", "dates"))))
+def _placements(batch: pa.RecordBatch) -> Iterator[tuple[str, str, str, int, str]]:
+    """Each row's (id, language, split, lines removed, the header's lines
+    the whole corpus decided: `_placed`), read column by column: of the
+    rest of the row only the entities' names, which the evidence shows."""
+    columns = [batch.column(name).to_pylist() for name in _PLACEMENT_COLUMNS]
+    removed = _lengths(batch.column("removed_lines"))
     names: list[dict[str, str]] = [{} for _ in range(batch.num_rows)]
     parents, (qids, canonicals) = _flat(batch.column("entities"), "qid", "canonical")
     for row, qid, canonical in zip(parents, qids, canonicals):
         if qid and canonical:
             names[row][qid] = canonical
-    for i in range(batch.num_rows):
-        yield {name: values[i] for name, values in columns.items()}, names[i], counts[i]
+    for i, (doc_id, language, split, topic_id, title, event_id, source, score, evidence) in enumerate(zip(*columns)):
+        yield doc_id, language, split, removed[i], _placed(topic_id, title, event_id, source, score, split, evidence, names[i])
 
 
 # -- the summary --------------------------------------------------------------------
@@ -338,28 +340,26 @@ class _Book:
         self.directory = directory
         self.pages: list[_Page] = []
         self._bytes = 0
-        self._toc: list[str] = []
+        self._toc: list[bytes] = []
         # Each document's HTML as UTF-8, encoded once: its size decides the
         # page it goes to, and the bytes are what the page file holds.
         self._body: list[bytes] = []
 
-    def add(self, row: dict[str, Any], doc_html: str, removed: int) -> None:
-        encoded = doc_html.encode("utf-8")
-        size = len(encoded)
+    def add(self, split: str, doc_id: str, language: str, removed: int, toc: bytes, section: bytes) -> None:
+        """A document: its line in the table of contents and its section, as
+        UTF-8 (`article_of`)."""
+        size = len(section)
         page = self.pages[-1] if self.pages else None
-        if page is None or page.split != row["split"] or page.documents >= PAGE_DOCS or self._bytes + size > PAGE_BYTES:
+        if page is None or page.split != split or page.documents >= PAGE_DOCS or self._bytes + size > PAGE_BYTES:
             self._write_page(has_next=True)
-            page = _Page(len(self.pages) + 1, row["split"], first=row["id"])
+            page = _Page(len(self.pages) + 1, split, first=doc_id)
             self.pages.append(page)
-        page.last = row["id"]
+        page.last = doc_id
         page.documents += 1
-        page.languages[row["language"]] += 1
+        page.languages[language] += 1
         page.removed += removed
-        self._toc.append(
-            f'<li><a href="#{_attr(row["id"])}"><span class="id">{_esc(row["id"])}</span></a> '
-            f'<span class="mute">{_esc(row["language_flores"])}</span> <bdi>{_esc(_short(row["title"] or ""))}</bdi></li>\n'
-        )
-        self._body.append(encoded)
+        self._toc.append(toc)
+        self._body.append(section)
         self._bytes += size
 
     def _write_page(self, has_next: bool) -> None:
@@ -368,9 +368,11 @@ class _Book:
         page = self.pages[-1]
         nav = _nav(page.number, has_next)
         head = (_head(f"Audit: {page.split} documents {page.first} to {page.last}") + nav
-                + f"<h1>Page {page.number}: {page.documents} {page.split} documents</h1>\n" + '<ol class="toc">\n' + "".join(self._toc) + "</ol>\n")
+                + f"<h1>Page {page.number}: {page.documents} {page.split} documents</h1>\n" + '<ol class="toc">\n')
         with open(self.directory / page.name, "wb") as fh:
             fh.write(head.encode("utf-8"))
+            fh.writelines(self._toc)
+            fh.write(b"</ol>\n")
             fh.writelines(self._body)
             fh.write((nav + "</body>\n</html>\n").encode("utf-8"))
         self._toc, self._body, self._bytes = [], [], 0
@@ -392,41 +394,15 @@ def _direction(language: str, script: Optional[str] = None) -> str:
     return "rtl" if language in RTL_LANGUAGES or script in RTL_SCRIPTS else "ltr"
 
 
-def _header(row: dict[str, Any], names: dict[str, str], counts: tuple[int, int, int, int]) -> str:
-    """The opening of a document's <section> and its header: what the whole
-    corpus decided of it (topic, event, split) besides its own metadata.
-    `names` are its entities' canonical names by QID, `counts` its blocks,
-    removed lines, entities and dates."""
-    language = row["language"]
-    direction = _direction(language, row["script"])
-    source = row["source"] or {}
-    evidence = ", ".join(
-        f'<code>{_esc(item)}</code>' + (f" <bdi>{_esc(names[item])}</bdi>" if item in names else "") for item in row["topic_evidence"]
-    ) or '<span class="mute">none</span>'
-    flags = "".join(f'<span class="flag">{_esc(f)}</span>' for f in row["flags"])
-    score = "" if row["topic_score"] is None else f" score {row['topic_score']:.3f}"
-    meta = [
-        ("language", f'{_esc(row["language_flores"])} p={_num(row["language_probability"])} ({_esc(row["language_source"])}; declared {_esc(row["declared_language"] or "none")}) {flags}'),
-        ("source", f'<code>{_esc(source.get("file") or "")}</code> {_esc(source.get("encoding") or "")} · outlet <bdi>{_esc(source.get("outlet") or "none")}</bdi>'
-                   + (f' · <bdi>{_esc(source["url"])}</bdi>' if source.get("url") else "") + (f' · published {_esc(str(row["published"]))}' if row["published"] else "")),
-        ("topic", f'<code>{_esc(row["topic_id"] or "none")}</code> <bdi>{_esc(row["topic_title"] or "")}</bdi> ({_esc(row["topic_source"] or "none")}{score}) · split {_esc(row["split"])}'),
-        ("event", f'<code>{_esc(row["event_id"] or "none")}</code>'),
-        ("evidence", evidence),
-        ("found", f'{counts[0]} blocks, {counts[1]} lines removed, {counts[2]} entities, {counts[3]} dates'),
-    ]
-    return (
-        f'<section class="doc" id="{_attr(row["id"])}" lang="{_attr(language)}" dir="{direction}">\n<header lang="en" dir="ltr"><h2><span class="id">{_esc(row["id"])}</span> '
-        f'<bdi lang="{_attr(language)}">{_esc(row["title"] or "")}</bdi></h2>\n<dl class="meta">'
-        + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in meta)
-        + "</dl></header>\n"
-    )
-
-
 def article_of(row: dict[str, Any]) -> str:
-    """A document's article: kept blocks and removed lines in raw-line
-    order. It depends on the document's own row alone (not on its topic or
-    split), so the build makes it where the row is made (`articles_of`) and
-    the build cache keeps it with the row."""
+    """A document's part of its page, from its own row alone (not its topic
+    or split), so that the build makes it where the row is made
+    (`articles_of`) and the build cache keeps it with the row. Three pieces,
+    NUL-separated (escaped HTML holds no NUL, see `_esc`): its line in the
+    page's table of contents; its section up to the header's placement
+    (`_placed`, made when the page is written); and the rest: the header's
+    counts and the article, its kept blocks and removed lines in raw-line
+    order."""
     text: str = row["text"]
     spans = _spans(row)
     items: list[tuple[int, int, str]] = []
@@ -435,7 +411,49 @@ def article_of(row: dict[str, Any]) -> str:
     for removed in row["removed_lines"]:
         items.append((removed["line"], 0, _removed(removed)))
     items.sort(key=lambda item: (item[0], item[1]))
-    return '<div class="article">\n' + "".join(item[2] for item in items) + "</div>\n"
+    found = f'{len(row["blocks"])} blocks, {len(row["removed_lines"])} lines removed, {len(row["entities"])} entities, {len(row["dates"])} dates'
+    return (
+        _toc(row) + "\0" + _opening(row) + "\0"
+        + f"<dt>found</dt><dd>{found}</dd></dl></header>\n"
+        + '<div class="article">\n' + "".join(item[2] for item in items) + "</div>\n</section>\n"
+    )
+
+
+def _toc(row: dict[str, Any]) -> str:
+    return (f'<li><a href="#{_attr(row["id"])}"><span class="id">{_esc(row["id"])}</span></a> '
+            f'<span class="mute">{_esc(row["language_flores"])}</span> <bdi>{_esc(_short(row["title"] or ""))}</bdi></li>\n')
+
+
+def _opening(row: dict[str, Any]) -> str:
+    """The opening of a document's <section> and of its header, up to what
+    the whole corpus decided of it: its own metadata."""
+    language = row["language"]
+    direction = _direction(language, row["script"])
+    source = row["source"] or {}
+    flags = "".join(f'<span class="flag">{_esc(f)}</span>' for f in row["flags"])
+    meta = [
+        ("language", f'{_esc(row["language_flores"])} p={_num(row["language_probability"])} ({_esc(row["language_source"])}; declared {_esc(row["declared_language"] or "none")}) {flags}'),
+        ("source", f'<code>{_esc(source.get("file") or "")}</code> {_esc(source.get("encoding") or "")} · outlet <bdi>{_esc(source.get("outlet") or "none")}</bdi>'
+                   + (f' · <bdi>{_esc(source["url"])}</bdi>' if source.get("url") else "") + (f' · published {_esc(str(row["published"]))}' if row["published"] else "")),
+    ]
+    return (
+        f'<section class="doc" id="{_attr(row["id"])}" lang="{_attr(language)}" dir="{direction}">\n<header lang="en" dir="ltr"><h2><span class="id">{_esc(row["id"])}</span> '
+        f'<bdi lang="{_attr(language)}">{_esc(row["title"] or "")}</bdi></h2>\n<dl class="meta">'
+        + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in meta)
+    )
+
+
+def _placed(topic_id: Optional[str], title: Optional[str], event_id: Optional[str], source: Optional[str], score: Optional[float], split: str,
+            evidence: list[str], names: dict[str, str]) -> str:
+    """The header's lines that the whole corpus decided: topic, event,
+    split and evidence (`names`: the document's entities' canonical names
+    by QID)."""
+    shown = ", ".join(_evidence(item, names.get(item)) for item in evidence) or '<span class="mute">none</span>'
+    scored = "" if score is None else f" score {score:.3f}"
+    return (
+        f'<dt>topic</dt><dd><code>{_esc(topic_id or "none")}</code> <bdi>{_esc(title or "")}</bdi> ({_esc(source or "none")}{scored}) · split {_esc(split)}</dd>'
+        f'<dt>event</dt><dd><code>{_esc(event_id or "none")}</code></dd><dt>evidence</dt><dd>{shown}</dd>'
+    )
 
 
 def _block(text: str, block: dict[str, Any], spans: list[tuple[int, int, str, str]]) -> str:
@@ -501,6 +519,13 @@ def _marked(text: str, start: int, end: int, spans: list[tuple[int, int, str, st
         at = e
     out.append(_esc(text[at:end]))
     return "".join(out)
+
+
+@lru_cache(maxsize=65536)
+def _evidence(item: str, name: Optional[str]) -> str:
+    """An item of a topic's evidence, with the entity's name where it is one:
+    the same keys recur through a corpus, so each is escaped once."""
+    return f'<code>{_esc(item)}</code>' + (f" <bdi>{_esc(name)}</bdi>" if name is not None else "")
 
 
 @lru_cache(maxsize=4096)
