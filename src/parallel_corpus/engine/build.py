@@ -2,11 +2,13 @@
 
 Two passes, one writer. Pass one runs the per-document stages (in this
 process, a process pool or Ray) and streams `documents` rows, in id order, to
-a spill file, keeping only compact signatures in memory. Alignment and splits
-run on the signatures. Pass two re-reads the spill in batches, attaches topic,
-event and split, and writes the published Parquet sorted by (split, id). The
-workers never write Parquet: this process writes it, or for `pairs` a step
-forked from it (`engine.beside`), one writer a file in a fixed order, so
+a spill file, and hands each document's compact signature to the store
+(`engine.aligner`, in a process beside this one where steps run beside it).
+Alignment and splits run on the signatures. Pass two re-reads the spill in
+batches, attaches topic, event and split, and writes the published Parquet
+sorted by (split, id). The workers never write Parquet: this process writes
+it, or for `pairs` and the audit page a process forked from it
+(`engine.aligner`, `engine.beside`), one writer a file in a fixed order, so
 workers and engines cannot change the bytes.
 
 This module is the driver, the order of the steps. Where the per-document
@@ -36,7 +38,7 @@ import pyarrow.compute as pc
 from parallel_corpus import schema
 from parallel_corpus.align.cluster import ClusterParams
 from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, assign_splits, moves, pinned_topics, read_recorded
-from parallel_corpus.align.store import SignatureStore
+from parallel_corpus.engine.aligner import Aligner, aligner
 from parallel_corpus.corpus import Corpus, Source
 from parallel_corpus.engine.audit_page import ARTICLE_COLUMN, ArticleFiles, spill_schema, write_audit_page
 from parallel_corpus.engine import cache as cached
@@ -134,34 +136,34 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
             report.entries_path = staging / "spill" / "report-documents.jsonl"
             _count_segments(corpus, sources, seed, workers, engine, stages, stored)
             params = ClusterParams.load(corpus.root)
-            signatures, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, params.max_df, stored, audit_page)
-            give_back()
-            if strict and report.skipped:
-                raise BuildError(f"{len(report.skipped)} raw file(s) skipped and --strict is set: nothing written (first: {report.skipped[0].message})")
-            if not len(signatures):
-                raise BuildError("no document could be built: see the messages above")
-
-            overrides = _human_overrides(stages, annotations_dir, partial(_spill_column, spill, "text_sha256"), partial(_spill_column, spill, "text"), report, log)
-            assignments = _align(corpus, signatures, overrides, params)
-            give_back()
-            split_of_topic = _splits(corpus, assignments, dataset, seed, report, log)
-            size_of_topic: Counter = Counter()
-            for doc_id, n in zip(signatures.ids, text_bytes):
-                size_of_topic[assignments[doc_id].topic_id] += n
-            # `pairs` is the last step that reads the signatures. Beside the
-            # driver (engine.beside), it is written while pass two runs; in the
-            # driver, first, so that the signatures go before the documents
-            # stream through pass two.
+            # The signatures, alignment and `pairs`: in a process beside the
+            # driver, fed as pass one reads (engine.aligner), or here.
             forked = engine == "local" and can_fork(workers)
-            with beside(write_pairs, staging, signatures, assignments, split_of_topic, dataset, overrides, params, forked=forked) as pairs:
-                if not forked:
-                    pairs.wait()
-                del signatures, text_bytes
+            with aligner(params.max_df, forked=forked) as signatures:
+                ids, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, signatures, stored, audit_page)
+                give_back()
+                if strict and report.skipped:
+                    raise BuildError(f"{len(report.skipped)} raw file(s) skipped and --strict is set: nothing written (first: {report.skipped[0].message})")
+                if not ids:
+                    raise BuildError("no document could be built: see the messages above")
+
+                overrides = _human_overrides(stages, annotations_dir, partial(_spill_column, spill, "text_sha256"), partial(_spill_column, spill, "text"), report, log)
+                assignments = _align(corpus, signatures, overrides, params)
+                give_back()
+                split_of_topic = _splits(corpus, assignments, dataset, seed, report, log)
+                size_of_topic: Counter = Counter()
+                for doc_id, n in zip(ids, text_bytes):
+                    size_of_topic[assignments[doc_id].topic_id] += n
+                del ids, text_bytes
+                # `pairs` is the last step that reads the signatures: beside the
+                # driver, written while pass two runs; here, first, so that the
+                # signatures go before the documents stream through pass two.
+                signatures.write_pairs(staging, split_of_topic, dataset, overrides, params, assignments)
                 give_back()
                 articles = staging / "spill" / "articles" if audit_page else None
                 buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, size_of_topic, articles)
                 give_back()
-                pairs.wait()
+                signatures.wait()
             # report.html and report/: the published rows as a curator reads
             # them, written beside `parallel` and report.json.
             with beside(write_audit_page, staging, report.skipped, report.unlisted_files, report.gazetteer, articles, forked=forked and audit_page) as page:
@@ -250,9 +252,12 @@ def _count_segments(corpus: Corpus, sources: Sequence[Source], seed: int, worker
         stages.count_boilerplate(sources, cached.segment_keys(stored, corpus.root, sources, seed, workers, engine, stages))
 
 
-def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, max_df: int, stored=None, articles: bool = True):
-    """Stream rows to the spill; keep signatures. Duplicate texts (same bytes,
-    or the same text under other chrome) are reported and built once.
+def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, signatures: Aligner, stored=None,
+              articles: bool = True) -> tuple[list[str], array]:
+    """Stream rows to the spill; hand their signatures to `signatures`.
+    Duplicate texts (same bytes, or the same text under other chrome) are
+    reported and built once. Returns the ids of the documents kept and
+    their texts' sizes in bytes, in source order.
 
     The spill is an Arrow IPC file (lz4): written and read back batch by
     batch, it costs the driver far less than Parquet's encoding would. Its
@@ -260,8 +265,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
     (`audit_page.with_articles`; null without `articles`)."""
     arrow_schema = spill_schema()
     spill.parent.mkdir(parents=True)
-    # The store drops what the clustering's max_df makes weightless.
-    signatures = SignatureStore(max_df)
+    ids: list[str] = []
     # Texts already built, by the first 128 bits of their sha256 (an int
     # takes a third of the memory of the hex string).
     seen_text: dict[int, str] = {}
@@ -281,7 +285,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
             if progress:
                 progress(len(chunk.outcomes))
             keep: list[bool] = []
-            kept: list[dict[str, Any]] = []
+            kept: list[bytes] = []
             built = 0
             digests = chunk.batch.column("text_sha256").to_pylist() if chunk.batch is not None else []
             for outcome in chunk.outcomes:
@@ -302,6 +306,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
                     keep.append(False)
                     continue
                 seen_text[digest] = entry["id"]
+                ids.append(entry["id"])
                 report.add_document(entry)
                 kept.append(sig)
                 keep.append(True)
@@ -317,7 +322,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
                     pending = []
         if pending:
             writer.write_batch(join_batches(pending))
-    return signatures, text_bytes
+    return ids, text_bytes
 
 
 def _spill_batches(spill: Path, columns: Optional[list[str]] = None) -> Iterator[pa.RecordBatch]:
@@ -395,15 +400,10 @@ def _human_overrides(
     return overrides
 
 
-def _align(corpus: Corpus, signatures: SignatureStore, overrides: Any, params: ClusterParams) -> dict[str, Any]:
-    """Topic and event of every document: the catalog's, a cluster's, or a human's."""
-    from parallel_corpus.align import assign_topics, load_catalog
-
-    catalog = load_catalog(corpus.root)
-    assignments = assign_topics(signatures, catalog, params)
-    if overrides is not None:
-        assignments = overrides.apply_to_assignments(assignments, catalog)
-    return assignments
+def _align(corpus: Corpus, signatures: Aligner, overrides: Any, params: ClusterParams) -> dict[str, Any]:
+    """Topic and event of every document: the catalog's, a cluster's, or a
+    human's (`aligner.assignments_of`, where the signatures are)."""
+    return signatures.align(corpus.root, overrides, params)
 
 
 def _with_topics(batch: pa.RecordBatch, assignments, split_of_topic, overrides, arrow_schema: pa.Schema) -> pa.RecordBatch:
