@@ -17,6 +17,7 @@ from parallel_corpus.align import ClusterParams
 from parallel_corpus.corpus import Corpus
 from parallel_corpus.engine.aligner import aligner
 from parallel_corpus.engine.beside import can_fork
+from parallel_corpus.engine.writers import write_pairs
 from parallel_corpus.stages.document import Stages, process_with_signature
 from parallel_corpus.stages.signature import pack
 from synthetic import make_corpus
@@ -38,7 +39,7 @@ def _aligned(folder: Path, signatures: list[bytes], forked: bool, out: Path) -> 
     params = ClusterParams.load(folder)
     dataset = Corpus(folder).dataset()
     (out / "data" / "pairs").mkdir(parents=True)
-    with aligner(params.max_df, forked=forked) as store:
+    with aligner(params.max_df, forked, write_pairs) as store:
         for start in range(0, len(signatures), 7):
             store.add_many(signatures[start : start + 7])
         assignments = store.align(folder, None, params)
@@ -60,7 +61,7 @@ def test_the_store_beside_the_driver_gives_the_topics_and_pairs_of_the_one_in_it
 
 def test_signatures_the_child_cannot_read_raise_their_error_in_the_driver(corpus_and_signatures) -> None:
     folder, signatures = corpus_and_signatures
-    with aligner(200, forked=True) as store:
+    with aligner(200, True, write_pairs) as store:
         store.add_many(signatures[:3])
         store.add_many([b"not a signature"])
         with pytest.raises(ValueError, match="not a packed signature"):
@@ -70,7 +71,7 @@ def test_signatures_the_child_cannot_read_raise_their_error_in_the_driver(corpus
 
 def test_a_child_that_dies_is_an_error_naming_its_exit_code(corpus_and_signatures) -> None:
     folder, signatures = corpus_and_signatures
-    with aligner(200, forked=True) as store:
+    with aligner(200, True, write_pairs) as store:
         store.add_many(signatures[:3])
         os.kill(store.pid, 9)
         with pytest.raises(RuntimeError, match="exit code -9"):
@@ -80,7 +81,7 @@ def test_a_child_that_dies_is_an_error_naming_its_exit_code(corpus_and_signature
 def test_a_failing_driver_ends_the_child(corpus_and_signatures) -> None:
     _, signatures = corpus_and_signatures
     with pytest.raises(KeyError):
-        with aligner(200, forked=True) as store:
+        with aligner(200, True, write_pairs) as store:
             pid = store.pid
             store.add_many(signatures[:3])
             raise KeyError("the driver failed")

@@ -27,15 +27,12 @@ import sys
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 from parallel_corpus.align.store import SignatureStore
+from parallel_corpus.engine.beside import end
 
 __all__ = ["Aligner", "aligner", "assignments_of"]
-
-# How long a child told to end (SIGTERM) is given before it is killed.
-_STOP_SECONDS = 10.0
-
 
 def assignments_of(root: Path, store: SignatureStore, overrides: Any, params: Any) -> dict[str, Any]:
     """Topic and event of every document: the catalog's, a cluster's, or a human's."""
@@ -49,9 +46,11 @@ def assignments_of(root: Path, store: SignatureStore, overrides: Any, params: An
 
 
 class Aligner:
-    """The store, in a forked child (`forked`) or in the driver."""
+    """The store, in a forked child (`forked`) or in the driver;
+    `write_pairs` is `writers.write_pairs`, or what the build calls so."""
 
-    def __init__(self, max_df: int, forked: bool):
+    def __init__(self, max_df: int, forked: bool, write_pairs: Callable[..., None]):
+        self.write_pairs_with = write_pairs
         self.store: Optional[SignatureStore] = None
         self.pid: Optional[int] = None
         self._conn: Any = None
@@ -62,7 +61,7 @@ class Aligner:
 
         context = mp.get_context("fork")
         ours, theirs = context.Pipe()
-        process = context.Process(target=_child, args=(theirs, max_df), daemon=True)
+        process = context.Process(target=_child, args=(theirs, max_df, write_pairs), daemon=True)
         process.start()
         theirs.close()
         self.process, self._conn, self.pid = process, ours, process.pid
@@ -88,11 +87,9 @@ class Aligner:
                     assignments: dict[str, Any]) -> None:
         """`pairs` of the aligned corpus: started in the child (`wait` for
         its end), or written here at once, after which the store is let go."""
-        from parallel_corpus.engine import build
-
         if self.store is not None:
             store, self.store = self.store, None
-            build.write_pairs(staging, store, assignments, split_of_topic, dataset, overrides, params)
+            self.write_pairs_with(staging, store, assignments, split_of_topic, dataset, overrides, params)
             return
         light = dataclasses.replace(overrides, languages=None, gazetteer=None) if overrides is not None else None
         self._send(("pairs", (staging, split_of_topic, dataset, light, params)))
@@ -108,11 +105,7 @@ class Aligner:
     def stop(self) -> None:
         """End the child, if it runs (the driver failed)."""
         if self.pid is not None:
-            self.process.terminate()
-            self.process.join(timeout=_STOP_SECONDS)
-            if self.process.exitcode is None:  # SIGTERM ignored where the build was started
-                self.process.kill()
-                self.process.join()
+            end(self.process)
             self._close()
 
     def _close(self) -> None:
@@ -143,12 +136,10 @@ class Aligner:
         return value
 
 
-def _child(conn: Any, max_df: int) -> None:
+def _child(conn: Any, max_df: int, write_pairs: Callable[..., None]) -> None:
     """Build the store from what the driver sends, align, write `pairs`. On
     failure, send the exception (or, where it does not pickle, a
     RuntimeError with its text) and exit non-zero."""
-    from parallel_corpus.engine import build
-
     # What the driver held when it forked is never collected here: the
     # collector would otherwise touch (and so copy) every page of it.
     gc.freeze()
@@ -165,7 +156,7 @@ def _child(conn: Any, max_df: int) -> None:
                 conn.send(("ok", assignments))
             elif kind == "pairs":
                 staging, split_of_topic, dataset, overrides, params = payload
-                build.write_pairs(staging, store, assignments, split_of_topic, dataset, overrides, params)
+                write_pairs(staging, store, assignments, split_of_topic, dataset, overrides, params)
                 conn.send(("ok", None))
                 return
     except BaseException as exc:  # everything reaches the driver
@@ -183,10 +174,10 @@ def _child(conn: Any, max_df: int) -> None:
 
 
 @contextmanager
-def aligner(max_df: int, forked: bool) -> Iterator[Aligner]:
-    """`with aligner(max_df, forked) as signatures: ...`: the child is ended
-    on leaving, whatever happened."""
-    handle = Aligner(max_df, forked)
+def aligner(max_df: int, forked: bool, write_pairs: Callable[..., None]) -> Iterator[Aligner]:
+    """`with aligner(max_df, forked, write_pairs) as signatures: ...`: the
+    child is ended on leaving, whatever happened."""
+    handle = Aligner(max_df, forked, write_pairs)
     try:
         yield handle
     finally:

@@ -27,7 +27,7 @@ import traceback
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Optional
 
-__all__ = ["beside", "Beside", "can_fork"]
+__all__ = ["beside", "Beside", "can_fork", "end"]
 
 
 def can_fork(workers: int) -> bool:
@@ -96,11 +96,7 @@ class Beside:
     def stop(self) -> None:
         """End the child, if it runs (the driver failed)."""
         if self.pid is not None:
-            self.process.terminate()
-            self.process.join(timeout=_STOP_SECONDS)
-            if self.process.exitcode is None:  # SIGTERM ignored where the build was started
-                self.process.kill()
-                self.process.join()
+            end(self.process)
             self.pid = None
         self.step, self.args = None, ()
         if self._read >= 0:
@@ -127,6 +123,17 @@ def _child(step: Callable[..., Any], args: tuple[Any, ...], write: int) -> None:
 
 # How long a child told to end (SIGTERM) is given before it is killed.
 _STOP_SECONDS = 10.0
+
+
+def end(process: Any) -> None:
+    """End a child process the driver no longer waits for: told to end,
+    then killed if it has not within _STOP_SECONDS (SIGTERM ignored where
+    the build was started), and reaped."""
+    process.terminate()
+    process.join(timeout=_STOP_SECONDS)
+    if process.exitcode is None:
+        process.kill()
+        process.join()
 
 
 @contextmanager

@@ -139,7 +139,7 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
             # The signatures, alignment and `pairs`: in a process beside the
             # driver, fed as pass one reads (engine.aligner), or here.
             forked = engine == "local" and can_fork(workers)
-            with aligner(params.max_df, forked=forked) as signatures:
+            with aligner(params.max_df, forked, write_pairs) as signatures:
                 ids, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, signatures, stored, audit_page)
                 give_back()
                 if strict and report.skipped:

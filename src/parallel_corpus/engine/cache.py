@@ -77,7 +77,7 @@ from parallel_corpus.stages.signature import packed_id
 log = logging.getLogger(__name__)
 
 # Bumped whenever the layout or an entry's bytes change.
-FORMAT = 5
+FORMAT = 6
 MAGIC = b"PCCACHE" + bytes([FORMAT])
 # MAGIC, crc32 of what follows it (the header's four counts included),
 # then: the number of segment keys (8 bytes each, first), the length of the
@@ -85,7 +85,7 @@ MAGIC = b"PCCACHE" + bytes([FORMAT])
 # uncompressed, and the number of answers (key and documents, 8 bytes
 # each: 16 an answer, after the keys). Uncompressed, the compressed part
 # is the length of a JSON text, that text (where the row is, its report
-# entry or Skip), and the packed signature.
+# entry or Skip, the packed signature's length), and the packed signature.
 _HEADER = struct.Struct("<8sIIIII")
 _META = struct.Struct("<I")
 _CRC_FROM = 12  # the CRC covers the file from here on
@@ -370,7 +370,10 @@ class BuildCache:
             self.stats.docs_rescored += 1
             batch, index = row, 0
         signature = plain[_META.size + length :]
-        if packed_id(signature) != meta["entry"]["id"]:
+        # A size in the header that is not the part's (the checksum agrees
+        # with what it covers, not with what was compressed) can leave bytes
+        # past the signature's end: its own length is kept in the JSON.
+        if len(signature) != meta.get("signature_bytes") or packed_id(signature) != meta["entry"]["id"]:
             return None
         return Item(None, batch, index, meta["entry"], signature, asked)
 
@@ -422,6 +425,7 @@ class BuildCache:
                 "pack": name if item.skip is None else None,
                 "row": row if item.skip is None else None,
                 "entry": item.entry,
+                "signature_bytes": len(item.signature or b""),
             }
             row += item.skip is None
             text = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode()
