@@ -269,14 +269,17 @@ def seed_rows(tmp_path_factory):
     return {r["id"]: r for r in read_rows(out, "documents")}
 
 
-def test_the_build_refuses_an_unknown_topic_and_notes_a_proposal(seed_rows, tmp_path):
+# With two workers the topics are assigned, and the refusal raised, in the
+# signature store's process beside the build (engine.aligner).
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_build_refuses_an_unknown_topic_and_notes_a_proposal(seed_rows, tmp_path, workers):
     first, second = sorted(seed_rows)[:2]
     folder = tmp_path / "annotations"
     folder.mkdir()
     path = folder / "documents.jsonl"
     path.write_text(_store_line(seed_rows[first], 1, topic_id=NEW_CHOICE, comment="G20 Rio") + "\n"
                     + _store_line(seed_rows[second], 2, topic_id="guterres-nairobi") + "\n", encoding="utf-8")
-    refused = invoke("build", "--corpus", CORPUS, "--out", tmp_path / "build", "--annotations", folder, "-q")
+    refused = invoke("build", "--corpus", CORPUS, "--out", tmp_path / "build", "--annotations", folder, "-q", "--workers", workers)
     assert refused.exit_code == 1 and not (tmp_path / "build").exists()
     assert error_lines(refused) == [
         f"error: {path}:2:topic_id: document {second} (annotation t2/a2, by a@example.com): topic 'guterres-nairobi' is not in the catalog (topics.yaml): {UNKNOWN_FIX}"
@@ -291,7 +294,7 @@ def test_the_build_refuses_an_unknown_topic_and_notes_a_proposal(seed_rows, tmp_
     ]
     # The curator fixes the second line: the build applies it and notes the proposal.
     path.write_text(path.read_text(encoding="utf-8").replace('"guterres-nairobi"', '"putin-biden-call-2021-12"'), encoding="utf-8")
-    built = invoke("build", "--corpus", CORPUS, "--out", tmp_path / "build", "--annotations", folder, "-q")
+    built = invoke("build", "--corpus", CORPUS, "--out", tmp_path / "build", "--annotations", folder, "-q", "--workers", workers)
     assert built.exit_code == 0, built.output
     assert f"note: {path}:1: document {first} (annotation t1/a1, by a@example.com) proposes a new topic" in built.stderr
     report = json.loads((tmp_path / "build" / "report.json").read_text(encoding="utf-8"))

@@ -77,22 +77,19 @@ class Aligner:
         """`assignments_of` the signatures added."""
         if self.store is not None:
             return assignments_of(root, self.store, overrides, params)
-        # The child runs no step that reads the languages or the gazetteer
-        # (they apply to documents, in the driver): not sent.
-        light = dataclasses.replace(overrides, languages=None, gazetteer=None) if overrides is not None else None
-        self._send(("align", (root, light, params)))
+        self._send(("align", (root, _for_child(overrides), params)))
         return self._reply()
 
     def write_pairs(self, staging: Path, split_of_topic: dict[str, str], dataset: dict[str, Any], overrides: Any, params: Any,
                     assignments: dict[str, Any]) -> None:
         """`pairs` of the aligned corpus: started in the child (`wait` for
-        its end), or written here at once, after which the store is let go."""
+        its end), which pairs the topics it made, or written here at once,
+        after which the store is let go."""
         if self.store is not None:
             store, self.store = self.store, None
             self.write_pairs_with(staging, store, assignments, split_of_topic, dataset, overrides, params)
             return
-        light = dataclasses.replace(overrides, languages=None, gazetteer=None) if overrides is not None else None
-        self._send(("pairs", (staging, split_of_topic, dataset, light, params)))
+        self._send(("pairs", (staging, split_of_topic, dataset, _for_child(overrides), params)))
 
     def wait(self) -> None:
         """The child's end (`pairs` written); its error raised here."""
@@ -134,6 +131,13 @@ class Aligner:
             self._close()
             raise value
         return value
+
+
+def _for_child(overrides: Any) -> Any:
+    """The human labels as the child needs them: it runs no step that reads
+    the languages or the gazetteer (they apply to documents, in the
+    driver), so they are not sent."""
+    return dataclasses.replace(overrides, languages=None, gazetteer=None) if overrides is not None else None
 
 
 def _child(conn: Any, max_df: int, write_pairs: Callable[..., None]) -> None:
