@@ -3,7 +3,7 @@ in a process of their own beside the driver.
 
 Pass one's driver reads every document's result and adds its signature to
 the store (`align.store.SignatureStore.add_many`): at 100,000 documents that
-is about a third of the driver's work in pass one, while the pool's workers,
+is more than a third of the driver's work in pass one (33 of 76 s), while the pool's workers,
 on a rebuild, mostly wait. Forked before pass one starts, a child holds the
 store instead: the driver sends it each block's packed signatures down a
 pipe and goes on; once pass one ends, the child aligns the corpus and
