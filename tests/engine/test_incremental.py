@@ -233,6 +233,66 @@ def test_broken_entries_are_misses_never_errors(corpora, tmp_path, caplog_info, 
     assert reused(caplog_info)[:2] == (N, N)
 
 
+def segment_lists(caplog: pytest.LogCaptureFixture) -> tuple[int, int]:
+    """(segment lists read back, sources) of the last build's count."""
+    lines = [r.getMessage() for r in caplog.records if r.name == cached.__name__ and "segment lists" in r.getMessage()]
+    m = re.search(r"(\d+) of (\d+) segment lists", lines[-1])
+    assert m, lines[-1]
+    return int(m[1]), int(m[2])
+
+
+def index_file(cache: Path) -> Path:
+    found = [p for p in (cache / f"v{cached.FORMAT}" / "index").rglob("*") if p.is_file()]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_the_count_reads_the_index_not_the_entries(corpora, tmp_path, caplog_info):
+    cache = tmp_path / "cache"
+    run(corpora["full"], tmp_path / "first", cache)
+    reused(caplog_info)
+    assert index_file(cache).stat().st_size < 100 * N
+    # Without a single entry, the count still finds every document's
+    # segments; pass one, which reads the entries, builds them all again.
+    shutil.rmtree(cache / f"v{cached.FORMAT}" / "docs")
+    warm = run(corpora["full"], tmp_path / "warm", cache)
+    assert segment_lists(caplog_info) == (N, N)
+    assert reused(caplog_info)[:2] == (0, N)
+    assert outputs(warm) == outputs(corpora["clean"])
+
+
+@pytest.mark.parametrize("damage", ["truncated", "bit", "ends"])
+def test_a_broken_index_is_read_as_none(corpora, tmp_path, caplog_info, damage):
+    cache = tmp_path / "cache"
+    run(corpora["full"], tmp_path / "first", cache)
+    reused(caplog_info)
+    path = index_file(cache)
+    reader = cached.BuildCache(cache, b"")
+    plain = reader._plain("index", path.name)
+    assert cached._Index.of(plain) is not None
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:-9])
+    elif damage == "bit":
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 1
+        path.write_bytes(bytes(data))
+    else:
+        # Whole and with a checksum that agrees, but one document's keys end
+        # before the previous one's: read as it says, keys would shift.
+        n = struct.unpack_from("<Q", plain)[0]
+        data = bytearray(plain)
+        at = 24 + 32 * n + 8 * 3
+        data[at : at + 8] = (0).to_bytes(8, "little")
+        assert cached._Index.of(bytes(data)) is None
+        assert reader._write("index", path.name, bytes(data))
+    warm = run(corpora["full"], tmp_path / "warm", cache)
+    # The count read the entries instead, and the build wrote a whole index.
+    assert segment_lists(caplog_info) == (N, N)
+    assert reused(caplog_info)[:2] == (N, N)
+    assert outputs(warm) == outputs(corpora["clean"])
+    assert cached._Index.of(reader._plain("index", path.name)) is not None
+
+
 def test_a_cache_that_cannot_be_written_or_is_deleted_never_fails_the_build(corpora, tmp_path, caplog_info):
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder")
