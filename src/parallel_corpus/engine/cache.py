@@ -182,18 +182,43 @@ def _dist_version(name: str) -> str:
         return "-"
 
 
+# A file whose status changed this recently may change again within the
+# same tick of the file system's clock and keep its status: its digest is
+# not remembered (git's "racy clean" rule).
+SETTLED_SECONDS = 2.0
+# A file's status as remembered: device, inode, size, modified and changed
+# times (ns). Only the kernel sets the changed time: a file written again
+# has another, whatever its contents and modified time.
+_STATUS = struct.Struct("<qqqqq")
+STAMP_BYTES = _STATUS.size + 32
+
+
+def _status(st: os.stat_result) -> bytes:
+    return _STATUS.pack(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 class RawFiles:
     """sha256 of the sources' raw bytes as they are now. A plain file under
     raw/ is opened directly (its folder resolved once); anything else goes
-    through `Corpus.resolve_raw`, which refuses what leaves raw/."""
+    through `Corpus.resolve_raw`, which refuses what leaves raw/.
 
-    def __init__(self, corpus: Corpus):
+    `known` maps a plain file's status (`_status`) to the digest its bytes
+    had when the last build read them (the index keeps them): a file whose
+    status is the same is not read again. Reading 100,000 raw files was most
+    of a rebuild's count. After each call, `stamp` is the file's status and
+    digest, to be remembered, or b"" (not a plain file under raw/, or
+    changed less than SETTLED_SECONDS before it was read)."""
+
+    def __init__(self, corpus: Corpus, known: Optional[dict[bytes, bytes]] = None):
         self.corpus = corpus
         self.raw = os.path.realpath(corpus.raw_dir)
         self._inside: dict[str, bool] = {}
+        self.known: dict[bytes, bytes] = known or {}
+        self.stamp = b""
 
     def sha256(self, source: Source) -> Optional[bytes]:
         """None when the file cannot be read (the stages then say why)."""
+        self.stamp = b""
         if unsafe_relative_path(source.file) is None:
             path = os.path.join(self.raw, source.file)
             folder = os.path.dirname(path)
@@ -202,6 +227,17 @@ class RawFiles:
                 real = os.path.realpath(folder)
                 inside = self._inside[folder] = real == self.raw or real.startswith(self.raw + os.sep)
             if inside:
+                if self.known:
+                    try:
+                        st = os.lstat(path)
+                    except OSError:
+                        st = None
+                    if st is not None and stat.S_ISREG(st.st_mode):
+                        status = _status(st)
+                        digest = self.known.get(status)
+                        if digest is not None:
+                            self.stamp = status + digest
+                            return digest
                 try:
                     # Not following a link, and not waiting on a FIFO.
                     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
@@ -209,9 +245,15 @@ class RawFiles:
                     fd = -1
                 if fd >= 0:
                     with open(fd, "rb") as fh:
-                        if not stat.S_ISREG(os.fstat(fd).st_mode):
+                        # The status before the bytes: a write while they are
+                        # read gives the file another status.
+                        st = os.fstat(fd)
+                        if not stat.S_ISREG(st.st_mode):
                             return None
-                        return hashlib.sha256(fh.read()).digest()
+                        digest = hashlib.sha256(fh.read()).digest()
+                        if time.time() - st.st_ctime_ns / 1e9 >= SETTLED_SECONDS:
+                            self.stamp = _status(st) + digest
+                        return digest
         try:
             with open(self.corpus.resolve_raw(source), "rb") as fh:
                 return hashlib.sha256(fh.read()).digest()
@@ -262,6 +304,8 @@ class BuildCache:
         # of the index the count read it from (-1: not there), or its keys
         # and answers (`carried_own`; answers None until it is built).
         self.carried = array("q")
+        # Each source's raw file's status and digest (`RawFiles.stamp`; zeros: none).
+        self.stamps = bytearray()
         self.carried_own: dict[int, tuple[bytes, Optional[bytes]]] = {}
         self.index: Optional[_Index] = None
         self.arrow_schema = spill_schema()
@@ -465,8 +509,8 @@ class BuildCache:
         one the count read)."""
         if self.stats.write_failed:
             return
-        bases = self.bases
-        kept, key_parts, ask_parts, key_ends, ask_ends = [], [], [], array("q"), array("q")
+        bases, stamps = self.bases, self.stamps
+        kept, kept_stamps, key_parts, ask_parts, key_ends, ask_ends = [], [], [], [], array("q"), array("q")
         nkeys = nasked = 0
         for i, row in enumerate(self.carried):
             base = bytes(bases[32 * i : 32 * i + 32])
@@ -482,6 +526,7 @@ class BuildCache:
             else:
                 continue
             kept.append(base)
+            kept_stamps.append(bytes(stamps[STAMP_BYTES * i : STAMP_BYTES * (i + 1)]))
             key_parts.append(keys)
             ask_parts.append(asked)
             nkeys += len(keys)
@@ -489,7 +534,7 @@ class BuildCache:
             key_ends.append(nkeys)
             ask_ends.append(nasked)
         plain = b"".join([
-            _INDEX_HEADER.pack(len(kept), nkeys, nasked), *kept, key_ends.tobytes(), ask_ends.tobytes(),
+            _INDEX_HEADER.pack(len(kept), nkeys, nasked), *kept, *kept_stamps, key_ends.tobytes(), ask_ends.tobytes(),
             np.concatenate(key_parts).astype("<u8").tobytes() if key_parts else b"",
             np.concatenate(ask_parts).astype("<u8").tobytes() if ask_parts else b"",
         ])
@@ -708,16 +753,19 @@ def segment_keys(cache: BuildCache, corpus_dir: Path, sources: Sequence[Source],
     answers = cache.answers = _Lists()
     fresh = cache.fresh = _Lists()
     carried, own = cache.carried, cache.carried_own
+    stamps = cache.stamps = bytearray(STAMP_BYTES * len(sources))
     look_up = partial(_look_up, str(cache.root), cache.fingerprint)
     _READERS.clear()  # nothing of an earlier build of this process (nor forked into its workers)
     index = cache.index = cache.load_index()
     # Forked workers read it from here; spawned ones read the entries.
-    _INDEX = (str(cache.root), cache.fingerprint, index) if index is not None else None
+    _INDEX = (str(cache.root), cache.fingerprint, index, index.known()) if index is not None else None
     i = 0
     try:
         for looked_up in map_chunks(look_up, corpus_dir, sources, seed, workers, engine, stages):
-            for base, keys, asked, made, row in looked_up:
+            for base, keys, asked, made, row, stamp in looked_up:
                 bases[32 * i : 32 * i + 32] = base
+                if stamp:
+                    stamps[STAMP_BYTES * i : STAMP_BYTES * (i + 1)] = stamp
                 carried.append(row)
                 if row >= 0:
                     cache.stats.keys_hits += 1
@@ -743,30 +791,33 @@ def segment_keys(cache: BuildCache, corpus_dir: Path, sources: Sequence[Source],
 # worker serves one build; the driver clears it before each use and after
 # pass one).
 _READERS: dict[tuple[str, bytes], tuple[BuildCache, RawFiles]] = {}
-# The index the count read (cache folder, fingerprint, index), while it runs.
-_INDEX: Optional[tuple[str, bytes, "_Index"]] = None
+# The index the count read (cache folder, fingerprint, index, its
+# `RawFiles.known`), while it runs.
+_INDEX: Optional[tuple[str, bytes, "_Index", dict[bytes, bytes]]] = None
 
 
-def _look_up(root: str, fingerprint: bytes, sources: list[Source]) -> list[tuple[bytes, bytes, bytes, Optional[list[int]], int]]:
-    """(base key, stored segment keys, stored answers, made keys, index row)
-    of each source: its row in the index where the index has the source
-    (the rest empty), else the keys and answers as stored (bytes) where the
-    cache has it, else its keys made (`made`, None on a hit; row -1)."""
+def _look_up(root: str, fingerprint: bytes, sources: list[Source]) -> list[tuple[bytes, bytes, bytes, Optional[list[int]], int, bytes]]:
+    """(base key, stored segment keys, stored answers, made keys, index row,
+    raw file's stamp) of each source: its row in the index where the index
+    has the source (keys and answers empty), else the keys and answers as
+    stored (bytes) where the cache has it, else its keys made (`made`, None
+    on a hit; row -1). The stamp is `RawFiles.stamp`."""
     stages = worker_stages()
     cache, raw = _reader(root, fingerprint, stages)
-    index = _INDEX[2] if _INDEX is not None and _INDEX[:2] == (root, fingerprint) else None
-    out: list[tuple[bytes, bytes, bytes, Optional[list[int]], int]] = []
+    index, raw.known = (_INDEX[2], _INDEX[3]) if _INDEX is not None and _INDEX[:2] == (root, fingerprint) else (None, {})
+    out: list[tuple[bytes, bytes, bytes, Optional[list[int]], int, bytes]] = []
     for source in sources:
         base = cache.base(raw.sha256(source), source)
+        stamp = raw.stamp
         row = index.row.get(base, -1) if index is not None and base != _NONE else -1
         if row >= 0:
-            out.append((base, b"", b"", None, row))
+            out.append((base, b"", b"", None, row, stamp))
             continue
         found = cache._read("docs", base.hex()) if base != _NONE else None
         if found is None:
-            out.append((base, b"", b"", stages.segment_keys([source]), -1))
+            out.append((base, b"", b"", stages.segment_keys([source]), -1, stamp))
         else:
-            out.append((base, bytes(found[0]), bytes(found[1]), None, -1))
+            out.append((base, bytes(found[0]), bytes(found[1]), None, -1, stamp))
     return out
 
 
@@ -818,12 +869,24 @@ _INDEX_HEADER = struct.Struct("<QQQ")
 
 class _Index:
     """A build's segment keys and answers, by base key (`BuildCache.write_index`):
-    base keys (32 bytes each), then where each document's keys and answers
-    end (int64), then the keys and the answers' integers (uint64)."""
+    base keys (32 bytes each), each raw file's status and digest
+    (`RawFiles.stamp`, zeros where none), where each document's keys and
+    answers end (int64), then the keys and the answers' integers (uint64)."""
 
-    def __init__(self, bases: bytes, key_ends: np.ndarray, keys: np.ndarray, ask_ends: np.ndarray, asked: np.ndarray):
+    def __init__(self, bases: bytes, stamps: bytes, key_ends: np.ndarray, keys: np.ndarray, ask_ends: np.ndarray, asked: np.ndarray):
         self.row = {bases[32 * i : 32 * i + 32]: i for i in range(len(key_ends))}
+        self.stamps = stamps
         self.key_ends, self.keys, self.ask_ends, self.asked = key_ends, keys, ask_ends, asked
+
+    def known(self) -> dict[bytes, bytes]:
+        """Raw file status -> digest (`RawFiles.known`)."""
+        out = {}
+        status = _STATUS.size
+        for at in range(0, len(self.stamps), STAMP_BYTES):
+            stamp = self.stamps[at : at + STAMP_BYTES]
+            if stamp[:status] != bytes(status):
+                out[stamp[:status]] = stamp[status:]
+        return out
 
     @classmethod
     def of(cls, plain: bytes) -> Optional["_Index"]:
@@ -831,21 +894,21 @@ class _Index:
         if len(plain) < _INDEX_HEADER.size:
             return None
         n, nkeys, nasked = _INDEX_HEADER.unpack_from(plain)
-        sizes = [32 * n, 8 * n, 8 * n, 8 * nkeys, 8 * nasked]
+        sizes = [32 * n, STAMP_BYTES * n, 8 * n, 8 * n, 8 * nkeys, 8 * nasked]
         if _INDEX_HEADER.size + sum(sizes) != len(plain) or nasked % 2:
             return None
         at = np.cumsum([_INDEX_HEADER.size] + sizes).tolist()
-        key_ends = np.frombuffer(plain, dtype="<i8", count=n, offset=at[1])
-        ask_ends = np.frombuffer(plain, dtype="<i8", count=n, offset=at[2])
+        key_ends = np.frombuffer(plain, dtype="<i8", count=n, offset=at[2])
+        ask_ends = np.frombuffer(plain, dtype="<i8", count=n, offset=at[3])
         for ends, total in ((key_ends, nkeys), (ask_ends, nasked)):
             # Each document's part runs forward and the last ends at the total.
             if n and (ends[0] < 0 or (np.diff(ends) < 0).any() or ends[-1] != total) or (not n and total):
                 return None
         if (ask_ends % 2).any():
             return None
-        keys = np.frombuffer(plain, dtype="<u8", count=nkeys, offset=at[3])
-        asked = np.frombuffer(plain, dtype="<u8", count=nasked, offset=at[4])
-        index = cls(plain[at[0] : at[1]], key_ends, keys, ask_ends, asked)
+        keys = np.frombuffer(plain, dtype="<u8", count=nkeys, offset=at[4])
+        asked = np.frombuffer(plain, dtype="<u8", count=nasked, offset=at[5])
+        index = cls(plain[at[0] : at[1]], plain[at[1] : at[2]], key_ends, keys, ask_ends, asked)
         return index if len(index.row) == n else None
 
     def keys_of(self, row: int) -> np.ndarray:
