@@ -14,6 +14,7 @@ import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -277,6 +278,38 @@ def test_the_articles_the_workers_make_are_the_ones_the_rows_give(seeds: Path, t
     shutil.copytree(seeds / "data", copy / "data")
     audit_page.write_audit_page(copy)
     assert _pages(copy) == _pages(seeds)
+
+
+def test_rows_without_their_article_are_read_whole_from_their_row_group(seeds: Path, tmp_path: Path) -> None:
+    # The page reads the rows without their texts; a row whose article was
+    # not made with it is read again whole. Row groups of two rows, and every
+    # other article missing, put such rows in every group but the first.
+    copy = tmp_path / "build"
+    shutil.copytree(seeds / "data", copy / "data")
+    articles = tmp_path / "articles"
+    files = audit_page.ArticleFiles(articles)
+    with files:
+        for path in sorted((copy / "data" / "documents").glob("*.parquet")):
+            table = pq.read_table(path)
+            pq.write_table(table, path, row_group_size=2)
+            split = path.name.split("-")[0]
+            made = [audit_page.article_of(row) if i % 2 == 0 else None for i, row in enumerate(table.to_pylist())]
+            files.add(split, table.column("id").combine_chunks(), pa.array(made, pa.string()))
+    assert pq.ParquetFile(copy / "data" / "documents" / "train-00000-of-00001.parquet").metadata.num_row_groups >= 3
+    audit_page.write_audit_page(copy, articles=articles)
+    assert _pages(copy) == _pages(seeds)
+
+
+def test_the_workers_make_the_articles_rows_read_back_lack(seeds: Path) -> None:
+    table = pq.read_table(seeds / "data" / "documents" / "train-00000-of-00001.parquet")
+    rows = table.to_pylist()
+    made = [audit_page.article_of(row) for row in rows]
+    spilled = [dict(row, **{audit_page.ARTICLE_COLUMN: article if i % 2 else None}) for i, (row, article) in enumerate(zip(rows, made))]
+    batch = pa.RecordBatch.from_pylist(spilled, schema=audit_page.spill_schema())
+    filled = audit_page.missing_articles_made(batch)
+    assert filled.column(audit_page.ARTICLE_COLUMN).to_pylist() == made
+    others = [name for name in batch.schema.names if name != audit_page.ARTICLE_COLUMN]
+    assert filled.select(others).equals(batch.select(others))
 
 
 def _pages(build: Path) -> dict[str, bytes]:

@@ -41,6 +41,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -74,6 +75,8 @@ COLUMNS = [
     "title", "published", "text", "blocks", "entities", "dates", "topic_id", "topic_title", "event_id", "topic_source",
     "topic_score", "topic_evidence", "removed_lines", "flags", "source", "split",
 ]
+# What the summary and the placements read of every row.
+READ_COLUMNS = [c for c in COLUMNS if c not in ("text", "title", "published", "language_flores", "script", "language_source", "declared_language")]
 
 CSS = """
 :root{--ink:#1d232a;--mute:#5b6570;--line:#d8dde3;--bg:#f6f7f9;--rm:#b3261e;--e:#fff0b3;--d:#d7ecff;--h:#e3f5e1;--bar:#4a78b0}
@@ -123,10 +126,7 @@ def write_audit_page(
     for batch, made in _batches(build_dir / "data" / "documents", articles):
         summary.add_batch(batch)
         for i, (doc_id, language, split, removed, placed) in enumerate(_placements(batch)):
-            article = made[i]
-            if article is None:  # that row alone turned into Python objects
-                article = article_of(batch.slice(i, 1).to_pylist()[0]).encode("utf-8")
-            toc, opening, closing = article.split(b"\0", 2)
+            toc, opening, closing = made[i].split(b"\0", 2)
             book.add(split, doc_id, language, removed, toc, opening + placed.encode("utf-8") + closing)
     book.close()
     with open(build_dir / INDEX, "w", encoding="utf-8", newline="\n") as fh:
@@ -165,6 +165,24 @@ def with_articles(result: ChunkResult, make: bool = True) -> ChunkResult:
     return result
 
 
+def missing_articles_made(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """A spill batch whose null articles are made (`article_of`): rows read
+    back from the build cache lack theirs where their scores changed
+    (`cache._rescored`) or where the build that stored them wrote no page.
+    Made in the workers that read them, not one by one by the page."""
+    column = batch.schema.get_field_index(ARTICLE_COLUMN)
+    articles = batch.column(column)
+    if not articles.null_count:
+        return batch
+    missing = set(np.flatnonzero(articles.is_null().to_numpy(zero_copy_only=False)).tolist())
+    values = articles.to_pylist()
+    for i in missing:
+        values[i] = article_of(batch.slice(i, 1).to_pylist()[0])
+    columns = list(batch.columns)
+    columns[column] = pa.array(values, type=pa.string())
+    return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
+
+
 class ArticleFiles(ArrowFiles):
     """The articles of each split in the order of its Parquet rows, one
     Arrow file a split in `directory`, written as the build's second pass
@@ -201,23 +219,52 @@ def _articles(directory: Optional[Path], split: str) -> Iterator[tuple[Optional[
 # -- reading ------------------------------------------------------------------------
 
 
-def _batches(documents_dir: Path, articles: Optional[Path]) -> Iterator[tuple[pa.RecordBatch, list[Optional[bytes]]]]:
+def _batches(documents_dir: Path, articles: Optional[Path]) -> Iterator[tuple[pa.RecordBatch, list[bytes]]]:
     """The published rows, split by split in the Parquet's (id) order, a
-    batch at a time, with their articles where they were made."""
+    batch at a time, with their articles (UTF-8): those made with the rows,
+    else made here. The rows are read without their texts (the summary and
+    the placements do not show them: on 100,000 documents the texts are
+    most of the Parquet's bytes); a row whose article must be made here is
+    read whole, from its row group."""
     for split in SPLIT_ORDER:
         path = documents_dir / parquet_name(split)
         if not path.exists():
             continue
         made = _articles(articles, split)
         parquet = pq.ParquetFile(path)
+        whole = _WholeRows(parquet)
         try:
-            for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=COLUMNS):
+            offset = 0
+            for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=READ_COLUMNS):
                 ids = batch.column("id").to_pylist()
                 # An article is used only beside the row it was made of.
-                yield batch, [article if made_id == doc_id else None for doc_id, (made_id, article) in zip(ids, made)]
+                found = [article if made_id == doc_id else None for doc_id, (made_id, article) in zip(ids, made)]
+                yield batch, [article if article is not None else article_of(whole.row(offset + i)).encode("utf-8") for i, article in enumerate(found)]
+                offset += batch.num_rows
         finally:
             parquet.close()
             made.close()
+
+
+class _WholeRows:
+    """Rows of a Parquet file by their number, every column of `COLUMNS`, read a
+    row group at a time (the last one kept): rows without their article
+    are rare (a human's label, a cache filled without the page), so this
+    reads little."""
+
+    def __init__(self, parquet: pq.ParquetFile) -> None:
+        self.parquet = parquet
+        sizes = [parquet.metadata.row_group(g).num_rows for g in range(parquet.metadata.num_row_groups)]
+        self.starts = [sum(sizes[:g]) for g in range(len(sizes))]
+        self._group: Optional[int] = None
+        self._rows: Optional[pa.Table] = None
+
+    def row(self, number: int) -> dict[str, Any]:
+        group = bisect_right(self.starts, number) - 1
+        if group != self._group:
+            self._group, self._rows = group, self.parquet.read_row_group(group, columns=COLUMNS)
+        assert self._rows is not None
+        return self._rows.slice(number - self.starts[group], 1).to_pylist()[0]
 
 
 def _lengths(column: pa.Array) -> list[int]:

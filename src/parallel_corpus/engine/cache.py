@@ -75,7 +75,7 @@ import pyarrow as pa
 
 from parallel_corpus.corpus import Corpus, CorpusError, Source, unsafe_relative_path
 from parallel_corpus.records import Skip
-from parallel_corpus.engine.audit_page import ARTICLE_COLUMN, spill_schema
+from parallel_corpus.engine.audit_page import ARTICLE_COLUMN, missing_articles_made, spill_schema
 from parallel_corpus.engine.executors import map_chunks, map_tasks, process_chunk_recorded, run_documents, worker_stages
 from parallel_corpus.engine.writers import join_batches
 from parallel_corpus.stages.clean.boilerplate import Boilerplate
@@ -731,7 +731,8 @@ def _rescored(row: pa.RecordBatch, asked: list[tuple[int, int]], counts: dict[in
         line["score"] = float(next(iter(new)))
     columns = list(row.columns)
     columns[column] = pa.array([removed], type=row.schema.field(column).type)
-    # Its article shows the old scores: made again with the audit page.
+    # Its article shows the old scores: made again by the worker that read
+    # it (`audit_page.missing_articles_made`).
     article = row.schema.get_field_index(ARTICLE_COLUMN)
     columns[article] = pa.nulls(1, row.schema.field(article).type)
     return pa.RecordBatch.from_arrays(columns, schema=row.schema)
@@ -1037,7 +1038,10 @@ def _serve(root: str, fingerprint: bytes, articles: bool, task: tuple[list[Sourc
             items[j] = item
         asked = [item.asked for item in made]
     keys_here = [cache.keys_of(bases[32 * j : 32 * j + 32], sources[j], stages) for j in here]
-    return chunk_of(items), built, asked, here, keys_here, cache.stats.docs_rescored - rescored  # type: ignore[arg-type]
+    chunk = chunk_of(items)  # type: ignore[arg-type]
+    if articles and chunk.batch is not None:
+        chunk.batch = missing_articles_made(chunk.batch)
+    return chunk, built, asked, here, keys_here, cache.stats.docs_rescored - rescored
 
 
 def _documents_on_ray(
@@ -1073,7 +1077,10 @@ def _documents_on_ray(
                 items.append(item)
             if new:
                 cache.put_docs(new)
-            yield chunk_of(items)
+            chunk = chunk_of(items)
+            if articles and chunk.batch is not None:
+                chunk.batch = missing_articles_made(chunk.batch)
+            yield chunk
     finally:
         made.close()
         close = getattr(runs, "close", None)
