@@ -125,11 +125,12 @@ def schema_error_lines(schema_name: str, data: Any, path: Path) -> list[Problem]
     ]
 
 
-def check_record(schema_name: str, record: Any, file: Any, row: Any = "-") -> list[Problem]:
-    """Every way a record (row `row` of `file`) breaks its schema."""
+def check_record(schema_name: str, record: Any, file: Any, row: Any = "-", from_json: bool = False) -> list[Problem]:
+    """Every way a record (row `row` of `file`) breaks its schema
+    (`schema.record_errors`; `from_json`: parsed from JSON)."""
     if not isinstance(record, dict):
         return [Problem.at(file, row, "-", f"expected an object, got {type(record).__name__}")]
-    return [Problem.at(file, row, path, message) for path, message in schema.record_errors(schema_name, record)]
+    return [Problem.at(file, row, path, message) for path, message in schema.record_errors(schema_name, record, from_json)]
 
 
 @dataclass(frozen=True)
@@ -180,30 +181,32 @@ class SourceList(Sequence[Source]):
     """The sources of a `sources.jsonl`, in id order, each parsed from its
     line only when asked for: a corpus of any size costs a few bytes a
     source until a chunk of them is built. Their languages are kept, for
-    the reference checks. The file must not change while the list is in
+    the reference checks, and their files, for the build's listing of raw/
+    (parsing 100,000 lines again to name their files took 2 s). The file must not change while the list is in
     use: its size and modification time are checked at every read."""
 
-    def __init__(self, path: Path, offsets: array, rows: array, languages: list[Optional[str]], stamp: tuple[int, int]):
+    def __init__(self, path: Path, offsets: array, rows: array, languages: list[Optional[str]], stamp: tuple[int, int], files: Optional[list[str]] = None):
         self.path = path
         self._offsets = offsets
         self._rows = rows
         self.languages = languages
+        self.files = files if files is not None else [s.file for s in self]
         self._stamp = stamp
 
     @classmethod
     def read(cls, path: Path) -> tuple["SourceList", list[Problem]]:
         """The valid sources, and a message for every invalid line."""
-        found: list[tuple[str, int, int, Optional[str]]] = []
+        found: list[tuple[str, int, int, Optional[str], str]] = []
 
         def keep(source: Source, offset: int) -> None:
-            found.append((source.id, offset, source.row, sys.intern(source.language) if source.language else None))
+            found.append((source.id, offset, source.row, sys.intern(source.language) if source.language else None, source.file))
 
         stamp = _stamp(path)
         errors = _scan_sources(path, keep)
         found.sort()
         offsets = array("q", [f[1] for f in found])
         rows = array("q", [f[2] for f in found])
-        return cls(path, offsets, rows, [f[3] for f in found], stamp), errors
+        return cls(path, offsets, rows, [f[3] for f in found], stamp, [f[4] for f in found]), errors
 
     def __len__(self) -> int:
         return len(self._offsets)
@@ -263,7 +266,7 @@ def _scan_sources(path: Path, keep: Callable[[Source, int], None]) -> list[Probl
             except json.JSONDecodeError as exc:
                 errors.append(Problem.at(path, row, "-", f"not valid JSON: {exc.msg}"))
                 continue
-            problems = check_record("sources", record, path, row)
+            problems = check_record("sources", record, path, row, from_json=True)
             if problems:
                 errors.extend(problems)
                 continue
@@ -281,6 +284,8 @@ def _scan_sources(path: Path, keep: Callable[[Source, int], None]) -> list[Probl
 
 def unsafe_relative_path(name: str) -> Optional[str]:
     """Why `name` may not be used as a path inside `raw/`, or None."""
+    if name and "\x00" not in name and ".." not in name and ":" not in name and not name.startswith(("/", "\\")):
+        return None  # what most names are, without a Path (read once a source a build)
     if not name or "\x00" in name:
         return f"{name!r} is empty or holds a NUL byte: give the file's name in raw/"
     p = Path(name)

@@ -218,10 +218,13 @@ def _conforms(conforms: Callable[[Any, str], bool], fmt: str, value: Any) -> boo
     return conforms(value, fmt)
 
 
-def record_errors(name: str, record: dict[str, Any]) -> list[tuple[str, str]]:
-    """(field path, message) for every way `record` breaks schema `name`."""
+def record_errors(name: str, record: dict[str, Any], from_json: bool = False) -> list[tuple[str, str]]:
+    """(field path, message) for every way `record` breaks schema `name`.
+    `from_json`: the record was parsed from JSON, so it holds no date to
+    turn into text (a build checks every line of sources.jsonl)."""
     errors: list[tuple[str, str]] = []
-    record = _to_json_value(record)
+    if not from_json:
+        record = _to_json_value(record)
     if quick_check(name)(record):
         return errors
     check = validator(name)

@@ -216,7 +216,8 @@ def _gazetteer_stats(gazetteer: Any) -> dict[str, int]:
 
 
 def _unlisted_files(corpus: Corpus, sources: Sequence[Source]) -> list[str]:
-    listed = {s.file for s in sources}
+    files = getattr(sources, "files", None)  # a SourceList's, without parsing its lines again
+    listed = set(files) if files is not None else {s.file for s in sources}
     if not corpus.raw_dir.is_dir():
         return []
     return [f for f in sorted(_files_under(str(corpus.raw_dir))) if f not in listed]
