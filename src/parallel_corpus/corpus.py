@@ -182,15 +182,16 @@ class SourceList(Sequence[Source]):
     line only when asked for: a corpus of any size costs a few bytes a
     source until a chunk of them is built. Their languages are kept, for
     the reference checks, and their files, for the build's listing of raw/
-    (parsing 100,000 lines again to name their files took 2 s). The file must not change while the list is in
-    use: its size and modification time are checked at every read."""
+    (parsing 100,000 lines again to name their files took 2 s). The file
+    must not change while the list is in use: its size and modification
+    time are checked at every read."""
 
-    def __init__(self, path: Path, offsets: array, rows: array, languages: list[Optional[str]], stamp: tuple[int, int], files: Optional[list[str]] = None):
+    def __init__(self, path: Path, offsets: array, rows: array, languages: list[Optional[str]], files: list[str], stamp: tuple[int, int]):
         self.path = path
         self._offsets = offsets
         self._rows = rows
         self.languages = languages
-        self.files = files if files is not None else [s.file for s in self]
+        self.files = files
         self._stamp = stamp
 
     @classmethod
@@ -206,7 +207,7 @@ class SourceList(Sequence[Source]):
         found.sort()
         offsets = array("q", [f[1] for f in found])
         rows = array("q", [f[2] for f in found])
-        return cls(path, offsets, rows, [f[3] for f in found], stamp, [f[4] for f in found]), errors
+        return cls(path, offsets, rows, [f[3] for f in found], [f[4] for f in found], stamp), errors
 
     def __len__(self) -> int:
         return len(self._offsets)
@@ -283,9 +284,16 @@ def _scan_sources(path: Path, keep: Callable[[Source, int], None]) -> list[Probl
 
 
 def unsafe_relative_path(name: str) -> Optional[str]:
-    """Why `name` may not be used as a path inside `raw/`, or None."""
+    """Why `name` may not be used as a path inside `raw/`, or None. Most
+    names hold no NUL, `..` or `:` and start with no slash: they are safe
+    without a Path (a build judges every source's)."""
     if name and "\x00" not in name and ".." not in name and ":" not in name and not name.startswith(("/", "\\")):
-        return None  # what most names are, without a Path (read once a source a build)
+        return None
+    return path_problem(name)
+
+
+def path_problem(name: str) -> Optional[str]:
+    """`unsafe_relative_path` judged with a Path, whatever the name."""
     if not name or "\x00" in name:
         return f"{name!r} is empty or holds a NUL byte: give the file's name in raw/"
     p = Path(name)

@@ -25,13 +25,15 @@ changes: none of the old entries is read again.
   each row with its article for the audit page (`audit_page.spill_schema`),
   so that a rebuild does not render the pages of unchanged documents again.
 - `index/`: one file a fingerprint: the segment keys and answers of every
-  document of the last build with it (a few dozen bytes a document, where
-  an entry is kilobytes), so that the count reads one file instead of an
-  entry per document (on 100,000 documents, 100,000 reads of which it used
-  a fortieth). It only spares reads: a document it does not hold, or all of
-  them when it is gone or broken, is looked up in `docs/`, and pass one
-  reads every entry it serves. Two corpora built with the same fingerprint
-  and one cache keep the index of the last one built.
+  document of the last build with it, and its raw file's status and digest
+  (`RawFiles`; about 160 bytes a document, where an entry is 3.5 kB), so
+  that the count reads one file instead of an entry per document (on
+  100,000 documents, 100,000 reads of which it used a fortieth) and hashes
+  only the raw files whose status changed. It only spares reads: a
+  document it does not hold, or all of them when it is gone or broken, is
+  looked up in `docs/`, and pass one reads every entry it serves. Two
+  corpora built with the same fingerprint and one cache keep the index of
+  the last one built.
 
 A document's cleaning depends on the rest of the corpus only through those
 answers, so its entry serves only while each answer is on the same side of
@@ -743,12 +745,14 @@ def _rescored(row: pa.RecordBatch, asked: list[tuple[int, int]], counts: dict[in
 
 def segment_keys(cache: BuildCache, corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int, engine: str, stages: Stages) -> Iterator[list[int]]:
     """Each source's distinct segment keys (for `Stages.count_boilerplate`),
-    from the cache where it has them, else made; the made ones are kept
-    (compactly) until pass one stores them with the document. Reads and
-    hashes every raw file once, and keeps each source's base key and the
-    stored answers for pass one. The pool's workers do this chunk by chunk
-    where the build has them (`executors.map_chunks`): hashing 100,000 raw
-    files and reading their entries is most of what a rebuild's count costs."""
+    from the cache where it has them (its index, else its entries), else
+    made; the made ones are kept (compactly) until pass one stores them with
+    the document. Hashes every raw file whose status the index does not
+    know (`RawFiles`), and keeps each source's base key and the stored
+    answers for pass one, and what the next index holds (`carried`,
+    `stamps`). The pool's workers do this chunk by chunk where the build
+    has them (`executors.map_chunks`), the index inherited where they are
+    forked (spawned ones read the entries)."""
     global _INDEX
     bases = cache.bases = bytearray(32 * len(sources))
     answers = cache.answers = _Lists()
