@@ -37,11 +37,10 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import repeat
+from itertools import accumulate, repeat
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -174,10 +173,10 @@ def missing_articles_made(batch: pa.RecordBatch) -> pa.RecordBatch:
     articles = batch.column(column)
     if not articles.null_count:
         return batch
-    missing = set(np.flatnonzero(articles.is_null().to_numpy(zero_copy_only=False)).tolist())
     values = articles.to_pylist()
-    for i in missing:
-        values[i] = article_of(batch.slice(i, 1).to_pylist()[0])
+    for i, value in enumerate(values):
+        if value is None:
+            values[i] = article_of(batch.slice(i, 1).to_pylist()[0])
     columns = list(batch.columns)
     columns[column] = pa.array(values, type=pa.string())
     return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
@@ -255,7 +254,7 @@ class _WholeRows:
     def __init__(self, parquet: pq.ParquetFile) -> None:
         self.parquet = parquet
         sizes = [parquet.metadata.row_group(g).num_rows for g in range(parquet.metadata.num_row_groups)]
-        self.starts = [sum(sizes[:g]) for g in range(len(sizes))]
+        self.starts = list(accumulate(sizes, initial=0))[:-1]
         self._group: Optional[int] = None
         self._rows: Optional[pa.Table] = None
 

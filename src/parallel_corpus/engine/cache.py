@@ -306,10 +306,10 @@ class BuildCache:
         # of the index the count read it from (-1: not there), or its keys
         # and answers (`carried_own`; answers None until it is built).
         self.carried = array("q")
-        # Each source's raw file's status and digest (`RawFiles.stamp`; zeros: none).
-        self.stamps = bytearray()
         self.carried_own: dict[int, tuple[bytes, Optional[bytes]]] = {}
         self.index: Optional[_Index] = None
+        # Each source's raw file's status and digest (`RawFiles.stamp`; zeros: none).
+        self.stamps = bytearray()
         self.arrow_schema = spill_schema()
         self._prefix = f"{self.dir}{os.sep}"
         self._made: set[str] = set()
@@ -490,8 +490,7 @@ class BuildCache:
             row += item.skip is None
             text = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode()
             plain = _META.pack(len(text)) + text + (item.signature or b"")
-            asked = np.asarray(item.asked or [], dtype="<u8").reshape(-1, 2).tobytes()
-            if not self._write("docs", base.hex(), plain, np.asarray(keys, dtype="<u8").tobytes(), asked):
+            if not self._write("docs", base.hex(), plain, _u8(keys), _u8(item.asked)):
                 return
 
     # -- the index ------------------------------------------------------------------------
@@ -505,13 +504,13 @@ class BuildCache:
         plain = self._plain("index", self._index_name())
         return _Index.of(plain) if plain is not None else None
 
-    def write_index(self, index: Optional["_Index"]) -> None:
+    def write_index(self) -> None:
         """The index of this build: every source with a base key and an entry,
-        its keys and answers as `carried` and `carried_own` say (`index`, the
-        one the count read)."""
+        its keys and answers as `carried` and `carried_own` say (rows of
+        `index`, the one the count read)."""
         if self.stats.write_failed:
             return
-        bases, stamps = self.bases, self.stamps
+        bases, stamps, index = self.bases, self.stamps, self.index
         kept, kept_stamps, key_parts, ask_parts, key_ends, ask_ends = [], [], [], [], array("q"), array("q")
         nkeys = nasked = 0
         for i, row in enumerate(self.carried):
@@ -569,6 +568,12 @@ class BuildCache:
             os.replace(tmp, usage_path)
         except OSError:
             pass
+
+
+def _u8(values: Any) -> bytes:
+    """Integers as the cache stores them (segment keys, and answers as
+    flattened (key, documents) pairs): little-endian uint64."""
+    return np.asarray(values if values is not None else [], dtype="<u8").tobytes()
 
 
 def _decompressed(found: tuple[memoryview, memoryview, memoryview, int]) -> bytes:
@@ -698,8 +703,9 @@ def _joined(items: list[Item]) -> pa.RecordBatch:
     return join_batches(runs)
 
 
-def chunk_of(items: list[Item]) -> ChunkResult:
-    """The items of consecutive sources as one ChunkResult."""
+def chunk_of(items: list[Item], articles: bool = False) -> ChunkResult:
+    """The items of consecutive sources as one ChunkResult; with `articles`,
+    the articles its rows lack made (`audit_page.missing_articles_made`)."""
     result = ChunkResult()
     rows = []
     for item in items:
@@ -710,6 +716,8 @@ def chunk_of(items: list[Item]) -> ChunkResult:
             result.signatures.append(item.signature)  # type: ignore[arg-type]
     if rows:
         result.batch = _joined(rows)
+        if articles:
+            result.batch = missing_articles_made(result.batch)
     return result
 
 
@@ -783,7 +791,7 @@ def segment_keys(cache: BuildCache, corpus_dir: Path, sources: Sequence[Source],
                     yield np.frombuffer(keys, dtype="<u8").tolist()
                 else:
                     cache.stats.keys_misses += 1
-                    own[i] = (np.asarray(made, dtype="<u8").tobytes(), None)
+                    own[i] = (_u8(made), None)
                     fresh.add(i, made)
                     yield made
                 i += 1
@@ -956,7 +964,7 @@ def documents(
     else:
         yield from _documents_served(cache, corpus_dir, sources, seed, workers, engine, stages, articles)
         # What Ray builds is not stored: its index would name entries that are not there.
-        cache.write_index(cache.index)
+        cache.write_index()
     cache.index, cache.carried_own = None, {}
     cache.finish()
 
@@ -1002,7 +1010,7 @@ def _served(cache: BuildCache, results: Iterator[Any]) -> Iterator[ChunkResult]:
             outcome, r = chunk.outcomes[j], row_of[j]
             item = Item(outcome, None, 0, None, None, answers) if outcome is not None else Item(None, chunk.batch, r, chunk.entries[r], chunk.signatures[r], answers)
             new.append((bytes(bases[32 * (start + j) : 32 * (start + j) + 32]), item, keys))
-            cache.carried_own[start + j] = (np.asarray(keys, dtype="<u8").tobytes(), np.asarray(answers or [], dtype="<u8").reshape(-1, 2).tobytes())
+            cache.carried_own[start + j] = (_u8(keys), _u8(answers))
         stats = cache.stats
         stats.docs_hits += len(chunk.outcomes) - len(built)
         stats.docs_misses += len(built)
@@ -1042,10 +1050,7 @@ def _serve(root: str, fingerprint: bytes, articles: bool, task: tuple[list[Sourc
             items[j] = item
         asked = [item.asked for item in made]
     keys_here = [cache.keys_of(bases[32 * j : 32 * j + 32], sources[j], stages) for j in here]
-    chunk = chunk_of(items)  # type: ignore[arg-type]
-    if articles and chunk.batch is not None:
-        chunk.batch = missing_articles_made(chunk.batch)
-    return chunk, built, asked, here, keys_here, cache.stats.docs_rescored - rescored
+    return chunk_of(items, articles), built, asked, here, keys_here, cache.stats.docs_rescored - rescored  # type: ignore[arg-type]
 
 
 def _documents_on_ray(
@@ -1081,10 +1086,7 @@ def _documents_on_ray(
                 items.append(item)
             if new:
                 cache.put_docs(new)
-            chunk = chunk_of(items)
-            if articles and chunk.batch is not None:
-                chunk.batch = missing_articles_made(chunk.batch)
-            yield chunk
+            yield chunk_of(items, articles)
     finally:
         made.close()
         close = getattr(runs, "close", None)
