@@ -24,8 +24,10 @@ from itertools import repeat
 from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from parallel_corpus.stages.signature import DATE, ENTITY, pack, unpack_run
+from parallel_corpus.stages.signature import DATE, ENTITY, decoded, pack, unpack_run
 
 __all__ = ["SignatureStore", "ENTITY", "DATE"]
 
@@ -43,6 +45,7 @@ class SignatureStore:
         # skeletons), "t:sw:…" (a language's words).
         self.vocab: dict[str, int] = {}
         self.keys: list[str] = []
+        self._key_array = pa.array([], pa.large_string())  # the same keys, each ending in NUL, for `add_many`'s look-ups
         self.df = array("i")
         # The script (first two letters of the language) a key was first met
         # in, and whether it was met in another: a name key met across
@@ -122,13 +125,31 @@ class SignatureStore:
                 # Pairs and clusters read store order as id order.
                 raise ValueError(f"signatures must come in id order: {doc_id} after {last}")
             last = doc_id
+        # Key ids: the known ones looked up, the new ones numbered in the
+        # order they are first met. Dictionary-encoding the known keys (each
+        # once, in id order, as `unpack_run` gives names: ending in NUL)
+        # followed by the run's names does both in one hash pass: a name
+        # gets the index of the first string equal to it. Against a dict of
+        # the keys, this took a third of the time on 100,000 documents.
+        known = len(self.keys)
+        encoded = pc.dictionary_encode(pa.concat_arrays([self._key_array, run.names]))
+        try:
+            new = decoded(encoded.dictionary.slice(known))
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"not a packed signature ({exc})") from None
+        ids = encoded.indices.to_numpy()[known:].astype(np.int64)
+
         for doc_id in run.ids:
             self.index[doc_id] = len(self.ids)
             self.ids.append(doc_id)
         self.languages += [sys.intern(language) if language is not None else None for language in run.languages]
         self.published += run.ordinals
         scripts = array("i", [self._scripts.setdefault(str(language or "?")[:2], len(self._scripts)) for language in run.languages])
-        names = run.names
+        self._key_array = encoded.dictionary
+        vocab = self.vocab
+        for name in new:
+            vocab[name] = len(self.keys)
+            self.keys.append(sys.intern(name))
 
         n = len(run.ids)
         per_part = np.frombuffer(run.sizes, dtype=np.int64).reshape(n, 3)
@@ -137,18 +158,6 @@ class SignatureStore:
         doc = np.repeat(np.arange(n, dtype=np.int64), per_part.sum(axis=1))
         script = np.frombuffer(scripts, dtype=np.int32)[doc]
 
-        # Key ids: the known ones looked up, the new ones numbered in the
-        # order they are first met.
-        known = len(self.keys)
-        vocab = self.vocab
-        ids = np.fromiter(map(vocab.get, names, repeat(-1)), dtype=np.int64, count=len(names))
-        unknown = np.flatnonzero(ids < 0).tolist()
-        new = list(dict.fromkeys(map(names.__getitem__, unknown)))
-        for name in new:
-            vocab[name] = len(self.keys)
-            self.keys.append(sys.intern(name))
-        if unknown:
-            ids[unknown] = np.fromiter(map(vocab.__getitem__, map(names.__getitem__, unknown)), dtype=np.int64, count=len(unknown))
         self.df.frombytes(bytes(4 * len(new)))
         self.multi_script.extend(bytes(len(new)))
         # How many keys the vocabulary held once each document was added: a

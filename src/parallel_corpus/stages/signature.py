@@ -11,12 +11,15 @@ import struct
 from array import array
 from typing import Any, Iterable, Mapping, NamedTuple, Optional, Sequence
 
+import numpy as np
+import pyarrow as pa
+
 from parallel_corpus.records import as_date
 from parallel_corpus.stages.entities import entity_key
 from parallel_corpus.text.keys import name_keys, number_keys, skeleton, token_word_keys, word_keys
 from parallel_corpus.text.tokens import split_tokens
 
-__all__ = ["signature", "pack", "unpack", "packed_id", "PackedRun", "unpack_run", "ENTITY", "DATE", "NAME_LABEL_PREFIXES"]
+__all__ = ["signature", "pack", "unpack", "packed_id", "PackedRun", "unpack_run", "decoded", "ENTITY", "DATE", "NAME_LABEL_PREFIXES"]
 
 # Prefixes of entity and date keys in the store's vocabulary.
 ENTITY = "e:"
@@ -139,7 +142,7 @@ def unpack(packed: bytes) -> dict[str, Any]:
     """The record `pack` was given (counts above 65,535 as 65,535)."""
     run = unpack_run([packed])
     _, _, ne, nd, nk, _, _, _ = _HEAD.unpack_from(packed)
-    names, counts = run.names, run.counts.tolist()
+    names, counts = decoded(run.names), run.counts.tolist()
     rest = ne + nd + nk
     return {
         "id": run.ids[0],
@@ -172,13 +175,15 @@ def packed_id(packed: bytes) -> Optional[str]:
 
 
 class PackedRun(NamedTuple):
-    """Packed signatures of consecutive documents, read into flat lists:
-    what `align.store.SignatureStore` adds in one go."""
+    """Packed signatures of consecutive documents, read into flat arrays:
+    what `align.store.SignatureStore` adds in one go. The names stay in one
+    Arrow array, never a Python string each: a document has hundreds, and
+    the store looks them up all at once (`pyarrow.compute`)."""
 
     ids: list[str]
     languages: list[Any]
     ordinals: array  # published date ordinals, 0 where unknown
-    names: list[str]  # every document's names, document after document
+    names: pa.LargeStringArray  # every document's names, document after document, each ending in NUL
     counts: array  # uint16, one per name
     sizes: array  # per document: entities, dates, the rest (keys and terms)
     label_docs: array  # the document (its place in the run) of each name label
@@ -191,40 +196,110 @@ class PackedRun(NamedTuple):
 
 def unpack_run(packed: Sequence[bytes]) -> PackedRun:
     """Read packed signatures (`pack`) into one PackedRun. Bytes that are not
-    a packed signature raise ValueError."""
-    run = PackedRun([], [], array("i"), [], array("H"), array("q"), array("q"), [], [], array("q"), [], [])
+    a packed signature raise ValueError.
+
+    The strings of the whole run are split at once: their parts joined by
+    NUL, the NULs found with numpy, and the bytes between them made one Arrow
+    array. Splitting each document's text in Python and looking every name
+    up in a dict was four fifths of adding 100,000 signatures (26 of 32 s)."""
+    heads = array("q")  # per document: flags, ordinal, then the six counts
+    regions: list[Any] = []
     count_parts = []
-    for doc, p in enumerate(packed):
+    for p in packed:
         try:
-            flags, ordinal, ne, nd, nk, nt, nl, nel = _HEAD.unpack_from(p)
-            n = ne + nd + nk + nt
-            end = _HEAD.size + 2 * n
-            text = str(p[end:], "utf-8")
-            strings = json.loads(text) if flags & _JSON else text.split("\0")
-        except (struct.error, TypeError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            head = _HEAD.unpack_from(p)
+        except (struct.error, TypeError) as exc:
             raise ValueError(f"not a packed signature ({exc})") from None
-        if len(strings) != 2 + n + 2 * (nl + nel) or len(p) < end:
+        end = _HEAD.size + 2 * sum(head[2:6])
+        if len(p) < end:
             raise ValueError("not a packed signature (its counts and strings disagree)")
-        run.ids.append(strings[0])
-        run.languages.append(None if flags & _NO_LANGUAGE else strings[1])
-        run.ordinals.append(ordinal)
-        run.names.extend(strings[2 : 2 + n])
+        heads.extend(head)
         count_parts.append(p[_HEAD.size : end])
-        run.sizes.extend((ne, nd, nk + nt))
-        at = 2 + n
-        if nl:
-            run.label_docs.extend([doc] * nl)
-            run.label_keys.extend(strings[at : at + nl])
-            run.label_values.extend(strings[at + nl : at + 2 * nl])
-        at += 2 * nl
-        if nel:
-            run.entity_label_docs.extend([doc] * nel)
-            run.entity_label_keys.extend(strings[at : at + nel])
-            run.entity_label_values.extend(strings[at + nel :])
+        regions.append(p[end:])
+    n = len(regions)
+    head = np.frombuffer(heads, dtype=np.int64).reshape(n, 8)
+    flags, ne, nd, nk, nt, nl, nel = (head[:, i] for i in (0, 2, 3, 4, 5, 6, 7))
+    names_of = ne + nd + nk + nt
+    per_doc = 2 + names_of + 2 * (nl + nel)  # strings a document holds
+    first = np.cumsum(per_doc) - per_doc  # its first string's place in the run
+    strings = _strings(regions, per_doc, flags)
+
+    def take(start: np.ndarray, length: np.ndarray) -> pa.Array:
+        return strings.take(pa.array(_ranges(start, length)))
+
+    no_language = (flags & _NO_LANGUAGE).astype(bool).tolist()
+    try:
+        run = PackedRun(
+            ids=decoded(strings.take(pa.array(first))),
+            languages=[None if absent else language for absent, language in zip(no_language, decoded(strings.take(pa.array(first + 1))))],
+            ordinals=array("i", head[:, 1].astype(np.int32).tobytes()),
+            names=take(first + 2, names_of),
+            counts=array("H"),
+            sizes=array("q", np.stack([ne, nd, nk + nt], axis=1).astype(np.int64).tobytes()),
+            label_docs=array("q", np.repeat(np.arange(n, dtype=np.int64), nl).tobytes()),
+            label_keys=decoded(take(first + 2 + names_of, nl)),
+            label_values=decoded(take(first + 2 + names_of + nl, nl)),
+            entity_label_docs=array("q", np.repeat(np.arange(n, dtype=np.int64), nel).tobytes()),
+            entity_label_keys=decoded(take(first + 2 + names_of + 2 * nl, nel)),
+            entity_label_values=decoded(take(first + 2 + names_of + 2 * nl + nel, nel)),
+        )
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not a packed signature ({exc})") from None
     run.counts.frombytes(b"".join(count_parts))
     if _BIG_ENDIAN:  # pragma: no cover
         run.counts.byteswap()
     return run
+
+
+def _strings(regions: list[Any], per_doc: np.ndarray, flags: np.ndarray) -> pa.LargeStringArray:
+    """Every document's strings, document after document, each ending in
+    its NUL (`decoded` drops it), checked to be as many as its header says.
+    They are not checked to be UTF-8 here: every one becomes a Python string
+    (`decoded`), which checks it, except names equal to a key the store
+    holds already."""
+    disagree = ValueError("not a packed signature (its counts and strings disagree)")
+    if (flags & _JSON).any():  # the rare run with a NUL inside a string: one document at a time
+        out: list[str] = []
+        for region, f, expected in zip(regions, flags.tolist(), per_doc.tolist()):
+            try:
+                text = str(region, "utf-8")
+                parts = json.loads(text) if f & _JSON else text.split("\0")
+            except (TypeError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise ValueError(f"not a packed signature ({exc})") from None
+            if not isinstance(parts, list) or len(parts) != expected or not all(isinstance(x, str) for x in parts):
+                raise disagree
+            out.extend(x + "\0" for x in parts)
+        return pa.array(out, pa.large_string())
+    # A NUL after every string: between two of a document, between
+    # documents, and at the end. The last string of each document ends where
+    # its part of `data` does.
+    data = b"\0".join([*regions, b""])
+    nul = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
+    total = int(per_doc.sum())
+    if len(nul) != total:
+        raise disagree
+    region_ends = np.cumsum(np.fromiter(map(len, regions), dtype=np.int64, count=len(regions)) + 1) - 1
+    if len(regions) and (nul[np.cumsum(per_doc) - 1] != region_ends).any():
+        raise disagree
+    offsets = np.empty(total + 1, dtype=np.int64)
+    offsets[0] = 0
+    offsets[1:] = nul + 1
+    return pa.LargeStringArray.from_buffers(total, pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+def decoded(strings: pa.Array) -> list[str]:
+    """Strings of `unpack_run` as Python strings, without their NUL (raises
+    UnicodeDecodeError where one is not UTF-8)."""
+    return [s[:-1] for s in strings.to_pylist()]
+
+
+def _ranges(start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """start[0], start[0] + 1, ... (length[0] of them), then start[1], ...: in one go."""
+    total = int(length.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    run_start = np.cumsum(length) - length
+    return np.repeat(start - run_start, length) + np.arange(total, dtype=np.int64)
 
 
 _BIG_ENDIAN = struct.pack("=H", 1) != struct.pack("<H", 1)
