@@ -222,13 +222,15 @@ def test_broken_entries_are_misses_never_errors(corpora, tmp_path, caplog_info, 
         assert writer._write("docs", path.name, plain[: 4 + length] + signature, bytes(keys), bytes(asked))
     packs[0].write_bytes(packs[0].read_bytes()[:100])  # its documents lose their rows
     packs[1].unlink()
+    index_file(cache).unlink()  # the entries, not the index, say where each result is
     warm = run(corpora["full"], tmp_path / "warm", cache)
     assert outputs(warm) == outputs(corpora["clean"])
     hits, total, _, _, here = reused(caplog_info)
     assert total == N and hits < N - 8
     # Entries whose pack is gone or broken are found so only when read.
     assert here >= 1
-    # The broken entries were written again.
+    # The broken entries were written again (and the index).
+    index_file(cache)
     again = run(corpora["full"], tmp_path / "again", cache)
     assert outputs(again) == outputs(corpora["clean"])
     assert reused(caplog_info)[:2] == (N, N)
@@ -248,18 +250,47 @@ def index_file(cache: Path) -> Path:
     return found[0]
 
 
-def test_the_count_reads_the_index_not_the_entries(corpora, tmp_path, caplog_info):
+def test_a_rebuild_reads_the_index_and_the_packs_not_the_entries(corpora, tmp_path, caplog_info):
     cache = tmp_path / "cache"
     run(corpora["full"], tmp_path / "first", cache)
     reused(caplog_info)
-    entries = sum(p.stat().st_size for p in (cache / f"v{cached.FORMAT}" / "docs").rglob("*") if p.is_file())
-    assert index_file(cache).stat().st_size * 10 < entries
     # Without a single entry, the count still finds every document's
-    # segments; pass one, which reads the entries, builds them all again.
+    # segments, and pass one every document's result, where the index says.
     shutil.rmtree(cache / f"v{cached.FORMAT}" / "docs")
     warm = run(corpora["full"], tmp_path / "warm", cache)
     assert segment_lists(caplog_info) == (N, N)
-    assert reused(caplog_info)[:2] == (0, N)
+    assert reused(caplog_info)[:2] == (N, N)
+    assert outputs(warm) == outputs(corpora["clean"])
+    # Without the packs, the index says where results were: each is a miss,
+    # found so in the worker, and built there again.
+    shutil.rmtree(cache / f"v{cached.FORMAT}" / "packs")
+    again = run(corpora["full"], tmp_path / "again", cache)
+    hits, total, _, _, here = reused(caplog_info)
+    assert (hits, total, here) == (0, N, N)
+    assert outputs(again) == outputs(corpora["clean"])
+
+
+def test_an_index_that_places_results_wrongly_serves_no_wrong_row(corpora, tmp_path, caplog_info):
+    cache = tmp_path / "cache"
+    run(corpora["full"], tmp_path / "first", cache)
+    reused(caplog_info)
+    path = index_file(cache)
+    reader = cached.BuildCache(cache, b"")
+    index = cached._Index.of(reader._plain("index", path.name))
+    # Whole, with a checksum that agrees, but every result one row further
+    # on in its pack (the last of each pack past its end): read as it says,
+    # each document would get its neighbour's row.
+    plain = bytearray(reader._plain("index", path.name))
+    n = len(index.row)
+    at = cached._INDEX_HEADER.size + (32 + cached.STAMP_BYTES + 8 * 3) * n
+    rows = index.row_of.copy()
+    rows[rows >= 0] += 1
+    plain[at : at + 8 * n] = rows.astype("<i8").tobytes()
+    assert cached._Index.of(bytes(plain)) is not None
+    assert reader._write("index", path.name, bytes(plain))
+    warm = run(corpora["full"], tmp_path / "warm", cache)
+    # Each row's id is not its document's: the entries say where it is.
+    assert reused(caplog_info)[:2] == (N, N)
     assert outputs(warm) == outputs(corpora["clean"])
 
 
@@ -283,7 +314,7 @@ def test_a_broken_index_is_read_as_none(corpora, tmp_path, caplog_info, damage):
         # before the previous one's: read as it says, keys would shift.
         n = struct.unpack_from("<Q", plain)[0]
         data = bytearray(plain)
-        at = 24 + (32 + cached.STAMP_BYTES) * n + 8 * 3
+        at = cached._INDEX_HEADER.size + (32 + cached.STAMP_BYTES) * n + 8 * 3
         data[at : at + 8] = (0).to_bytes(8, "little")
         assert cached._Index.of(bytes(data)) is None
         assert reader._write("index", path.name, bytes(data))

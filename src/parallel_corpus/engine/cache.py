@@ -15,25 +15,26 @@ changes: none of the old entries is read again.
   them; the answers its cleaning got when it asked how many documents of
   the corpus hold a segment, read with the keys, so that the documents those
   answers no longer hold for are known before pass one and go to the
-  workers with the new ones; and what pass one made of it: its report entry
-  (or its `Skip`) and where its row is, and its alignment signature as the
-  workers hand it over (`stages.signature.pack`), so that a hit reaches the
-  signature store without a Python object per key;
-- `packs/`: the rows themselves, one Arrow record batch for the documents
-  of a block that were built together (named by the sha256 of its bytes), so
-  that a rebuild copies runs of rows instead of decoding them one by one;
-  each row with its article for the audit page (`audit_page.spill_schema`),
-  so that a rebuild does not render the pages of unchanged documents again.
+  workers with the new ones; and what pass one made of it: its `Skip`, or
+  the pack and row that hold its result;
+- `packs/`: the results themselves, one Arrow record batch for the
+  documents of a block that were built together (named by the sha256 of its
+  bytes), so that a rebuild copies runs of rows instead of decoding them one
+  by one: each row with its article for the audit page
+  (`audit_page.spill_schema`), so that a rebuild does not render the pages
+  of unchanged documents again, its report entry (JSON) and its alignment
+  signature as the workers hand it over (`stages.signature.pack`), so that
+  a hit reaches the signature store without a Python object per key;
 - `index/`: one file a fingerprint: the segment keys and answers of every
-  document of the last build with it, and its raw file's status and digest
-  (`RawFiles`; about 160 bytes a document, where an entry is 3.5 kB), so
-  that the count reads one file instead of an entry per document (on
-  100,000 documents, 100,000 reads of which it used a fortieth) and hashes
-  only the raw files whose status changed. It only spares reads: a
-  document it does not hold, or all of them when it is gone or broken, is
-  looked up in `docs/`, and pass one reads every entry it serves. Two
-  corpora built with the same fingerprint and one cache keep the index of
-  the last one built.
+  document of the last build with it, the pack and row of its result, and
+  its raw file's status and digest (`RawFiles`; about 180 bytes a document),
+  so that the count reads one file instead of an entry per document and
+  hashes only the raw files whose status changed, and pass one reads a pack
+  for every 256 documents instead of an entry for each (on 100,000
+  documents, 100,000 reads of files not read for minutes, from disk). It
+  only spares reads: a document it does not hold, or all of them when it is
+  gone or broken, is looked up in `docs/`. Two corpora built with the same
+  fingerprint and one cache keep the index of the last one built.
 
 A document's cleaning depends on the rest of the corpus only through those
 answers, so its entry serves only while each answer is on the same side of
@@ -44,7 +45,7 @@ count; where the removals cannot be told apart, the document is built again.
 
 Every file is written under a temporary name and renamed into place, and
 read back only if its header, length and checksum agree: a torn, truncated
-or foreign file, or an entry whose pack is gone, is a miss, never an error.
+or foreign file, or a result whose pack is gone, is a miss, never an error.
 So builds can share the folder, and deleting it (or any file in it) at any
 time costs only time. Past its limit, the least recently used files go first
 (a hit refreshes a file's time at most once an hour). What is read back is
@@ -70,7 +71,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Iterator, NamedTuple, Optional, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -87,15 +88,15 @@ from parallel_corpus.stages.signature import packed_id
 log = logging.getLogger(__name__)
 
 # Bumped whenever the layout or an entry's bytes change.
-FORMAT = 6
+FORMAT = 7
 MAGIC = b"PCCACHE" + bytes([FORMAT])
 # MAGIC, crc32 of what follows it (the header's four counts included),
 # then: the number of segment keys (8 bytes each, first), the length of the
 # compressed part that follows the keys and answers, its length
 # uncompressed, and the number of answers (key and documents, 8 bytes
 # each: 16 an answer, after the keys). Uncompressed, the compressed part
-# is the length of a JSON text, that text (where the row is, its report
-# entry or Skip, the packed signature's length), and the packed signature.
+# is the length of a JSON text and that text: the document's Skip, or the
+# pack and row of its row (whose report entry and signature the pack holds).
 _HEADER = struct.Struct("<8sIIIII")
 _META = struct.Struct("<I")
 _CRC_FROM = 12  # the CRC covers the file from here on
@@ -116,6 +117,16 @@ _OPEN_PACKS = 4
 STAGE_FILES = ("cleaning.yaml", "languages.yaml", "dates.yaml", "entities.yaml")
 _CODEC = pa.Codec("lz4")
 _NONE = bytes(32)
+# What a pack holds after the spill's columns: each row's report entry
+# (JSON) and packed signature (`stages.signature.pack`).
+_PACK_EXTRA = (pa.field("cache_entry", pa.binary()), pa.field("cache_signature", pa.binary()))
+
+
+def pack_schema() -> pa.Schema:
+    schema = spill_schema()
+    for field in _PACK_EXTRA:
+        schema = schema.append(field)
+    return schema
 
 
 def default_dir() -> Optional[Path]:
@@ -308,12 +319,18 @@ class BuildCache:
         self.carried = array("q")
         self.carried_own: dict[int, tuple[bytes, Optional[bytes]]] = {}
         self.index: Optional[_Index] = None
+        # The pack (a number in `pack_numbers`, -1: none) and row of each
+        # source's result as this build served or stored it, for the next index.
+        self.place_pack = array("q")
+        self.place_row = array("q")
+        self.pack_numbers: dict[str, int] = {}
         # Each source's raw file's status and digest (`RawFiles.stamp`; zeros: none).
         self.stamps = bytearray()
         self.arrow_schema = spill_schema()
+        self.pack_schema = pack_schema()
         self._prefix = f"{self.dir}{os.sep}"
         self._made: set[str] = set()
-        self._packs: OrderedDict[str, Optional[pa.RecordBatch]] = OrderedDict()
+        self._packs: OrderedDict[str, Optional[_Pack]] = OrderedDict()
 
     @classmethod
     def open(cls, root: Path, corpus: Corpus, seed: int, limit_bytes: int = DEFAULT_LIMIT_BYTES) -> "BuildCache":
@@ -394,65 +411,73 @@ class BuildCache:
         found = self._read("docs", base.hex()) if base != _NONE else None
         return np.frombuffer(found[0], dtype="<u8").tolist() if found is not None else stages.segment_keys([source])
 
-    def get_doc(self, base: bytes, boilerplate: Boilerplate, min_documents: int) -> Optional["Item"]:
+    def get_doc(self, base: bytes, boilerplate: Boilerplate, min_documents: int, doc_id: Optional[str] = None) -> Optional["Item"]:
         """Pass one's result for the document, if stored and still true for
-        the corpus's counts of recurring segments."""
+        the corpus's counts of recurring segments: found through its entry
+        in `docs/` (`get_row` when the index says where it is)."""
         found = self._read("docs", base.hex()) if base != _NONE else None
         if found is None:
             return None
         try:
-            asked = [(int(k), int(c)) for k, c in np.frombuffer(found[1], dtype="<u8").reshape(-1, 2).tolist()]
-            return self._decode(_decompressed(found), asked, boilerplate, min_documents)
+            asked = _answers(found[1])
+            plain = _decompressed(found)
+            (length,) = _META.unpack_from(plain)
+            meta = json.loads(plain[_META.size : _META.size + length])
+            if meta["skip"] is not None:
+                if _moved(asked, boilerplate.counts, min_documents) is None:
+                    return None
+                return Item(Skip(**meta["skip"]), None, 0, None, None, asked)
+            return self.get_row(str(meta["pack"]), int(meta["row"]), asked, boilerplate, min_documents, doc_id)
         except (ValueError, KeyError, TypeError, IndexError, AttributeError, OSError, pa.ArrowException):
             return None  # pyarrow says "buffer too small" as OSError
 
-    def _decode(self, plain: bytes, asked: list[tuple[int, int]], boilerplate: Boilerplate, min_documents: int) -> Optional["Item"]:
-        (length,) = _META.unpack_from(plain)
-        meta = json.loads(plain[_META.size : _META.size + length])
+    def get_row(self, name: str, row: int, asked: list[tuple[int, int]], boilerplate: Boilerplate, min_documents: int,
+                expected: Optional[str] = None) -> Optional["Item"]:
+        """Pass one's result held in row `row` of pack `name`, if still true
+        for the corpus's counts (`asked`: the answers its cleaning got) and
+        the document `expected` (its id) when given."""
         counts = boilerplate.counts
-        moved = False
-        for key, then in asked:
-            now = counts.get(key, 0)
-            if now != then:
-                if _crosses(then, now, min_documents):
-                    return None
-                moved = moved or then >= min_documents
-        if meta["skip"] is not None:
-            return Item(Skip(**meta["skip"]), None, 0, None, None, asked)
-        batch = self._pack(meta["pack"])
-        index = int(meta["row"])
-        if batch is None or not 0 <= index < batch.num_rows or batch.column("id")[index].as_py() != meta["entry"]["id"]:
+        moved = _moved(asked, counts, min_documents)
+        pack = self._pack(name) if moved is not None else None
+        if pack is None or not 0 <= row < len(pack.ids):
             return None
+        doc_id, signature = pack.ids[row], pack.signatures[row]
+        if expected is not None and doc_id != expected:
+            return None
+        try:
+            entry = json.loads(pack.entries[row])
+        except (TypeError, ValueError):
+            return None
+        if not isinstance(entry, dict) or entry.get("id") != doc_id or not isinstance(signature, bytes) or packed_id(signature) != doc_id:
+            return None
+        batch, index = pack.rows, row
         if moved:
-            row = _rescored(batch.slice(index, 1), asked, counts, min_documents)
-            if row is None:
+            rescored = _rescored(batch.slice(index, 1), asked, counts, min_documents)
+            if rescored is None:
                 return None
             self.stats.docs_rescored += 1
-            batch, index = row, 0
-        signature = plain[_META.size + length :]
-        # A size in the header that is not the part's (the checksum agrees
-        # with what it covers, not with what was compressed) can leave bytes
-        # past the signature's end: its own length is kept in the JSON.
-        if len(signature) != meta.get("signature_bytes") or packed_id(signature) != meta["entry"]["id"]:
-            return None
-        return Item(None, batch, index, meta["entry"], signature, asked)
+            batch, index = rescored, 0
+        return Item(None, batch, index, entry, signature, asked, (name, row))
 
-    def _pack(self, name: str) -> Optional[pa.RecordBatch]:
+    def _pack(self, name: str) -> Optional["_Pack"]:
         if name in self._packs:
             self._packs.move_to_end(name)
             return self._packs[name]
         plain = self._plain("packs", name) if len(name) == 64 else None
-        batch = None
+        pack = None
         if plain is not None:
             try:
-                batch = pa.ipc.read_record_batch(pa.py_buffer(plain), self.arrow_schema)
+                batch = pa.ipc.read_record_batch(pa.py_buffer(plain), self.pack_schema)
                 batch.validate()
+                n = len(self.arrow_schema)
+                pack = _Pack(pa.RecordBatch.from_arrays(batch.columns[:n], schema=self.arrow_schema), batch.column("id").to_pylist(),
+                             batch.column(n).to_pylist(), batch.column(n + 1).to_pylist())
             except (pa.ArrowException, ValueError):
-                batch = None
-        self._packs[name] = batch
+                pack = None
+        self._packs[name] = pack
         if len(self._packs) > _OPEN_PACKS:
             self._packs.popitem(last=False)
-        return batch
+        return pack
 
     def stale(self, counts: dict[int, int], min_documents: int) -> list[int]:
         """Positions of the sources whose entry the stored answers say cannot
@@ -466,32 +491,42 @@ class BuildCache:
                 found.append(position)
         return found
 
-    def put_docs(self, made: list[tuple[bytes, "Item", Sequence[int]]]) -> None:
-        """Store documents built together, with their segment keys: their rows
-        as one pack, then an entry each (an entry never points at a pack
-        that was not written)."""
-        made = [m for m in made if m[0] != _NONE and m[1].asked is not None]
-        rows = [item for _, item, _ in made if item.skip is None]
+    def put_docs(self, made: list[tuple[bytes, "Item", Sequence[int]]]) -> list[Optional[tuple[str, int]]]:
+        """Store documents built together, with their segment keys: their
+        results as one pack, then an entry each (an entry never points at a
+        pack that was not written). Returns where each document's result
+        is (pack and row; None: a Skip, or not stored)."""
+        placed: list[Optional[tuple[str, int]]] = [None] * len(made)
+        kept = [k for k, (base, item, _) in enumerate(made) if base != _NONE and item.asked is not None]
+        rows = [made[k][1] for k in kept if made[k][1].skip is None]
         name = ""
         if rows:
-            plain = _joined(rows).serialize().to_pybytes()
+            batch = _joined(rows)
+            entries = pa.array([json.dumps(item.entry, ensure_ascii=False, separators=(",", ":")).encode() for item in rows], pa.binary())
+            signatures = pa.array([bytes(item.signature or b"") for item in rows], pa.binary())
+            plain = pa.RecordBatch.from_arrays([*batch.columns, entries, signatures], schema=self.pack_schema).serialize().to_pybytes()
             name = hashlib.sha256(plain).hexdigest()
             if not self._write("packs", name, plain):
-                return
+                return placed
         row = 0
-        for base, item, keys in made:
-            meta = {
-                "skip": item.skip.as_dict() if item.skip is not None else None,
-                "pack": name if item.skip is None else None,
-                "row": row if item.skip is None else None,
-                "entry": item.entry,
-                "signature_bytes": len(item.signature or b""),
-            }
-            row += item.skip is None
+        for k in kept:
+            base, item, keys = made[k]
+            if item.skip is None:
+                meta = {"skip": None, "pack": name, "row": row}
+                placed[k] = (name, row)
+                row += 1
+            else:
+                meta = {"skip": item.skip.as_dict(), "pack": None, "row": None}
             text = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode()
-            plain = _META.pack(len(text)) + text + (item.signature or b"")
-            if not self._write("docs", base.hex(), plain, _u8(keys), _u8(item.asked)):
-                return
+            if not self._write("docs", base.hex(), _META.pack(len(text)) + text, _u8(keys), _u8(item.asked)):
+                break
+        return placed
+
+    def place(self, position: int, name: str, row: int) -> None:
+        """Where the result of the source at `position` is, for the next index."""
+        number = self.pack_numbers.setdefault(name, len(self.pack_numbers))
+        self.place_pack[position] = number
+        self.place_row[position] = row
 
     # -- the index ------------------------------------------------------------------------
 
@@ -507,11 +542,14 @@ class BuildCache:
     def write_index(self) -> None:
         """The index of this build: every source with a base key and an entry,
         its keys and answers as `carried` and `carried_own` say (rows of
-        `index`, the one the count read)."""
+        `index`, the one the count read), and where its result is
+        (`place`)."""
         if self.stats.write_failed:
             return
         bases, stamps, index = self.bases, self.stamps, self.index
         kept, kept_stamps, key_parts, ask_parts, key_ends, ask_ends = [], [], [], [], array("q"), array("q")
+        pack_of, row_of = array("q"), array("q")
+        numbers: dict[int, int] = {}  # this build's pack numbers -> the index's
         nkeys = nasked = 0
         for i, row in enumerate(self.carried):
             base = bytes(bases[32 * i : 32 * i + 32])
@@ -534,10 +572,17 @@ class BuildCache:
             nasked += len(asked)
             key_ends.append(nkeys)
             ask_ends.append(nasked)
+            number = self.place_pack[i]
+            pack_of.append(numbers.setdefault(number, len(numbers)) if number >= 0 else -1)
+            row_of.append(self.place_row[i] if number >= 0 else -1)
+        names = {number: name for name, number in self.pack_numbers.items()}
+        packs = [bytes.fromhex(names[number]) for number in numbers]
         plain = b"".join([
-            _INDEX_HEADER.pack(len(kept), nkeys, nasked), *kept, *kept_stamps, key_ends.tobytes(), ask_ends.tobytes(),
+            _INDEX_HEADER.pack(len(kept), nkeys, nasked, len(packs)), *kept, *kept_stamps, key_ends.tobytes(), ask_ends.tobytes(),
+            pack_of.tobytes(), row_of.tobytes(),
             np.concatenate(key_parts).astype("<u8").tobytes() if key_parts else b"",
             np.concatenate(ask_parts).astype("<u8").tobytes() if ask_parts else b"",
+            *packs,
         ])
         self._write("index", self._index_name(), plain)
 
@@ -574,6 +619,25 @@ def _u8(values: Any) -> bytes:
     """Integers as the cache stores them (segment keys, and answers as
     flattened (key, documents) pairs): little-endian uint64."""
     return np.asarray(values if values is not None else [], dtype="<u8").tobytes()
+
+
+def _answers(data: Any) -> list[tuple[int, int]]:
+    """Stored answers (`_u8` of flattened pairs) as (key, documents) pairs."""
+    return [(int(k), int(c)) for k, c in np.frombuffer(data, dtype="<u8").reshape(-1, 2).tolist()]
+
+
+def _moved(asked: Sequence[tuple[int, int]], counts: dict[int, int], min_documents: int) -> Optional[bool]:
+    """None where an answer moved across the threshold (the document must be
+    cleaned again), else whether one at or past it moved (its `boilerplate`
+    removals get new scores: `_rescored`)."""
+    moved = False
+    for key, then in asked:
+        now = counts.get(key, 0)
+        if now != then:
+            if _crosses(then, now, min_documents):
+                return None
+            moved = moved or then >= min_documents
+    return moved
 
 
 def _decompressed(found: tuple[memoryview, memoryview, memoryview, int]) -> bytes:
@@ -673,6 +737,17 @@ class Item:
     entry: Optional[dict[str, Any]]
     signature: Optional[bytes]  # packed (`stages.signature.pack`)
     asked: Optional[list[tuple[int, int]]]
+    place: Optional[tuple[str, int]] = None  # the pack and row it was read from
+
+
+class _Pack(NamedTuple):
+    """A pack as read: its rows (`spill_schema`), and their ids, report
+    entries (JSON) and packed signatures."""
+
+    rows: pa.RecordBatch
+    ids: list[str]
+    entries: list[bytes]
+    signatures: list[bytes]
 
 
 def items_of(result: ChunkResult, asked: Optional[list[list[tuple[int, int]]]]) -> Iterator[Item]:
@@ -767,6 +842,9 @@ def segment_keys(cache: BuildCache, corpus_dir: Path, sources: Sequence[Source],
     fresh = cache.fresh = _Lists()
     carried, own = cache.carried, cache.carried_own
     stamps = cache.stamps = bytearray(STAMP_BYTES * len(sources))
+    cache.place_pack = array("q", [-1]) * len(sources)
+    cache.place_row = array("q", [-1]) * len(sources)
+    cache.pack_numbers = {}
     look_up = partial(_look_up, str(cache.root), cache.fingerprint)
     _READERS.clear()  # nothing of an earlier build of this process (nor forked into its workers)
     index = cache.index = cache.load_index()
@@ -876,20 +954,24 @@ class _Lists:
         return out
 
 
-# The index's counts: documents, segment keys, answers' integers.
-_INDEX_HEADER = struct.Struct("<QQQ")
+# The index's counts: documents, segment keys, answers' integers, packs.
+_INDEX_HEADER = struct.Struct("<QQQQ")
 
 
 class _Index:
-    """A build's segment keys and answers, by base key (`BuildCache.write_index`):
-    base keys (32 bytes each), each raw file's status and digest
-    (`RawFiles.stamp`, zeros where none), where each document's keys and
-    answers end (int64), then the keys and the answers' integers (uint64)."""
+    """A build's segment keys, answers and results' places, by base key
+    (`BuildCache.write_index`): base keys (32 bytes each), each raw file's
+    status and digest (`RawFiles.stamp`, zeros where none), where each
+    document's keys and answers end, its pack (a number into the names at
+    the end; -1: none) and row (int64 each), then the keys and the answers'
+    integers (uint64), then the packs' names (32 bytes each)."""
 
-    def __init__(self, bases: bytes, stamps: bytes, key_ends: np.ndarray, keys: np.ndarray, ask_ends: np.ndarray, asked: np.ndarray):
+    def __init__(self, bases: bytes, stamps: bytes, key_ends: np.ndarray, keys: np.ndarray, ask_ends: np.ndarray, asked: np.ndarray,
+                 pack_of: np.ndarray, row_of: np.ndarray, packs: list[str]):
         self.row = {bases[32 * i : 32 * i + 32]: i for i in range(len(key_ends))}
         self.stamps = stamps
         self.key_ends, self.keys, self.ask_ends, self.asked = key_ends, keys, ask_ends, asked
+        self.pack_of, self.row_of, self.packs = pack_of, row_of, packs
 
     def known(self) -> dict[bytes, bytes]:
         """Raw file status -> digest (`RawFiles.known`)."""
@@ -906,22 +988,22 @@ class _Index:
         """The index in these bytes, or None when they do not hold one whole."""
         if len(plain) < _INDEX_HEADER.size:
             return None
-        n, nkeys, nasked = _INDEX_HEADER.unpack_from(plain)
-        sizes = [32 * n, STAMP_BYTES * n, 8 * n, 8 * n, 8 * nkeys, 8 * nasked]
+        n, nkeys, nasked, npacks = _INDEX_HEADER.unpack_from(plain)
+        sizes = [32 * n, STAMP_BYTES * n, 8 * n, 8 * n, 8 * n, 8 * n, 8 * nkeys, 8 * nasked, 32 * npacks]
         if _INDEX_HEADER.size + sum(sizes) != len(plain) or nasked % 2:
             return None
         at = np.cumsum([_INDEX_HEADER.size] + sizes).tolist()
-        key_ends = np.frombuffer(plain, dtype="<i8", count=n, offset=at[2])
-        ask_ends = np.frombuffer(plain, dtype="<i8", count=n, offset=at[3])
+        key_ends, ask_ends, pack_of, row_of = (np.frombuffer(plain, dtype="<i8", count=n, offset=at[k]) for k in (2, 3, 4, 5))
         for ends, total in ((key_ends, nkeys), (ask_ends, nasked)):
             # Each document's part runs forward and the last ends at the total.
             if n and (ends[0] < 0 or (np.diff(ends) < 0).any() or ends[-1] != total) or (not n and total):
                 return None
-        if (ask_ends % 2).any():
+        if (ask_ends % 2).any() or (pack_of < -1).any() or (pack_of >= npacks).any() or (row_of[pack_of >= 0] < 0).any():
             return None
-        keys = np.frombuffer(plain, dtype="<u8", count=nkeys, offset=at[4])
-        asked = np.frombuffer(plain, dtype="<u8", count=nasked, offset=at[5])
-        index = cls(plain[at[0] : at[1]], plain[at[1] : at[2]], key_ends, keys, ask_ends, asked)
+        keys = np.frombuffer(plain, dtype="<u8", count=nkeys, offset=at[6])
+        asked = np.frombuffer(plain, dtype="<u8", count=nasked, offset=at[7])
+        packs = [plain[at[8] + 32 * k : at[8] + 32 * k + 32].hex() for k in range(npacks)]
+        index = cls(plain[at[0] : at[1]], plain[at[1] : at[2]], key_ends, keys, ask_ends, asked, pack_of, row_of, packs)
         return index if len(index.row) == n else None
 
     def keys_of(self, row: int) -> np.ndarray:
@@ -929,6 +1011,12 @@ class _Index:
 
     def asked_of(self, row: int) -> np.ndarray:
         return self.asked[self.ask_ends[row - 1] if row else 0 : self.ask_ends[row]]
+
+    def place(self, row: int) -> Optional[tuple[str, int, bytes]]:
+        """The pack and row of the document's result and its answers (`_u8`),
+        or None where the index does not know them (a Skip)."""
+        pack = int(self.pack_of[row])
+        return (self.packs[pack], int(self.row_of[row]), self.asked_of(row).tobytes()) if pack >= 0 else None
 
 
 def documents(
@@ -970,10 +1058,10 @@ def documents(
 
 
 def _documents_served(cache: BuildCache, corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int, engine: str, stages: Stages, articles: bool) -> Iterator[ChunkResult]:
-    bases, fresh = cache.bases, cache.fresh
+    bases, fresh, carried, index = cache.bases, cache.fresh, cache.carried, cache.index
     positions = fresh.positions
 
-    def tasks() -> Iterator[tuple[list[Source], bytes, list[int]]]:
+    def tasks() -> Iterator[tuple[list[Source], bytes, list[int], list[Optional[tuple[str, int, bytes]]]]]:
         n = 0
         for start in range(0, len(sources), BLOCK_SOURCES):
             stop = min(start + BLOCK_SOURCES, len(sources))
@@ -981,7 +1069,10 @@ def _documents_served(cache: BuildCache, corpus_dir: Path, sources: Sequence[Sou
             while n < len(positions) and positions[n] < stop:
                 build.append(positions[n] - start)
                 n += 1
-            yield list(sources[start:stop]), bytes(bases[32 * start : 32 * stop]), build
+            # Where the index says each result is: the worker reads the
+            # pack, not the entry.
+            places = [index.place(carried[i]) if index is not None and carried[i] >= 0 else None for i in range(start, stop)]
+            yield list(sources[start:stop]), bytes(bases[32 * start : 32 * stop]), build, places
 
     _READERS.clear()  # nothing of an earlier build of this process (nor forked into its workers)
     try:
@@ -995,13 +1086,16 @@ def _served(cache: BuildCache, results: Iterator[Any]) -> Iterator[ChunkResult]:
     bases, fresh = cache.bases, cache.fresh
     n = 0  # fresh sources met so far
     start = 0
-    for chunk, built, asked, here, keys_here, rescored in results:
+    for chunk, built, asked, here, keys_here, rescored, served in results:
+        for j, name, row in served:
+            cache.place(start + j, name, row)
         row_of, row = [], 0
         for outcome in chunk.outcomes:
             row_of.append(row)
             row += outcome is None
         keys_of_here = dict(zip(here, keys_here))
         new: list[tuple[bytes, Item, Sequence[int]]] = []
+        new_at: list[int] = []
         for j, answers in zip(built, asked):
             keys = keys_of_here.get(j)
             if keys is None:  # one of the fresh sources, in order
@@ -1010,6 +1104,7 @@ def _served(cache: BuildCache, results: Iterator[Any]) -> Iterator[ChunkResult]:
             outcome, r = chunk.outcomes[j], row_of[j]
             item = Item(outcome, None, 0, None, None, answers) if outcome is not None else Item(None, chunk.batch, r, chunk.entries[r], chunk.signatures[r], answers)
             new.append((bytes(bases[32 * (start + j) : 32 * (start + j) + 32]), item, keys))
+            new_at.append(start + j)
             cache.carried_own[start + j] = (_u8(keys), _u8(answers))
         stats = cache.stats
         stats.docs_hits += len(chunk.outcomes) - len(built)
@@ -1017,18 +1112,23 @@ def _served(cache: BuildCache, results: Iterator[Any]) -> Iterator[ChunkResult]:
         stats.docs_here += len(here)
         stats.docs_rescored += rescored
         if new:
-            cache.put_docs(new)
+            for position, placed in zip(new_at, cache.put_docs(new)):
+                if placed is not None:
+                    cache.place(position, *placed)
         start += len(chunk.outcomes)
         yield chunk
 
 
-def _serve(root: str, fingerprint: bytes, articles: bool, task: tuple[list[Source], bytes, list[int]]) -> tuple[ChunkResult, list[int], list[Any], list[int], list[Sequence[int]], int]:
+def _serve(root: str, fingerprint: bytes, articles: bool, task: tuple[list[Source], bytes, list[int], list[Optional[tuple[str, int, bytes]]]]
+           ) -> tuple[ChunkResult, list[int], list[Any], list[int], list[Sequence[int]], int, list[tuple[int, str, int]]]:
     """A block of pass one, in a worker: (its result, the block's sources
     built (positions in it), their answers, those of them found unusable
-    only once read, their segment keys, how many entries were rescored).
-    `task` is the block's sources, their base keys and the positions of
-    those to build without reading."""
-    sources, bases, build = task
+    only once read, their segment keys, how many entries were rescored,
+    where the others' results were read: position, pack, row). `task` is
+    the block's sources, their base keys, the positions of those to build
+    without reading, and where the index says each one's result is (pack,
+    row, answers; None: look up its entry)."""
+    sources, bases, build, places = task
     stages = worker_stages()
     cache, _ = _reader(root, fingerprint, stages)
     boilerplate = stages.boilerplate or Boilerplate()
@@ -1037,11 +1137,19 @@ def _serve(root: str, fingerprint: bytes, articles: bool, task: tuple[list[Sourc
     items: list[Optional[Item]] = [None] * len(sources)
     fresh = set(build)
     here = []
+    served = []
     for j in range(len(sources)):
         if j not in fresh:
-            items[j] = cache.get_doc(bases[32 * j : 32 * j + 32], boilerplate, min_documents)
-            if items[j] is None:
+            place = places[j]
+            doc_id = sources[j].id
+            item = cache.get_row(place[0], place[1], _answers(place[2]), boilerplate, min_documents, doc_id) if place is not None else None
+            if item is None:  # not in the index, or its pack gone: its entry says
+                item = cache.get_doc(bases[32 * j : 32 * j + 32], boilerplate, min_documents, doc_id)
+            items[j] = item
+            if item is None:
                 here.append(j)
+            elif item.place is not None:
+                served.append((j, *item.place))
     built = sorted(fresh.union(here))
     asked: list[Any] = []
     if built:
@@ -1050,7 +1158,7 @@ def _serve(root: str, fingerprint: bytes, articles: bool, task: tuple[list[Sourc
             items[j] = item
         asked = [item.asked for item in made]
     keys_here = [cache.keys_of(bases[32 * j : 32 * j + 32], sources[j], stages) for j in here]
-    return chunk_of(items, articles), built, asked, here, keys_here, cache.stats.docs_rescored - rescored  # type: ignore[arg-type]
+    return chunk_of(items, articles), built, asked, here, keys_here, cache.stats.docs_rescored - rescored, served  # type: ignore[arg-type]
 
 
 def _documents_on_ray(
