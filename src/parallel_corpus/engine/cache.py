@@ -1026,12 +1026,13 @@ def documents(
     """Pass one's results in source order, BLOCK_SOURCES at a time: stored
     ones read back, the others made and stored. Made are the new or changed
     documents, those whose stored answers the corpus's counts no longer hold
-    for (`BuildCache.stale`, known before pass one), and those whose entry
+    for (`BuildCache.stale`, known before pass one), and those whose result
     is found unusable only once read: broken or gone since the count, or
     holding a removal `_rescored` cannot match to an answer.
 
     On the local engine the pool's workers do it all, a block each
-    (`_serve`): read the block's entries back, build the rest, and hand the
+    (`_serve`): read the block's results back from their packs (where the
+    index says, else where their entries say), build the rest, and hand the
     block over as one result, so the driver neither parses entries nor
     waits for single documents; it stores what was built (`put_docs`). On
     Ray the driver reads the entries and Ray builds the new documents; what
