@@ -216,10 +216,10 @@ def _start_build(corpus: Path, out: Path) -> subprocess.Popen:
 
 
 def _wait_for_pass_one(out: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
-    """Until the build's staging folder has its spill file: the build is midway."""
+    """Until the build's staging folder has its spill: the build is midway."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if list(out.parent.glob(f".{out.name}.*/spill/documents.arrow")):
+        if list(out.parent.glob(f".{out.name}.*/spill/documents")):
             return
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.02)

@@ -40,12 +40,13 @@ from parallel_corpus.align.cluster import ClusterParams
 from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, assign_splits, moves, pinned_topics, read_recorded
 from parallel_corpus.engine.aligner import Aligner, aligner
 from parallel_corpus.corpus import Corpus, Source
-from parallel_corpus.engine.audit_page import ARTICLE_COLUMN, ArticleFiles, spill_schema, write_audit_page
+from parallel_corpus.engine.audit_page import ARTICLE_COLUMN, ArticleFiles, write_audit_page
 from parallel_corpus.engine import cache as cached
 from parallel_corpus.engine.beside import beside, can_fork
 from parallel_corpus.engine.executors import check_engine, run_documents, segment_keys
 from parallel_corpus.engine.memory import give_back
 from parallel_corpus.engine.report import BuildReport
+from parallel_corpus.engine.spill import Spill
 from parallel_corpus.engine.writers import ArrowFiles, SplitWriter, join_batches, topic_order, write_annotations, write_pairs, write_parallel
 from parallel_corpus.files import disk_problems_as, exclusive, replace_dir, staging_dir
 from parallel_corpus.records import Skip
@@ -132,7 +133,7 @@ def build(
 def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_dir, workers, engine, ray_address, strict, progress, log, stages, on_entry=None, audit_page=True, stored=None) -> BuildReport:
     with staging_dir(out_dir) as staging:
         try:
-            spill = staging / "spill" / "documents.arrow"
+            spill = Spill(staging / "spill" / "documents")
             report.entries_path = staging / "spill" / "report-documents.jsonl"
             _count_segments(corpus, sources, seed, workers, engine, stages, stored)
             params = ClusterParams.load(corpus.root)
@@ -147,7 +148,7 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
                 if not ids:
                     raise BuildError("no document could be built: see the messages above")
 
-                overrides = _human_overrides(stages, annotations_dir, partial(_spill_column, spill, "text_sha256"), partial(_spill_column, spill, "text"), report, log)
+                overrides = _human_overrides(stages, annotations_dir, partial(spill.column, "text_sha256"), partial(spill.column, "text"), report, log)
                 assignments = _align(corpus, signatures, overrides, params)
                 give_back()
                 split_of_topic = _splits(corpus, assignments, dataset, seed, report, log)
@@ -253,19 +254,19 @@ def _count_segments(corpus: Corpus, sources: Sequence[Source], seed: int, worker
         stages.count_boilerplate(sources, cached.segment_keys(stored, corpus.root, sources, seed, workers, engine, stages))
 
 
-def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, signatures: Aligner, stored=None,
+def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill: Spill, report, progress, log, stages, signatures: Aligner, stored=None,
               articles: bool = True) -> tuple[list[str], array]:
     """Stream rows to the spill; hand their signatures to `signatures`.
     Duplicate texts (same bytes, or the same text under other chrome) are
     reported and built once. Returns the ids of the documents kept and
     their texts' sizes in bytes, in source order.
 
-    The spill is an Arrow IPC file (lz4): written and read back batch by
-    batch, it costs the driver far less than Parquet's encoding would. Its
-    rows carry their articles for the audit page, made by the workers
-    (`audit_page.with_articles`; null without `articles`)."""
-    arrow_schema = spill_schema()
-    spill.parent.mkdir(parents=True)
+    The spill (`engine.spill`) is Arrow IPC (lz4): written and read back
+    batch by batch, it costs the driver far less than Parquet's encoding
+    would; rows the build cache's workers serve come as a part's bytes,
+    written as they are. Its rows carry their articles for the audit page,
+    made by the workers (`audit_page.with_articles`; null without
+    `articles`)."""
     ids: list[str] = []
     # Texts already built, by the first 128 bits of their sha256 (an int
     # takes a third of the memory of the hex string).
@@ -278,17 +279,17 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
     # closing(): an error here ends the pool's workers now, not when the
     # traceback is collected.
     pending: list[pa.RecordBatch] = []
-    # The file is opened apart from its writer so that it is closed even when
-    # the writer's own close fails (a full disk): an open file would outlive
-    # the build in whoever holds the error.
-    with closing(results), pa.OSFile(str(spill), "wb") as sink, pa.ipc.new_file(sink, arrow_schema, options=pa.ipc.IpcWriteOptions(compression="lz4")) as writer:
+    with closing(results):
         for chunk in results:
             if progress:
                 progress(len(chunk.outcomes))
             keep: list[bool] = []
             kept: list[bytes] = []
             built = 0
-            digests = chunk.batch.column("text_sha256").to_pylist() if chunk.batch is not None else []
+            if chunk.text_sha256 is not None:
+                digests = chunk.text_sha256
+            else:
+                digests = chunk.batch.column("text_sha256").to_pylist() if chunk.batch is not None else []
             for outcome in chunk.outcomes:
                 if outcome is not None:
                     report.skipped.append(outcome)
@@ -312,6 +313,13 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
                 kept.append(sig)
                 keep.append(True)
             signatures.add_many(kept)
+            if chunk.ipc is not None:
+                if pending:  # the parts stay in source order
+                    spill.add_batch(join_batches(pending))
+                    pending = []
+                spill.add_ipc(chunk.ipc, keep)
+                text_bytes.extend(n for n, k in zip(chunk.text_bytes or (), keep) if k)
+                continue
             if chunk.batch is None:
                 continue
             batch = chunk.batch if all(keep) else chunk.batch.filter(pa.array(keep))
@@ -319,32 +327,11 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report
                 text_bytes.extend(pc.binary_length(batch.column("text")).to_pylist())
                 pending.append(batch)
                 if sum(b.num_rows for b in pending) >= SPILL_ROWS:
-                    writer.write_batch(join_batches(pending))
+                    spill.add_batch(join_batches(pending))
                     pending = []
         if pending:
-            writer.write_batch(join_batches(pending))
+            spill.add_batch(join_batches(pending))
     return ids, text_bytes
-
-
-def _spill_batches(spill: Path, columns: Optional[list[str]] = None) -> Iterator[pa.RecordBatch]:
-    with pa.OSFile(str(spill), "rb") as source:
-        reader = pa.ipc.open_file(source)
-        for i in range(reader.num_record_batches):
-            batch = reader.get_batch(i)
-            yield batch.select(columns) if columns else batch
-
-
-def _spill_column(spill: Path, column: str, ids: set[str]) -> dict[str, Any]:
-    """One column of these documents, read back from the spill (the annotation
-    checks need the current text_sha256 of a few documents, or their text)."""
-    found: dict[str, Any] = {}
-    if not ids:
-        return found
-    for batch in _spill_batches(spill, ["id", column]):
-        for doc_id, value in zip(batch.column("id").to_pylist(), batch.column(column).to_pylist()):
-            if doc_id in ids:
-                found[doc_id] = value
-    return found
 
 
 def _splits(corpus: Corpus, assignments: dict[str, Any], dataset: dict[str, Any], seed: int, report: BuildReport, log: Callable[[str], Any]) -> dict[str, str]:
@@ -431,7 +418,7 @@ def _with_topics(batch: pa.RecordBatch, assignments, split_of_topic, overrides, 
     return batch
 
 
-def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides, report: BuildReport, size_of_topic: Counter, articles: Optional[Path] = None) -> list[Path]:
+def _pass_two(spill: Spill, staging: Path, assignments, split_of_topic, overrides, report: BuildReport, size_of_topic: Counter, articles: Optional[Path] = None) -> list[Path]:
     """Attach topic, event and split; write `documents` per split in id order.
 
     The same scan files each document's `parallel` columns into a bucket of
@@ -450,7 +437,7 @@ def _pass_two(spill: Path, staging: Path, assignments, split_of_topic, overrides
     by_topic: dict[str, dict[str, Any]] = {}
     with SplitWriter(staging / "data" / "documents", arrow_schema) as documents, ArrowFiles(bucket_paths.__getitem__, bucket_schema) as buckets, ExitStack() as opened:
         article_files = opened.enter_context(ArticleFiles(articles)) if articles is not None else None
-        for raw in _spill_batches(spill):
+        for raw in spill.batches():
             for doc_id, language in zip(raw.column("id").to_pylist(), raw.column("language").to_pylist()):
                 # The report counts the pipeline's languages, as its entries do.
                 a = assignments[doc_id]

@@ -79,6 +79,7 @@ import pyarrow as pa
 from parallel_corpus.corpus import Corpus, CorpusError, Source, unsafe_relative_path
 from parallel_corpus.records import Skip
 from parallel_corpus.engine.audit_page import ARTICLE_COLUMN, missing_articles_made, spill_schema
+from parallel_corpus.engine.spill import batch_of, sealed
 from parallel_corpus.engine.executors import map_chunks, map_tasks, process_chunk_recorded, run_documents, worker_stages
 from parallel_corpus.engine.writers import join_batches
 from parallel_corpus.stages.clean.boilerplate import Boilerplate
@@ -1094,6 +1095,8 @@ def _served(cache: BuildCache, results: Iterator[Any]) -> Iterator[ChunkResult]:
         for outcome in chunk.outcomes:
             row_of.append(row)
             row += outcome is None
+        # The rows are read only where some were built, to be stored.
+        rows = chunk.batch if chunk.batch is not None or not built or chunk.ipc is None else batch_of(chunk.ipc)
         keys_of_here = dict(zip(here, keys_here))
         new: list[tuple[bytes, Item, Sequence[int]]] = []
         new_at: list[int] = []
@@ -1103,7 +1106,7 @@ def _served(cache: BuildCache, results: Iterator[Any]) -> Iterator[ChunkResult]:
                 keys = fresh.get(n)
                 n += 1
             outcome, r = chunk.outcomes[j], row_of[j]
-            item = Item(outcome, None, 0, None, None, answers) if outcome is not None else Item(None, chunk.batch, r, chunk.entries[r], chunk.signatures[r], answers)
+            item = Item(outcome, None, 0, None, None, answers) if outcome is not None else Item(None, rows, r, chunk.entries[r], chunk.signatures[r], answers)
             new.append((bytes(bases[32 * (start + j) : 32 * (start + j) + 32]), item, keys))
             new_at.append(start + j)
             cache.carried_own[start + j] = (_u8(keys), _u8(answers))
@@ -1159,7 +1162,8 @@ def _serve(root: str, fingerprint: bytes, articles: bool, task: tuple[list[Sourc
             items[j] = item
         asked = [item.asked for item in made]
     keys_here = [cache.keys_of(bases[32 * j : 32 * j + 32], sources[j], stages) for j in here]
-    return chunk_of(items, articles), built, asked, here, keys_here, cache.stats.docs_rescored - rescored, served  # type: ignore[arg-type]
+    # The rows go to the driver as a part of its spill (`engine.spill`).
+    return sealed(chunk_of(items, articles)), built, asked, here, keys_here, cache.stats.docs_rescored - rescored, served  # type: ignore[arg-type]
 
 
 def _documents_on_ray(

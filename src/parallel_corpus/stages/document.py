@@ -268,6 +268,12 @@ class ChunkResult:
     # Packed (`stages.signature.pack`): bytes pickle and store cheaply, and
     # the driver reads them without a Python object per key.
     signatures: list[bytes] = field(default_factory=list)
+    # Where a worker handed the rows over as the bytes of a part of the
+    # build's spill (`engine.spill.sealed`; `batch` is then None): those
+    # bytes, and the rows' text_sha256 and texts' sizes in bytes.
+    ipc: Optional[bytes] = None
+    text_sha256: Optional[list[str]] = None
+    text_bytes: Optional[list[int]] = None
 
 
 def process_chunk(sources: Sequence[Source], stages: Stages, process: Optional[Callable[[Source, Stages], tuple[dict[str, Any], dict[str, Any]]]] = None) -> ChunkResult:

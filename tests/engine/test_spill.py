@@ -1,0 +1,46 @@
+"""The spill (engine/spill.py): parts written by the driver and parts a
+worker sealed come back in the order added, without the rows left out."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from parallel_corpus.engine.spill import Spill, batch_of, ipc_of, sealed
+from parallel_corpus.stages.document import ChunkResult
+
+SCHEMA = pa.schema([pa.field("id", pa.string()), pa.field("text", pa.string()), pa.field("text_sha256", pa.string())])
+
+
+def rows(*ids: str) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pylist([{"id": i, "text": f"text of {i} ü", "text_sha256": f"{i}-sha"} for i in ids], schema=SCHEMA)
+
+
+def test_parts_come_back_in_order_without_the_rows_left_out(tmp_path) -> None:
+    spill = Spill(tmp_path / "spill")
+    spill.add_batch(rows("a", "b"))
+    chunk = sealed(ChunkResult(outcomes=[None, None, None], batch=rows("c", "d", "e")))
+    assert chunk.batch is None and chunk.text_sha256 == ["c-sha", "d-sha", "e-sha"]
+    assert chunk.text_bytes == [len(f"text of {i} ü".encode()) for i in "cde"]
+    spill.add_ipc(chunk.ipc, [True, False, True])
+    spill.add_ipc(sealed(ChunkResult(outcomes=[None], batch=rows("f"))).ipc, [False])  # a part with nothing kept
+    spill.add_ipc(ipc_of(rows("g")))
+    assert [i for b in spill.batches() for i in b.column("id").to_pylist()] == ["a", "b", "c", "e", "g"]
+    assert [b.schema.names for b in spill.batches(["id"])][0] == ["id"]
+    assert spill.column("text", {"e", "b", "zz"}) == {"b": "text of b ü", "e": "text of e ü"}
+    assert spill.column("text", set()) == {}
+
+
+def test_a_sealed_chunk_gives_back_its_rows() -> None:
+    batch = rows("a", "b")
+    chunk = sealed(ChunkResult(outcomes=[None, None], batch=batch))
+    assert batch_of(chunk.ipc).equals(batch)
+    # A chunk without rows (every source skipped) stays as it is.
+    empty = sealed(ChunkResult(outcomes=[None]))
+    assert empty.ipc is None and empty.text_sha256 is None
+
+
+def test_a_spill_folder_is_its_own(tmp_path) -> None:
+    Spill(tmp_path / "spill")
+    with pytest.raises(FileExistsError):
+        Spill(tmp_path / "spill")
