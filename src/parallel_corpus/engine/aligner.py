@@ -37,8 +37,9 @@ __all__ = ["Aligner", "aligner", "assignments_of"]
 # Signatures added to the store at once in the child. Each run looks up its
 # names in one pass over the vocabulary so far (`SignatureStore.add_many`):
 # on 100,000 documents, adding runs of 2,048 took 22.4 s against 28.1 s for
-# runs of 256 (a build's blocks); longer runs sort more at once and were
-# slower again (29.6 s at 16,384).
+# runs of 256 (a build's blocks), at about 150 MB more at the process's
+# peak; longer runs sort more at once and were slower again (29.6 s at
+# 16,384).
 STORE_RUN = 2048
 
 def assignments_of(root: Path, store: SignatureStore, overrides: Any, params: Any) -> dict[str, Any]:
