@@ -129,8 +129,11 @@ class SignatureStore:
         # order they are first met. Dictionary-encoding the known keys (each
         # once, in id order, as `unpack_run` gives names: ending in NUL)
         # followed by the run's names does both in one hash pass: a name
-        # gets the index of the first string equal to it. Against a dict of
-        # the keys, this took a third of the time on 100,000 documents.
+        # gets the index of the first string equal to it. With the run's
+        # strings split at once (`unpack_run`), adding 100,000 signatures
+        # took 22.4 s in runs of 2,048, against 32.3 s with a Python string
+        # and a dict look-up a name. Each run hashes the known keys again:
+        # that grows with the vocabulary (159,116 keys at 100,000 documents).
         known = len(self.keys)
         encoded = pc.dictionary_encode(pa.concat_arrays([self._key_array, run.names]))
         try:

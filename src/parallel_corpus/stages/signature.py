@@ -200,8 +200,9 @@ def unpack_run(packed: Sequence[bytes]) -> PackedRun:
 
     The strings of the whole run are split at once: their parts joined by
     NUL, the NULs found with numpy, and the bytes between them made one Arrow
-    array. Splitting each document's text in Python and looking every name
-    up in a dict was four fifths of adding 100,000 signatures (26 of 32 s)."""
+    array. Profiled on adding 100,000 signatures, splitting each document's
+    text in Python (5.2 s) and looking every name up in a dict (10.9 s)
+    were 16 of 36 s."""
     heads = array("q")  # per document: flags, ordinal, then the six counts
     regions: list[Any] = []
     count_parts = []
