@@ -1,12 +1,12 @@
 """The spill (engine/spill.py): parts written by the driver and parts a
-worker sealed come back in the order added, without the rows left out."""
+worker wrote (`sealed`) come back in the order added, without the rows left out."""
 
 from __future__ import annotations
 
 import pyarrow as pa
 import pytest
 
-from parallel_corpus.engine.spill import Spill, batch_of, ipc_of, sealed
+from parallel_corpus.engine.spill import Spill, block_part, read_part, sealed, write_part
 from parallel_corpus.stages.document import ChunkResult
 
 SCHEMA = pa.schema([pa.field("id", pa.string()), pa.field("text", pa.string()), pa.field("text_sha256", pa.string())])
@@ -19,25 +19,30 @@ def rows(*ids: str) -> pa.RecordBatch:
 def test_parts_come_back_in_order_without_the_rows_left_out(tmp_path) -> None:
     spill = Spill(tmp_path / "spill")
     spill.add_batch(rows("a", "b"))
-    chunk = sealed(ChunkResult(outcomes=[None, None, None], batch=rows("c", "d", "e")))
+    chunk = sealed(ChunkResult(outcomes=[None, None, None], batch=rows("c", "d", "e")), block_part(spill.folder, 2))
     assert chunk.batch is None and chunk.text_sha256 == ["c-sha", "d-sha", "e-sha"]
     assert chunk.text_bytes == [len(f"text of {i} ü".encode()) for i in "cde"]
-    spill.add_ipc(chunk.ipc, [True, False, True])
-    spill.add_ipc(sealed(ChunkResult(outcomes=[None], batch=rows("f"))).ipc, [False])  # a part with nothing kept
-    spill.add_ipc(ipc_of(rows("g")))
-    assert [i for b in spill.batches() for i in b.column("id").to_pylist()] == ["a", "b", "c", "e", "g"]
+    spill.add_part(chunk.part, [True, False, True])
+    spill.add_part(sealed(ChunkResult(outcomes=[None], batch=rows("f")), block_part(spill.folder, 5)).part, [False])  # a part with nothing kept
+    write_part(rows("g"), block_part(spill.folder, 6))
+    spill.add_part(str(block_part(spill.folder, 6)))
+    spill.add_batch(rows("h"))
+    assert [i for b in spill.batches() for i in b.column("id").to_pylist()] == ["a", "b", "c", "e", "g", "h"]
     assert [b.schema.names for b in spill.batches(["id"])][0] == ["id"]
     assert spill.column("text", {"e", "b", "zz"}) == {"b": "text of b ü", "e": "text of e ü"}
     assert spill.column("text", set()) == {}
+    # The workers' parts and the driver's have names of their own.
+    assert len({path for path, _ in spill.parts}) == len(spill.parts) == 5
 
 
-def test_a_sealed_chunk_gives_back_its_rows() -> None:
+def test_a_sealed_chunk_gives_back_its_rows(tmp_path) -> None:
     batch = rows("a", "b")
-    chunk = sealed(ChunkResult(outcomes=[None, None], batch=batch))
-    assert batch_of(chunk.ipc).equals(batch)
-    # A chunk without rows (every source skipped) stays as it is.
-    empty = sealed(ChunkResult(outcomes=[None]))
-    assert empty.ipc is None and empty.text_sha256 is None
+    chunk = sealed(ChunkResult(outcomes=[None, None], batch=batch), tmp_path / "part.arrow")
+    assert chunk.part == str(tmp_path / "part.arrow")
+    assert read_part(tmp_path / "part.arrow").equals(batch)
+    # A chunk without rows (every source skipped) stays as it is, and writes nothing.
+    empty = sealed(ChunkResult(outcomes=[None]), tmp_path / "empty.arrow")
+    assert empty.part is None and empty.text_sha256 is None and not (tmp_path / "empty.arrow").exists()
 
 
 def test_a_spill_folder_is_its_own(tmp_path) -> None:

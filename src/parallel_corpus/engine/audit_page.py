@@ -41,6 +41,7 @@ from itertools import accumulate, repeat
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -173,12 +174,15 @@ def missing_articles_made(batch: pa.RecordBatch) -> pa.RecordBatch:
     articles = batch.column(column)
     if not articles.null_count:
         return batch
-    values = articles.to_pylist()
-    for i, value in enumerate(values):
-        if value is None:
-            values[i] = article_of(batch.slice(i, 1).to_pylist()[0])
+    # Only the rows without one are read as Python: a block of the cache
+    # holds a few, and the others' articles (more than half of its bytes)
+    # stay in Arrow.
+    missing = np.flatnonzero(pc.is_null(articles).to_numpy(zero_copy_only=False))
+    made = pa.array([article_of(row) for row in batch.take(pa.array(missing)).to_pylist()], type=pa.string())
+    order = np.arange(batch.num_rows)
+    order[missing] = batch.num_rows + np.arange(len(missing))
     columns = list(batch.columns)
-    columns[column] = pa.array(values, type=pa.string())
+    columns[column] = pa.concat_arrays([articles, made]).take(pa.array(order))
     return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
 
 

@@ -263,8 +263,8 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill: Spill,
 
     The spill (`engine.spill`) is Arrow IPC (lz4): written and read back
     batch by batch, it costs the driver far less than Parquet's encoding
-    would; rows the build cache's workers serve come as a part's bytes,
-    written as they are. Its rows carry their articles for the audit page,
+    would; the build cache's workers write the parts of the blocks they
+    serve into its folder themselves. Its rows carry their articles for the audit page,
     made by the workers (`audit_page.with_articles`; null without
     `articles`)."""
     ids: list[str] = []
@@ -275,7 +275,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill: Spill,
     if stored is None:
         results = run_documents(corpus.root, sources, seed, workers, engine, ray_address, stages, articles=articles)
     else:  # only new or changed documents go through the stages
-        results = cached.documents(stored, corpus.root, sources, seed, workers, engine, ray_address, stages, articles)
+        results = cached.documents(stored, corpus.root, sources, seed, workers, engine, ray_address, stages, articles, spill.folder)
     # closing(): an error here ends the pool's workers now, not when the
     # traceback is collected.
     pending: list[pa.RecordBatch] = []
@@ -313,11 +313,11 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill: Spill,
                 kept.append(sig)
                 keep.append(True)
             signatures.add_many(kept)
-            if chunk.ipc is not None:
+            if chunk.part is not None:
                 if pending:  # the parts stay in source order
                     spill.add_batch(join_batches(pending))
                     pending = []
-                spill.add_ipc(chunk.ipc, keep)
+                spill.add_part(chunk.part, keep)
                 text_bytes.extend(n for n, k in zip(chunk.text_bytes or (), keep) if k)
                 continue
             if chunk.batch is None:

@@ -79,7 +79,7 @@ import pyarrow as pa
 from parallel_corpus.corpus import Corpus, CorpusError, Source, unsafe_relative_path
 from parallel_corpus.records import Skip
 from parallel_corpus.engine.audit_page import ARTICLE_COLUMN, missing_articles_made, spill_schema
-from parallel_corpus.engine.spill import batch_of, sealed
+from parallel_corpus.engine.spill import block_part, sealed
 from parallel_corpus.engine.executors import map_chunks, map_tasks, process_chunk_recorded, run_documents, worker_stages
 from parallel_corpus.engine.writers import join_batches
 from parallel_corpus.stages.clean.boilerplate import Boilerplate
@@ -1022,7 +1022,7 @@ class _Index:
 
 def documents(
     cache: BuildCache, corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int, engine: str, ray_address: Optional[str], stages: Stages,
-    articles: bool = True,
+    articles: bool = True, spill_dir: Optional[Path] = None,
 ) -> Iterator[ChunkResult]:
     """Pass one's results in source order, BLOCK_SOURCES at a time: stored
     ones read back, the others made and stored. Made are the new or changed
@@ -1033,9 +1033,11 @@ def documents(
 
     On the local engine the pool's workers do it all, a block each
     (`_serve`): read the block's results back from their packs (where the
-    index says, else where their entries say), build the rest, and hand the
-    block over as one result, so the driver neither parses entries nor
-    waits for single documents; it stores what was built (`put_docs`). On
+    index says, else where their entries say), build the rest, write the
+    block's rows as a part of the build's spill in `spill_dir`, and hand
+    the block over as one result, with the rows it built, so the driver
+    neither parses entries, nor receives rows, nor waits for single
+    documents; it stores what was built (`put_docs`). On
     Ray the driver reads the entries and Ray builds the new documents; what
     Ray builds is not stored (its workers do not record the answers), so
     the entries `stale` would name are read and built in the driver."""
@@ -1052,18 +1054,21 @@ def documents(
     if engine == "ray":
         yield from _documents_on_ray(cache, corpus_dir, sources, seed, workers, engine, ray_address, stages, articles, boilerplate, min_documents)
     else:
-        yield from _documents_served(cache, corpus_dir, sources, seed, workers, engine, stages, articles)
+        if spill_dir is None:
+            raise RuntimeError("the build cache's workers need the spill's folder")
+        yield from _documents_served(cache, corpus_dir, sources, seed, workers, engine, stages, articles, spill_dir)
         # What Ray builds is not stored: its index would name entries that are not there.
         cache.write_index()
     cache.index, cache.carried_own = None, {}
     cache.finish()
 
 
-def _documents_served(cache: BuildCache, corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int, engine: str, stages: Stages, articles: bool) -> Iterator[ChunkResult]:
+def _documents_served(cache: BuildCache, corpus_dir: Path, sources: Sequence[Source], seed: int, workers: int, engine: str, stages: Stages, articles: bool,
+                      spill_dir: Path) -> Iterator[ChunkResult]:
     bases, fresh, carried, index = cache.bases, cache.fresh, cache.carried, cache.index
     positions = fresh.positions
 
-    def tasks() -> Iterator[tuple[list[Source], bytes, list[int], list[Optional[tuple[str, int, bytes]]]]]:
+    def tasks() -> Iterator[tuple[int, list[Source], bytes, list[int], list[Optional[tuple[str, int, bytes]]]]]:
         n = 0
         for start in range(0, len(sources), BLOCK_SOURCES):
             stop = min(start + BLOCK_SOURCES, len(sources))
@@ -1074,11 +1079,12 @@ def _documents_served(cache: BuildCache, corpus_dir: Path, sources: Sequence[Sou
             # Where the index says each result is: the worker reads the
             # pack, not the entry.
             places = [index.place(carried[i]) if index is not None and carried[i] >= 0 else None for i in range(start, stop)]
-            yield list(sources[start:stop]), bytes(bases[32 * start : 32 * stop]), build, places
+            yield start, list(sources[start:stop]), bytes(bases[32 * start : 32 * stop]), build, places
 
     _READERS.clear()  # nothing of an earlier build of this process (nor forked into its workers)
     try:
-        yield from _served(cache, map_tasks(partial(_serve, str(cache.root), cache.fingerprint, articles), tasks(), corpus_dir, seed, workers, engine, stages, ahead=2 * workers + 2))
+        yield from _served(cache, map_tasks(partial(_serve, str(cache.root), cache.fingerprint, articles, str(spill_dir)), tasks(), corpus_dir, seed, workers, engine, stages,
+                                            ahead=2 * workers + 2))
     finally:
         _READERS.clear()  # the packs a one-worker build read here
 
@@ -1088,15 +1094,14 @@ def _served(cache: BuildCache, results: Iterator[Any]) -> Iterator[ChunkResult]:
     bases, fresh = cache.bases, cache.fresh
     n = 0  # fresh sources met so far
     start = 0
-    for chunk, built, asked, here, keys_here, rescored, served in results:
+    for chunk, built, asked, here, keys_here, rescored, served, made_rows in results:
         for j, name, row in served:
             cache.place(start + j, name, row)
         row_of, row = [], 0
         for outcome in chunk.outcomes:
             row_of.append(row)
             row += outcome is None
-        # The rows are read only where some were built, to be stored.
-        rows = chunk.batch if chunk.batch is not None or not built or chunk.ipc is None else batch_of(chunk.ipc)
+        made = 0  # rows of `made_rows` (the built sources' rows, in order) met so far
         keys_of_here = dict(zip(here, keys_here))
         new: list[tuple[bytes, Item, Sequence[int]]] = []
         new_at: list[int] = []
@@ -1106,7 +1111,11 @@ def _served(cache: BuildCache, results: Iterator[Any]) -> Iterator[ChunkResult]:
                 keys = fresh.get(n)
                 n += 1
             outcome, r = chunk.outcomes[j], row_of[j]
-            item = Item(outcome, None, 0, None, None, answers) if outcome is not None else Item(None, rows, r, chunk.entries[r], chunk.signatures[r], answers)
+            if outcome is not None:
+                item = Item(outcome, None, 0, None, None, answers)
+            else:
+                item = Item(None, made_rows, made, chunk.entries[r], chunk.signatures[r], answers)
+                made += 1
             new.append((bytes(bases[32 * (start + j) : 32 * (start + j) + 32]), item, keys))
             new_at.append(start + j)
             cache.carried_own[start + j] = (_u8(keys), _u8(answers))
@@ -1123,16 +1132,18 @@ def _served(cache: BuildCache, results: Iterator[Any]) -> Iterator[ChunkResult]:
         yield chunk
 
 
-def _serve(root: str, fingerprint: bytes, articles: bool, task: tuple[list[Source], bytes, list[int], list[Optional[tuple[str, int, bytes]]]]
-           ) -> tuple[ChunkResult, list[int], list[Any], list[int], list[Sequence[int]], int, list[tuple[int, str, int]]]:
-    """A block of pass one, in a worker: (its result, the block's sources
-    built (positions in it), their answers, those of them found unusable
-    only once read, their segment keys, how many entries were rescored,
-    where the others' results were read: position, pack, row). `task` is
-    the block's sources, their base keys, the positions of those to build
-    without reading, and where the index says each one's result is (pack,
-    row, answers; None: look up its entry)."""
-    sources, bases, build, places = task
+def _serve(root: str, fingerprint: bytes, articles: bool, spill_dir: str, task: tuple[int, list[Source], bytes, list[int], list[Optional[tuple[str, int, bytes]]]]
+           ) -> tuple[ChunkResult, list[int], list[Any], list[int], list[Sequence[int]], int, list[tuple[int, str, int]], Optional[pa.RecordBatch]]:
+    """A block of pass one, in a worker: (its result, its rows written as a
+    part of the spill in `spill_dir`; the block's sources built (positions
+    in it), their answers, those of them found unusable only once read,
+    their segment keys, how many entries were rescored, where the others'
+    results were read: position, pack, row; and the rows of the sources
+    built, for the driver to store). `task` is the block's first position,
+    its sources, their base keys, the positions of those to build without
+    reading, and where the index says each one's result is (pack, row,
+    answers; None: look up its entry)."""
+    start, sources, bases, build, places = task
     stages = worker_stages()
     cache, _ = _reader(root, fingerprint, stages)
     boilerplate = stages.boilerplate or Boilerplate()
@@ -1162,8 +1173,11 @@ def _serve(root: str, fingerprint: bytes, articles: bool, task: tuple[list[Sourc
             items[j] = item
         asked = [item.asked for item in made]
     keys_here = [cache.keys_of(bases[32 * j : 32 * j + 32], sources[j], stages) for j in here]
-    # The rows go to the driver as a part of its spill (`engine.spill`).
-    return sealed(chunk_of(items, articles)), built, asked, here, keys_here, cache.stats.docs_rescored - rescored, served  # type: ignore[arg-type]
+    made_rows = [items[j] for j in built if items[j].skip is None]  # type: ignore[union-attr]
+    # The rows go into the spill's folder (`engine.spill`); only the few
+    # built here cross to the driver, to be stored.
+    chunk = sealed(chunk_of(items, articles), block_part(Path(spill_dir), start))  # type: ignore[arg-type]
+    return chunk, built, asked, here, keys_here, cache.stats.docs_rescored - rescored, served, _joined(made_rows) if made_rows else None  # type: ignore
 
 
 def _documents_on_ray(

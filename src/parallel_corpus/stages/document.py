@@ -268,10 +268,10 @@ class ChunkResult:
     # Packed (`stages.signature.pack`): bytes pickle and store cheaply, and
     # the driver reads them without a Python object per key.
     signatures: list[bytes] = field(default_factory=list)
-    # Where a worker handed the rows over as the bytes of a part of the
-    # build's spill (`engine.spill.sealed`; `batch` is then None): those
-    # bytes, and the rows' text_sha256 and texts' sizes in bytes.
-    ipc: Optional[bytes] = None
+    # Where a worker wrote the rows as a part of the build's spill
+    # (`engine.spill.sealed`; `batch` is then None): the part's path, and
+    # the rows' text_sha256 and texts' sizes in bytes.
+    part: Optional[str] = None
     text_sha256: Optional[list[str]] = None
     text_bytes: Optional[list[int]] = None
 
