@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from parallel_corpus.engine.spill import Spill, block_part, read_part, sealed, write_part
+from parallel_corpus.engine.spill import Spill, block_part, read_part, read_signatures, sealed, write_part
 from parallel_corpus.stages.document import ChunkResult
 
 SCHEMA = pa.schema([pa.field("id", pa.string()), pa.field("text", pa.string()), pa.field("text_sha256", pa.string())])
@@ -49,3 +49,18 @@ def test_a_spill_folder_is_its_own(tmp_path) -> None:
     Spill(tmp_path / "spill")
     with pytest.raises(FileExistsError):
         Spill(tmp_path / "spill")
+
+
+def test_a_parts_signatures_come_back_as_written_and_a_broken_file_is_an_error(tmp_path) -> None:
+    signatures = [b"first \x00 bytes", b"", b"third" * 100]
+    chunk = sealed(ChunkResult(outcomes=[None, None, None], batch=rows("a", "b", "c"), signatures=list(signatures)), tmp_path / "part.arrow")
+    assert chunk.signatures == [] and chunk.signatures_part is not None
+    assert read_signatures(chunk.signatures_part) == signatures
+    assert read_signatures(chunk.signatures_part, [True, False, True]) == [signatures[0], signatures[2]]
+    with pytest.raises(ValueError):
+        read_signatures(chunk.signatures_part, [True])
+    whole = (tmp_path / "part.signatures").read_bytes()
+    for broken in (whole[:-1], whole + b"x", whole[:5], (-1).to_bytes(8, "little", signed=True) + whole[8:]):
+        (tmp_path / "broken.signatures").write_bytes(broken)
+        with pytest.raises(ValueError):
+            read_signatures(tmp_path / "broken.signatures")

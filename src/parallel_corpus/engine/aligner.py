@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 
 from parallel_corpus.align.store import SignatureStore
 from parallel_corpus.engine.beside import end
+from parallel_corpus.engine.spill import read_signatures
 
 __all__ = ["Aligner", "aligner", "assignments_of"]
 
@@ -80,6 +81,14 @@ class Aligner:
             self.store.add_many(signatures)
         elif signatures:
             self._send(("add", list(signatures)))
+
+    def add_file(self, path: str, keep: Sequence[bool]) -> None:
+        """The signatures of a file a worker wrote (`spill.write_signatures`),
+        those kept: read where the store is, so that they cross no pipe."""
+        if self.store is not None:
+            self.store.add_many(read_signatures(Path(path), keep))
+        elif any(keep):
+            self._send(("file", (path, list(keep))))
 
     def align(self, root: Path, overrides: Any, params: Any) -> dict[str, Any]:
         """`assignments_of` the signatures added."""
@@ -161,10 +170,10 @@ def _child(conn: Any, max_df: int, write_pairs: Callable[..., None]) -> None:
     try:
         while True:
             kind, payload = conn.recv()
-            if kind == "add":
+            if kind in ("add", "file"):
                 # Added in runs of STORE_RUN: the same store (`add_many`),
                 # with fewer passes over the vocabulary.
-                held += payload
+                held += payload if kind == "add" else read_signatures(Path(payload[0]), payload[1])
                 if len(held) >= STORE_RUN:
                     store.add_many(held)
                     held = []

@@ -41,7 +41,6 @@ from itertools import accumulate, repeat
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -177,12 +176,10 @@ def missing_articles_made(batch: pa.RecordBatch) -> pa.RecordBatch:
     # Only the rows without one are read as Python: a block of the cache
     # holds a few, and the others' articles (more than half of its bytes)
     # stay in Arrow.
-    missing = np.flatnonzero(pc.is_null(articles).to_numpy(zero_copy_only=False))
-    made = pa.array([article_of(row) for row in batch.take(pa.array(missing)).to_pylist()], type=pa.string())
-    order = np.arange(batch.num_rows)
-    order[missing] = batch.num_rows + np.arange(len(missing))
+    missing = pc.is_null(articles)
+    made = pa.array([article_of(row) for row in batch.filter(missing).to_pylist()], type=pa.string())
     columns = list(batch.columns)
-    columns[column] = pa.concat_arrays([articles, made]).take(pa.array(order))
+    columns[column] = pc.replace_with_mask(articles, missing, made)
     return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
 
 

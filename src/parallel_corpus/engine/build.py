@@ -297,7 +297,7 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill: Spill,
                     continue
                 entry = chunk.entries[built]
                 digest = digests[built]
-                sig = chunk.signatures[built]
+                sig = chunk.signatures[built] if chunk.signatures_part is None else None
                 built += 1
                 digest = int(digest[:32], 16)
                 first = seen_text.get(digest)
@@ -310,9 +310,13 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill: Spill,
                 seen_text[digest] = entry["id"]
                 ids.append(entry["id"])
                 report.add_document(entry)
-                kept.append(sig)
+                if sig is not None:
+                    kept.append(sig)
                 keep.append(True)
-            signatures.add_many(kept)
+            if chunk.signatures_part is None:
+                signatures.add_many(kept)
+            else:  # written by the worker: the store reads them
+                signatures.add_file(chunk.signatures_part, keep)
             if chunk.part is not None:
                 if pending:  # the parts stay in source order
                     spill.add_batch(join_batches(pending))

@@ -1094,7 +1094,7 @@ def _served(cache: BuildCache, results: Iterator[Any]) -> Iterator[ChunkResult]:
     bases, fresh = cache.bases, cache.fresh
     n = 0  # fresh sources met so far
     start = 0
-    for chunk, built, asked, here, keys_here, rescored, served, made_rows in results:
+    for chunk, built, asked, here, keys_here, rescored, served, made_rows, made_signatures in results:
         for j, name, row in served:
             cache.place(start + j, name, row)
         row_of, row = [], 0
@@ -1114,7 +1114,7 @@ def _served(cache: BuildCache, results: Iterator[Any]) -> Iterator[ChunkResult]:
             if outcome is not None:
                 item = Item(outcome, None, 0, None, None, answers)
             else:
-                item = Item(None, made_rows, made, chunk.entries[r], chunk.signatures[r], answers)
+                item = Item(None, made_rows, made, chunk.entries[r], made_signatures[made], answers)
                 made += 1
             new.append((bytes(bases[32 * (start + j) : 32 * (start + j) + 32]), item, keys))
             new_at.append(start + j)
@@ -1133,13 +1133,13 @@ def _served(cache: BuildCache, results: Iterator[Any]) -> Iterator[ChunkResult]:
 
 
 def _serve(root: str, fingerprint: bytes, articles: bool, spill_dir: str, task: tuple[int, list[Source], bytes, list[int], list[Optional[tuple[str, int, bytes]]]]
-           ) -> tuple[ChunkResult, list[int], list[Any], list[int], list[Sequence[int]], int, list[tuple[int, str, int]], Optional[pa.RecordBatch]]:
+           ) -> tuple[ChunkResult, list[int], list[Any], list[int], list[Sequence[int]], int, list[tuple[int, str, int]], Optional[pa.RecordBatch], list[bytes]]:
     """A block of pass one, in a worker: (its result, its rows written as a
     part of the spill in `spill_dir`; the block's sources built (positions
     in it), their answers, those of them found unusable only once read,
     their segment keys, how many entries were rescored, where the others'
-    results were read: position, pack, row; and the rows of the sources
-    built, for the driver to store). `task` is the block's first position,
+    results were read: position, pack, row; and the rows and signatures of
+    the sources built, for the driver to store). `task` is the block's first position,
     its sources, their base keys, the positions of those to build without
     reading, and where the index says each one's result is (pack, row,
     answers; None: look up its entry)."""
@@ -1177,7 +1177,8 @@ def _serve(root: str, fingerprint: bytes, articles: bool, spill_dir: str, task: 
     # The rows go into the spill's folder (`engine.spill`); only the few
     # built here cross to the driver, to be stored.
     chunk = sealed(chunk_of(items, articles), block_part(Path(spill_dir), start))  # type: ignore[arg-type]
-    return chunk, built, asked, here, keys_here, cache.stats.docs_rescored - rescored, served, _joined(made_rows) if made_rows else None  # type: ignore
+    return (chunk, built, asked, here, keys_here, cache.stats.docs_rescored - rescored, served, _joined(made_rows) if made_rows else None,  # type: ignore
+            [item.signature for item in made_rows])
 
 
 def _documents_on_ray(

@@ -13,9 +13,11 @@ out when it is read back.
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -45,14 +47,57 @@ def block_part(folder: Path, start: int) -> Path:
 def sealed(chunk: ChunkResult, path: Path) -> ChunkResult:
     """The chunk with its rows written as a part at `path` (`ChunkResult.part`)
     and its texts' sha256 and sizes, for the driver to add without reading
-    them."""
+    them; and its packed signatures written beside it (`signatures_path`;
+    `ChunkResult.signatures_part`), for the signature store to read: about
+    6 kB a document, 1.6 MB a block, that no longer cross the pool's pipe to
+    the driver and a second one to the store's process."""
     if chunk.batch is not None:
         chunk.text_sha256 = chunk.batch.column("text_sha256").to_pylist()
         chunk.text_bytes = pc.binary_length(chunk.batch.column("text")).to_pylist()
         write_part(chunk.batch, path)
         chunk.part = str(path)
         chunk.batch = None
+        write_signatures(chunk.signatures, signatures_path(path))
+        chunk.signatures_part = str(signatures_path(path))
+        chunk.signatures = []
     return chunk
+
+
+def signatures_path(part: Path) -> Path:
+    """Where the signatures of a worker's part go."""
+    return Path(part).with_suffix(".signatures")
+
+
+_COUNT = struct.Struct("<q")
+
+
+def write_signatures(signatures: Sequence[bytes], path: Path) -> None:
+    """Packed signatures as one file: their number, their sizes, their bytes."""
+    sizes = np.fromiter(map(len, signatures), dtype="<i8", count=len(signatures))
+    with open(path, "wb") as fh:
+        fh.write(_COUNT.pack(len(signatures)))
+        fh.write(sizes.tobytes())
+        fh.writelines(signatures)
+
+
+def read_signatures(path: Path, keep: Optional[Sequence[bool]] = None) -> list[bytes]:
+    """The signatures `write_signatures` wrote, those kept only (None: all).
+    A file that does not add up raises ValueError."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    if len(data) < _COUNT.size:
+        raise ValueError(f"{path}: not a file of signatures")
+    (n,) = _COUNT.unpack_from(data)
+    start = _COUNT.size + 8 * n
+    if n < 0 or start > len(data):
+        raise ValueError(f"{path}: not a file of signatures")
+    ends = start + np.cumsum(np.frombuffer(data, dtype="<i8", count=n, offset=_COUNT.size))
+    if n and (ends[-1] != len(data) or (np.diff(ends, prepend=start) < 0).any()):
+        raise ValueError(f"{path}: not a file of signatures")
+    if keep is not None and len(keep) != n:
+        raise ValueError(f"{path}: {n} signatures, {len(keep)} kept or not")
+    bounds = np.r_[start, ends].tolist()
+    return [data[bounds[i] : bounds[i + 1]] for i in range(n) if keep is None or keep[i]]
 
 
 class Spill:

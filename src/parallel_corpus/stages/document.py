@@ -272,6 +272,9 @@ class ChunkResult:
     # (`engine.spill.sealed`; `batch` is then None): the part's path, and
     # the rows' text_sha256 and texts' sizes in bytes.
     part: Optional[str] = None
+    # And the path of the file its packed signatures were written to
+    # (`engine.spill.write_signatures`; `signatures` is then empty).
+    signatures_part: Optional[str] = None
     text_sha256: Optional[list[str]] = None
     text_bytes: Optional[list[int]] = None
 
