@@ -60,7 +60,10 @@ def test_a_parts_signatures_come_back_as_written_and_a_broken_file_is_an_error(t
     with pytest.raises(ValueError):
         read_signatures(chunk.signatures_part, [True])
     whole = (tmp_path / "part.signatures").read_bytes()
-    for broken in (whole[:-1], whole + b"x", whole[:5], (-1).to_bytes(8, "little", signed=True) + whole[8:]):
+    empty = (0).to_bytes(8, "little")
+    for broken in (whole[:-1], whole + b"x", whole[:5], (-1).to_bytes(8, "little", signed=True) + whole[8:], empty + b"x"):
         (tmp_path / "broken.signatures").write_bytes(broken)
         with pytest.raises(ValueError):
             read_signatures(tmp_path / "broken.signatures")
+    (tmp_path / "none.signatures").write_bytes(empty)
+    assert read_signatures(tmp_path / "none.signatures") == []

@@ -7,8 +7,9 @@ is more than a third of the driver's work in pass one (33 of 76 s), while the po
 on a rebuild, mostly wait. Forked before pass one starts, a child holds the
 store instead: the driver sends it each block's packed signatures down a
 pipe (or, where a worker of the build cache wrote them to a file, that
-file's path: 1.6 MB a block that then cross no pipe) and goes on; once pass one ends, the child aligns the corpus and
-sends the topics back, then writes `pairs` while the driver runs pass two.
+file's path: 1.6 MB a block that then cross no pipe) and goes on; once
+pass one ends, the child aligns the corpus and sends the topics back, then
+writes `pairs` while the driver runs pass two.
 
 The bytes are those of the store built in the driver: the same calls, in the
 same order, on the same signatures. Where steps do not run beside the driver

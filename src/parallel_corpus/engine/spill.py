@@ -91,8 +91,9 @@ def read_signatures(path: Path, keep: Optional[Sequence[bool]] = None) -> list[b
     start = _COUNT.size + 8 * n
     if n < 0 or start > len(data):
         raise ValueError(f"{path}: not a file of signatures")
-    ends = start + np.cumsum(np.frombuffer(data, dtype="<i8", count=n, offset=_COUNT.size))
-    if n and (ends[-1] != len(data) or (np.diff(ends, prepend=start) < 0).any()):
+    sizes = np.frombuffer(data, dtype="<i8", count=n, offset=_COUNT.size)
+    ends = start + np.cumsum(sizes)
+    if (sizes < 0).any() or (int(ends[-1]) if n else start) != len(data):
         raise ValueError(f"{path}: not a file of signatures")
     if keep is not None and len(keep) != n:
         raise ValueError(f"{path}: {n} signatures, {len(keep)} kept or not")
