@@ -189,8 +189,9 @@ class SignatureStore:
         _count(df, ids[named])
         # The rest: the first of a key's names in a document, counted once; stored
         # while the key's count up to this document is at most max_df.
+        vocabulary = known + len(new)
         rest = np.flatnonzero(~named)
-        pair = doc[rest] * (known + len(new)) + ids[rest]
+        pair = doc[rest] * vocabulary + ids[rest]
         rest = rest[_first_of_each(pair)]
         rest_ids = ids[rest]
         # By key, then document, as one integer (a (document, key) pair is
@@ -207,7 +208,6 @@ class SignatureStore:
 
         # Per document: entities, then dates, then the stored rest, each by key id.
         chosen = np.concatenate([np.flatnonzero(named), kept])
-        vocabulary = known + len(new)
         chosen = chosen[np.argsort((doc[chosen] * 3 + part[chosen]) * vocabulary + ids[chosen], kind="stable")]
         keep = np.ones(len(chosen), dtype=bool)
         same = (doc[chosen][1:] == doc[chosen][:-1]) & (ids[chosen][1:] == ids[chosen][:-1])

@@ -264,9 +264,9 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill: Spill,
     The spill (`engine.spill`) is Arrow IPC (lz4): written and read back
     batch by batch, it costs the driver far less than Parquet's encoding
     would; the build cache's workers write the parts of the blocks they
-    serve into its folder themselves. Its rows carry their articles for the audit page,
-    made by the workers (`audit_page.with_articles`; null without
-    `articles`)."""
+    serve into its folder themselves. Its rows carry their articles for
+    the audit page, made by the workers (`audit_page.with_articles`; null
+    without `articles`)."""
     ids: list[str] = []
     # Texts already built, by the first 128 bits of their sha256 (an int
     # takes a third of the memory of the hex string).
@@ -284,7 +284,6 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill: Spill,
             if progress:
                 progress(len(chunk.outcomes))
             keep: list[bool] = []
-            kept: list[bytes] = []
             built = 0
             if chunk.text_sha256 is not None:
                 digests = chunk.text_sha256
@@ -297,7 +296,6 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill: Spill,
                     continue
                 entry = chunk.entries[built]
                 digest = digests[built]
-                sig = chunk.signatures[built] if chunk.signatures_part is None else None
                 built += 1
                 digest = int(digest[:32], 16)
                 first = seen_text.get(digest)
@@ -310,11 +308,9 @@ def _pass_one(corpus, sources, seed, workers, engine, ray_address, spill: Spill,
                 seen_text[digest] = entry["id"]
                 ids.append(entry["id"])
                 report.add_document(entry)
-                if sig is not None:
-                    kept.append(sig)
                 keep.append(True)
             if chunk.signatures_part is None:
-                signatures.add_many(kept)
+                signatures.add_many([sig for sig, k in zip(chunk.signatures, keep) if k])
             else:  # written by the worker: the store reads them
                 signatures.add_file(chunk.signatures_part, keep)
             if chunk.part is not None:
