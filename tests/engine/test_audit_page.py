@@ -312,6 +312,26 @@ def test_the_workers_make_the_articles_rows_read_back_lack(seeds: Path) -> None:
     assert filled.select(others).equals(batch.select(others))
 
 
+def test_an_article_whose_boilerplate_scores_moved_is_the_article_made_again(seeds: Path) -> None:
+    # A rebuild that gives a row's `boilerplate` removals new scores puts
+    # them in its article instead of making it again: the same bytes.
+    row = pq.read_table(seeds / "data" / "documents", columns=audit_page.COLUMNS).slice(0, 1).to_pylist()[0]
+    kept = [line for line in row["removed_lines"] if line["reason"] != "boilerplate"][:1]
+    row["removed_lines"] = kept + [
+        {"line": 900, "text": "Follow us 3.000</div> on <b>social media</b>", "reason": "boilerplate", "score": 3.0},
+        {"line": 901, "text": "boilerplate</span> 3.000", "reason": "boilerplate", "score": 7.0},
+        {"line": 902, "text": "All rights reserved", "reason": "boilerplate", "score": 3.0},
+    ]
+    article = audit_page.article_of(row)
+    moved = dict(row, removed_lines=[dict(line, score={3.0: 4.0, 7.0: 12.0}.get(line["score"], line["score"])) if line["reason"] == "boilerplate" else line
+                                     for line in row["removed_lines"]])
+    assert audit_page.rescored_article(article, {3.0: 4.0, 7.0: 12.0}) == audit_page.article_of(moved) != article
+    assert audit_page.rescored_article(article, {3.0: 4.0, 7.0: 7.0}) == audit_page.article_of(dict(moved, removed_lines=[
+        dict(line, score=4.0) if line["score"] == 3.0 and line["reason"] == "boilerplate" else line for line in row["removed_lines"]]))
+    # A score it has no new value for: made again.
+    assert audit_page.rescored_article(article, {3.0: 4.0}) is None
+
+
 def _pages(build: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in (build / "report").iterdir()}
 
