@@ -286,15 +286,18 @@ def test_rows_without_their_article_are_read_whole_from_their_row_group(seeds: P
     # other article missing, put such rows in every group but the first.
     copy = tmp_path / "build"
     shutil.copytree(seeds / "data", copy / "data")
-    articles = tmp_path / "articles"
-    files = audit_page.ArticleFiles(articles)
-    with files:
-        for path in sorted((copy / "data" / "documents").glob("*.parquet")):
-            table = pq.read_table(path)
-            pq.write_table(table, path, row_group_size=2)
-            split = path.name.split("-")[0]
-            made = [audit_page.article_of(row) if i % 2 == 0 else None for i, row in enumerate(table.to_pylist())]
-            files.add(split, table.column("id").combine_chunks(), pa.array(made, pa.string()))
+    # The spill's rows come in id order, the splits' rows mixed.
+    rows = []
+    for path in sorted((copy / "data" / "documents").glob("*.parquet")):
+        table = pq.read_table(path)
+        pq.write_table(table, path, row_group_size=2)
+        rows += [(row["id"], row["split"], audit_page.article_of(row) if i % 2 == 0 else None) for i, row in enumerate(table.to_pylist())]
+    rows.sort()
+    spilled = [pa.RecordBatch.from_pydict({"id": [r[0] for r in rows[k : k + 3]], audit_page.ARTICLE_COLUMN: [r[2] for r in rows[k : k + 3]]})
+               for k in range(0, len(rows), 3)]
+    articles = audit_page.SpillArticles(lambda columns: iter(batch.select(columns) for batch in spilled))
+    for batch in spilled:
+        articles.add(pa.array([split for doc_id, split, _ in rows if doc_id in batch.column("id").to_pylist()]))
     assert pq.ParquetFile(copy / "data" / "documents" / "train-00000-of-00001.parquet").metadata.num_row_groups >= 3
     audit_page.write_audit_page(copy, articles=articles)
     assert _pages(copy) == _pages(seeds)
@@ -310,6 +313,30 @@ def test_the_workers_make_the_articles_rows_read_back_lack(seeds: Path) -> None:
     assert filled.column(audit_page.ARTICLE_COLUMN).to_pylist() == made
     others = [name for name in batch.schema.names if name != audit_page.ARTICLE_COLUMN]
     assert filled.select(others).equals(batch.select(others))
+
+
+def test_the_page_finds_each_splits_articles_in_the_spill_in_row_order() -> None:
+    # Pass two reads the spill's rows in id order, the splits mixed, and
+    # says each row's split; a human's label has its article made again.
+    ids = ["a", "b", "c", "d", "e", "f", "g"]
+    splits = ["train", "test", "train", "validation", "train", "test", "train"]
+    spilled = [pa.RecordBatch.from_pydict({"id": ids[k : k + 3], audit_page.ARTICLE_COLUMN: [f"article of {i}" for i in ids[k : k + 3]]}) for k in range(0, 7, 3)]
+    asked = []
+
+    def batches(columns):
+        asked.append(columns)
+        return iter(batch.select(columns) for batch in spilled)
+
+    articles = audit_page.SpillArticles(batches)
+    articles.add(pa.array(splits[:3]))
+    articles.add(pa.array(splits[3:6]), pa.array([False, True, False]))
+    articles.add(pa.array(splits[6:]), pa.array([False]))
+    for split in ("train", "validation", "test"):
+        found = articles.of_split(split)
+        wanted = [i for i, s in zip(ids, splits) if s == split]
+        assert [next(found) for _ in wanted] == [(i, None if i == "e" else f"article of {i}".encode()) for i in wanted]
+        assert next(found) == next(found) == (None, None)
+    assert asked == [["id", audit_page.ARTICLE_COLUMN]] * 3
 
 
 def test_an_article_whose_boilerplate_scores_moved_is_the_article_made_again(seeds: Path) -> None:

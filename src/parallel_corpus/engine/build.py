@@ -26,7 +26,7 @@ import os
 import shutil
 from array import array
 from collections import Counter
-from contextlib import ExitStack, closing
+from contextlib import closing
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence
@@ -40,7 +40,7 @@ from parallel_corpus.align.cluster import ClusterParams
 from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, assign_splits, moves, pinned_topics, read_recorded
 from parallel_corpus.engine.aligner import Aligner, aligner
 from parallel_corpus.corpus import Corpus, Source
-from parallel_corpus.engine.audit_page import ARTICLE_COLUMN, ArticleFiles, write_audit_page
+from parallel_corpus.engine.audit_page import SpillArticles, write_audit_page
 from parallel_corpus.engine import cache as cached
 from parallel_corpus.engine.beside import beside, can_fork
 from parallel_corpus.engine.executors import check_engine, run_documents, segment_keys
@@ -161,7 +161,7 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
                 # signatures go before the documents stream through pass two.
                 signatures.write_pairs(staging, split_of_topic, dataset, overrides, params, assignments)
                 give_back()
-                articles = staging / "spill" / "articles" if audit_page else None
+                articles = SpillArticles(spill.batches) if audit_page else None
                 buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, size_of_topic, articles)
                 give_back()
                 signatures.wait()
@@ -418,15 +418,16 @@ def _with_topics(batch: pa.RecordBatch, assignments, split_of_topic, overrides, 
     return batch
 
 
-def _pass_two(spill: Spill, staging: Path, assignments, split_of_topic, overrides, report: BuildReport, size_of_topic: Counter, articles: Optional[Path] = None) -> list[Path]:
+def _pass_two(spill: Spill, staging: Path, assignments, split_of_topic, overrides, report: BuildReport, size_of_topic: Counter,
+              articles: Optional[SpillArticles] = None) -> list[Path]:
     """Attach topic, event and split; write `documents` per split in id order.
 
     The same scan files each document's `parallel` columns into a bucket of
     whole topics (consecutive in `parallel` order) whose text fits
     PARALLEL_TEXT_BUDGET, so that `parallel` is made one bucket at a time,
-    and, for the audit page, each split's articles into `articles` in the
-    order of its rows (`audit_page.ArticleFiles`; a human label makes its
-    row's anew)."""
+    and tells `articles` each row's split, so that the audit page finds
+    each split's articles in the spill (`audit_page.SpillArticles`; a
+    human label makes its row's anew)."""
     arrow_schema = schema.arrow_schema("documents")
     topics = topic_order(assignments, split_of_topic)
     bucket_of_topic = _buckets(topics, size_of_topic)
@@ -435,8 +436,7 @@ def _pass_two(spill: Spill, staging: Path, assignments, split_of_topic, override
     bucket_paths = [staging / "spill" / f"parallel-{b:05d}.arrow" for b in range(max(bucket_of_topic.values(), default=-1) + 1)]
     human = pa.array(sorted(overrides.documents), pa.string()) if overrides is not None else None
     by_topic: dict[str, dict[str, Any]] = {}
-    with SplitWriter(staging / "data" / "documents", arrow_schema) as documents, ArrowFiles(bucket_paths.__getitem__, bucket_schema) as buckets, ExitStack() as opened:
-        article_files = opened.enter_context(ArticleFiles(articles)) if articles is not None else None
+    with SplitWriter(staging / "data" / "documents", arrow_schema) as documents, ArrowFiles(bucket_paths.__getitem__, bucket_schema) as buckets:
         for raw in spill.batches():
             for doc_id, language in zip(raw.column("id").to_pylist(), raw.column("language").to_pylist()):
                 # The report counts the pipeline's languages, as its entries do.
@@ -448,14 +448,10 @@ def _pass_two(spill: Spill, staging: Path, assignments, split_of_topic, override
                 t["documents"].append(doc_id)
             batch = _with_topics(raw, assignments, split_of_topic, overrides, arrow_schema)
             splits = batch.column("split")
-            made = raw.column(ARTICLE_COLUMN)
-            if human is not None:
-                made = pc.if_else(pc.is_in(raw.column("id"), human), pa.scalar(None, pa.string()), made)
+            if articles is not None:
+                articles.add(splits, pc.is_in(raw.column("id"), human) if human is not None else None)
             for split in SPLIT_ORDER:
-                in_split = pc.equal(splits, split)
-                documents.add(split, batch.filter(in_split))
-                if article_files is not None:
-                    article_files.add(split, batch.column("id").filter(in_split), made.filter(in_split))
+                documents.add(split, batch.filter(pc.equal(splits, split)))
             ids = batch.column("id").to_pylist()
             bucket = np.array([bucket_of_topic[assignments[i].topic_id] for i in ids])
             part = batch.select(parallel_columns)

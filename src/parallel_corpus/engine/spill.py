@@ -124,10 +124,15 @@ class Spill:
         self.parts.append((Path(path), None if keep is None or all(keep) else list(keep)))
 
     def batches(self, columns: Optional[list[str]] = None) -> Iterator[pa.RecordBatch]:
-        """The kept rows, part after part, a batch at a time."""
+        """The kept rows, part after part, a batch at a time; with `columns`,
+        those columns only, the others neither read nor decompressed."""
+        options = None
         for path, keep in self.parts:
             with pa.OSFile(str(path), "rb") as source:
-                reader = pa.ipc.open_file(source)
+                if columns and options is None:  # the parts share one schema
+                    schema = pa.ipc.open_file(source).schema
+                    options = pa.ipc.IpcReadOptions(included_fields=sorted(schema.get_field_index(c) for c in columns))
+                reader = pa.ipc.open_file(source, options=options)
                 start = 0
                 for i in range(reader.num_record_batches):
                     batch = reader.get_batch(i)
