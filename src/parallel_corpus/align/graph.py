@@ -12,7 +12,9 @@ and a link counts only from `across_min_shared` of them (see
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
@@ -56,7 +58,7 @@ class _Language:
     others_ones_t: sparse.csr_matrix
 
 
-def candidate_graph(docs: Sequence[int], weighted: "_WeightedKeys", params: "ClusterParams") -> Links:
+def candidate_graph(docs: Sequence[int], weighted: "_WeightedKeys", params: "ClusterParams", threads: int = 1) -> Links:
     """Each document's `neighbours` best links to documents it shares a
     weighted key with (ties to the lower index), each link once (a link may
     be among the best of both its documents); local indexes into `docs`.
@@ -64,17 +66,22 @@ def candidate_graph(docs: Sequence[int], weighted: "_WeightedKeys", params: "Clu
     A link's similarity is an exact sum (the unit values are on a grid, see
     `cluster._WeightedKeys`), so both ends agree to the last bit on any
     processor, and the graph does not depend on how documents fall into
-    blocks.
+    blocks, nor on how many `threads` work on the blocks.
     """
     # The products' matrices are gone by the time the links are made unique.
-    first, second, sims = _best_links(np.asarray(docs, dtype=np.int64), weighted, params)
+    first, second, sims = _best_links(np.asarray(docs, dtype=np.int64), weighted, params, threads)
     lo, hi, sims = unique_links(len(docs), first, second, sims)
     return Links(lo, hi, sims)
 
 
-def _best_links(global_of: np.ndarray, weighted: "_WeightedKeys", params: "ClusterParams") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _best_links(global_of: np.ndarray, weighted: "_WeightedKeys", params: "ClusterParams", threads: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each document's `neighbours` best links as (document, other,
-    similarity), language by language, each document's best first."""
+    similarity), language by language, each document's best first.
+
+    A language's blocks of documents are worked on by `threads` threads and
+    their links taken in block order: SciPy's products and NumPy's sorts
+    let go of the interpreter, so two threads took the 99,000 documents'
+    links from 3.5 s to about 2 s on two cores, with the same arrays."""
     n = len(global_of)
     k = params.neighbours
     unit, across = weighted.matrices()
@@ -88,30 +95,41 @@ def _best_links(global_of: np.ndarray, weighted: "_WeightedKeys", params: "Clust
     links_j = np.empty(n * k, dtype=np.int32)
     links_s = np.empty(n * k)
     made = 0
-    # A document's links all come from its own language's pass, so one
-    # language's right-hand sides are held at a time.
-    for code in np.unique(language).tolist():
-        mine = np.flatnonzero(language == code)
-        others = np.flatnonzero(language != code)
-        others_t = across[others].T.tocsr()
-        lang = _Language(mine, unit[mine].T.tocsr(), others, others_t, _ones(others_t))
-        del others_t
-        for p0 in range(0, len(mine), _BLOCK):
-            first, second, sims = _language_links(lang, unit, across, ones, p0, p0 + _BLOCK, params)
-            # Each document's links, best first (ties: the lower index
-            # first), and only its `neighbours` best.
-            order = np.lexsort((second, -sims, first))
-            first, second, sims = first[order], second[order], sims[order]
-            rank = np.arange(len(first)) - np.searchsorted(first, first, side="left")
-            best = rank < k
-            kept = int(best.sum())
-            links_i[made : made + kept] = first[best]
-            links_j[made : made + kept] = second[best]
-            links_s[made : made + kept] = sims[best]
-            made += kept
-        # Freed before the next language's are made, not when they replace them.
-        del lang
+    pool = ThreadPoolExecutor(threads) if threads > 1 else None
+    try:
+        # A document's links all come from its own language's pass, so one
+        # language's right-hand sides are held at a time.
+        for code in np.unique(language).tolist():
+            mine = np.flatnonzero(language == code)
+            others = np.flatnonzero(language != code)
+            others_t = across[others].T.tocsr()
+            lang = _Language(mine, unit[mine].T.tocsr(), others, others_t, _ones(others_t))
+            del others_t
+            block = partial(_block_links, lang, unit, across, ones, params, k)
+            starts = range(0, len(mine), _BLOCK)
+            for first, second, sims in pool.map(block, starts) if pool is not None else map(block, starts):
+                links_i[made : made + len(first)] = first
+                links_j[made : made + len(first)] = second
+                links_s[made : made + len(first)] = sims
+                made += len(first)
+            # Freed before the next language's are made, not when they replace them.
+            del lang, block
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return links_i[:made], links_j[:made], links_s[:made]
+
+
+def _block_links(lang: _Language, unit: sparse.csr_matrix, across: sparse.csr_matrix, ones: sparse.csr_matrix, params: "ClusterParams", k: int,
+                 p0: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The `k` best links of each of this language's documents p0..p0 +
+    _BLOCK - 1, each document's best first (ties: the lower index first)."""
+    first, second, sims = _language_links(lang, unit, across, ones, p0, p0 + _BLOCK, params)
+    order = np.lexsort((second, -sims, first))
+    first, second, sims = first[order], second[order], sims[order]
+    rank = np.arange(len(first)) - np.searchsorted(first, first, side="left")
+    best = rank < k
+    return first[best], second[best], sims[best]
 
 
 def _ones(matrix: sparse.csr_matrix) -> sparse.csr_matrix:

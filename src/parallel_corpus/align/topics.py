@@ -19,6 +19,7 @@ def assign_topics(
     signatures: Sequence[Mapping[str, Any]] | SignatureStore,
     catalog: Catalog | None,
     params: ClusterParams | None = None,
+    threads: int = 1,
 ) -> dict[str, Assignment]:
     """A topic for every document: a catalog topic where one fits, else a cluster.
 
@@ -30,7 +31,8 @@ def assign_topics(
     deterministic (`cluster-` / `event-` and the sha256 of the sorted member
     ids), the title comes from the top keys, for a curator to name. A
     document alone in its cluster still gets one. The result does not
-    depend on input order.
+    depend on input order, nor on the `threads` that find the candidate
+    links (`graph.candidate_graph`).
     """
     params = params or ClusterParams.default()
     store = signatures if isinstance(signatures, SignatureStore) else SignatureStore.of(signatures, params.max_df)
@@ -50,7 +52,7 @@ def assign_topics(
     if rest:
         # Weights come from the whole corpus: a key's rarity is a corpus fact.
         weighted = weighted_keys(store, params)
-        links = candidate_graph(rest, weighted, params)
+        links = candidate_graph(rest, weighted, params, threads)
         published = np.frombuffer(store.published, dtype=np.int32)[np.asarray(rest, dtype=np.int64)]
         # Events first: documents published within days of each other that
         # say the same; then events into topics, whatever their dates.

@@ -45,12 +45,13 @@ __all__ = ["Aligner", "aligner", "assignments_of"]
 # 16,384).
 STORE_RUN = 2048
 
-def assignments_of(root: Path, store: SignatureStore, overrides: Any, params: Any) -> dict[str, Any]:
-    """Topic and event of every document: the catalog's, a cluster's, or a human's."""
+def assignments_of(root: Path, store: SignatureStore, overrides: Any, params: Any, threads: int = 1) -> dict[str, Any]:
+    """Topic and event of every document: the catalog's, a cluster's, or a
+    human's (`threads` find the candidate links: `align.assign_topics`)."""
     from parallel_corpus.align import assign_topics, load_catalog
 
     catalog = load_catalog(root)
-    assignments = assign_topics(store, catalog, params)
+    assignments = assign_topics(store, catalog, params, threads)
     if overrides is not None:
         assignments = overrides.apply_to_assignments(assignments, catalog)
     return assignments
@@ -60,8 +61,9 @@ class Aligner:
     """The store, in a forked child (`forked`) or in the driver;
     `write_pairs` is `writers.write_pairs`, or what the build calls so."""
 
-    def __init__(self, max_df: int, forked: bool, write_pairs: Callable[..., None]):
+    def __init__(self, max_df: int, forked: bool, write_pairs: Callable[..., None], threads: int = 1):
         self.write_pairs_with = write_pairs
+        self.threads = threads
         self.store: Optional[SignatureStore] = None
         self.pid: Optional[int] = None
         self._conn: Any = None
@@ -72,7 +74,7 @@ class Aligner:
 
         context = mp.get_context("fork")
         ours, theirs = context.Pipe()
-        process = context.Process(target=_child, args=(theirs, max_df, write_pairs), daemon=True)
+        process = context.Process(target=_child, args=(theirs, max_df, write_pairs, threads), daemon=True)
         process.start()
         theirs.close()
         self.process, self._conn, self.pid = process, ours, process.pid
@@ -95,7 +97,7 @@ class Aligner:
     def align(self, root: Path, overrides: Any, params: Any) -> dict[str, Any]:
         """`assignments_of` the signatures added."""
         if self.store is not None:
-            return assignments_of(root, self.store, overrides, params)
+            return assignments_of(root, self.store, overrides, params, self.threads)
         self._send(("align", (root, _for_child(overrides), params)))
         return self._reply()
 
@@ -159,7 +161,7 @@ def _for_child(overrides: Any) -> Any:
     return dataclasses.replace(overrides, languages=None, gazetteer=None) if overrides is not None else None
 
 
-def _child(conn: Any, max_df: int, write_pairs: Callable[..., None]) -> None:
+def _child(conn: Any, max_df: int, write_pairs: Callable[..., None], threads: int = 1) -> None:
     """Build the store from what the driver sends, align, write `pairs`. On
     failure, send the exception (or, where it does not pickle, a
     RuntimeError with its text) and exit non-zero."""
@@ -185,7 +187,7 @@ def _child(conn: Any, max_df: int, write_pairs: Callable[..., None]) -> None:
                 held = []
             if kind == "align":
                 root, overrides, params = payload
-                assignments = assignments_of(root, store, overrides, params)
+                assignments = assignments_of(root, store, overrides, params, threads)
                 conn.send(("ok", assignments))
             elif kind == "pairs":
                 staging, split_of_topic, dataset, overrides, params = payload
@@ -207,10 +209,10 @@ def _child(conn: Any, max_df: int, write_pairs: Callable[..., None]) -> None:
 
 
 @contextmanager
-def aligner(max_df: int, forked: bool, write_pairs: Callable[..., None]) -> Iterator[Aligner]:
-    """`with aligner(max_df, forked, write_pairs) as signatures: ...`: the
-    child is ended on leaving, whatever happened."""
-    handle = Aligner(max_df, forked, write_pairs)
+def aligner(max_df: int, forked: bool, write_pairs: Callable[..., None], threads: int = 1) -> Iterator[Aligner]:
+    """`with aligner(max_df, forked, write_pairs, threads) as signatures: ...`:
+    the child is ended on leaving, whatever happened."""
+    handle = Aligner(max_df, forked, write_pairs, threads)
     try:
         yield handle
     finally:

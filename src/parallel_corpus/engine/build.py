@@ -26,6 +26,7 @@ import os
 import shutil
 from array import array
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from functools import partial
 from pathlib import Path
@@ -45,7 +46,7 @@ from parallel_corpus.engine import cache as cached
 from parallel_corpus.engine.beside import beside, can_fork
 from parallel_corpus.engine.executors import check_engine, run_documents, segment_keys
 from parallel_corpus.engine.memory import give_back
-from parallel_corpus.engine.report import BuildReport
+from parallel_corpus.engine.report import BuildReport, placement
 from parallel_corpus.engine.spill import Spill
 from parallel_corpus.engine.writers import ArrowFiles, SplitWriter, join_batches, topic_order, write_annotations, write_pairs, write_parallel
 from parallel_corpus.files import disk_problems_as, exclusive, replace_dir, staging_dir
@@ -140,7 +141,9 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
             # The signatures, alignment and `pairs`: in a process beside the
             # driver, fed as pass one reads (engine.aligner), or here.
             forked = engine == "local" and can_fork(workers)
-            with aligner(params.max_df, forked, write_pairs) as signatures:
+            # Alignment's threads: the build's workers are done by then.
+            threads = min(workers, os.cpu_count() or 1) if engine == "local" else 1
+            with aligner(params.max_df, forked, write_pairs, threads) as signatures:
                 ids, text_bytes = _pass_one(corpus, sources, seed, workers, engine, ray_address, spill, report, progress, log, stages, signatures, stored, audit_page)
                 give_back()
                 if strict and report.skipped:
@@ -149,7 +152,15 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
                     raise BuildError("no document could be built: see the messages above")
 
                 overrides = _human_overrides(stages, annotations_dir, partial(spill.column, "text_sha256"), partial(spill.column, "text"), report, log)
-                assignments = _align(corpus, signatures, overrides, params)
+                if forked:
+                    # The driver waits for the store's process to align: it
+                    # lays out report.json's entries meanwhile.
+                    with ThreadPoolExecutor(1) as laying_out:
+                        laid_out = laying_out.submit(report.render)
+                        assignments = _align(corpus, signatures, overrides, params)
+                        laid_out.result()
+                else:
+                    assignments = _align(corpus, signatures, overrides, params)
                 give_back()
                 split_of_topic = _splits(corpus, assignments, dataset, seed, report, log)
                 size_of_topic: Counter = Counter()
@@ -356,7 +367,7 @@ def _splits(corpus: Corpus, assignments: dict[str, Any], dataset: dict[str, Any]
 def _placement(assignments, split_of_topic, doc_id: str) -> dict[str, Any]:
     """What report.json adds to a document's entry once it is aligned."""
     a = assignments[doc_id]
-    return {"topic_id": a.topic_id, "event_id": a.event_id, "topic_source": a.topic_source, "split": split_of_topic[a.topic_id]}
+    return placement(a, split_of_topic[a.topic_id])
 
 
 def _human_overrides(
