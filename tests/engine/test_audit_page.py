@@ -213,7 +213,7 @@ def test_a_failed_page_leaves_the_previous_build_in_place(seeds: Path, tmp_path:
     def broken(*args, **kwargs):
         raise OSError("No space left on device")
 
-    monkeypatch.setattr("parallel_corpus.engine.build.write_audit_page", broken)
+    monkeypatch.setattr("parallel_corpus.engine.build.write_pages", broken)
     assert build_cli(CORPUS, out).exit_code != 0
     assert tree_bytes(out) == before
 

@@ -55,6 +55,20 @@ def test_a_step_beside_the_driver_runs_in_another_process_and_its_files_are_ther
     assert text == "written" and int(pid) != os.getpid()
 
 
+def _pages_of(n: int) -> dict:
+    return {"pid": os.getpid(), "pages": [{"number": k, "languages": {"sw": k}} for k in range(n)]}
+
+
+@pytest.mark.parametrize("forked", [True, False])
+def test_waiting_for_a_step_gives_what_it_returned(forked: bool) -> None:
+    # The audit page's pages come back to the driver, which writes their index.
+    with beside(_pages_of, 20_000, forked=forked) as step:
+        got = step.wait()
+        assert step.wait() is None
+    assert got["pages"] == _pages_of(20_000)["pages"]
+    assert (got["pid"] != os.getpid()) == forked
+
+
 def test_a_step_not_forked_runs_in_the_driver_when_waited_for_and_once(tmp_path: Path) -> None:
     out = tmp_path / "out.txt"
     with beside(_write, out, "here", forked=False) as step:

@@ -75,8 +75,10 @@ COLUMNS = [
     "title", "published", "text", "blocks", "entities", "dates", "topic_id", "topic_title", "event_id", "topic_source",
     "topic_score", "topic_evidence", "removed_lines", "flags", "source", "split",
 ]
-# What the summary and the placements read of every row.
-READ_COLUMNS = [c for c in COLUMNS if c not in ("text", "title", "published", "language_flores", "script", "language_source", "declared_language")]
+# What the placements read of every row (`_placements`), and the summary (`_Summary`).
+_PLACEMENT_COLUMNS = ("id", "language", "split", "topic_id", "topic_title", "event_id", "topic_source", "topic_score", "topic_evidence")
+READ_COLUMNS = [*_PLACEMENT_COLUMNS, "removed_lines", "entities"]
+SUMMARY_COLUMNS = ["language", "split", "source", "removed_lines", "language_probability", "blocks", "topic_id", "topic_title", "flags", "entities", "dates"]
 
 CSS = """
 :root{--ink:#1d232a;--mute:#5b6570;--line:#d8dde3;--bg:#f6f7f9;--rm:#b3261e;--e:#fff0b3;--d:#d7ecff;--h:#e3f5e1;--bar:#4a78b0}
@@ -112,29 +114,60 @@ def write_audit_page(
     articles: Optional[SpillArticles] = None,
 ) -> None:
     """`build_dir/report.html` and `build_dir/report/docs-*.html` from the
-    `documents` Parquet under `build_dir/data/documents` (the build calls it in
-    its staging folder, after the Parquet is written and before the swap).
+    `documents` Parquet under `build_dir/data/documents` (the build calls its
+    parts in its staging folder, after the Parquet is written and before
+    the swap: `write_pages` beside the driver, `summarize` and `write_index`
+    in it).
     `skipped` are the build's `Skip`s, `unlisted_files` the raw files no
     source line names. `articles` finds the documents' articles made with
     their rows (`SpillArticles`); a document without one there has it made
     here."""
+    write_index(build_dir, summarize(build_dir), write_pages(build_dir, articles), skipped, unlisted_files, gazetteer)
+
+
+def write_pages(build_dir: Path, articles: Optional[SpillArticles] = None) -> list["_Page"]:
+    """The document pages, `build_dir/report/docs-*.html`; returns them as
+    the index lists them."""
     build_dir = Path(build_dir)
     pages_dir = build_dir / PAGES_DIR
     pages_dir.mkdir(parents=True, exist_ok=True)
-    summary = _Summary()
     # The page files are written on a thread of their own: on 100,000
     # documents, 1.4 GB whose writing (4 s of the system's time) no longer
     # waits for the pages' making, nor it for them.
     with WriteBehind() as sink:
         book = _Book(pages_dir, sink)
         for batch, made in _batches(build_dir / "data" / "documents", articles):
-            summary.add_batch(batch)
             for i, (doc_id, language, split, removed, placed) in enumerate(_placements(batch)):
                 toc, opening, closing = made[i].split(b"\0", 2)
                 book.add(split, doc_id, language, removed, toc, opening + placed.encode("utf-8") + closing)
         book.close()
-    with open(build_dir / INDEX, "w", encoding="utf-8", newline="\n") as fh:
-        _write_index(fh, summary, book.pages, list(skipped), list(unlisted_files), gazetteer or {})
+    return book.pages
+
+
+def summarize(build_dir: Path) -> "_Summary":
+    """The counts the index shows, from the published rows, column by
+    column. The build makes them in its driver while the pages are written
+    beside it: on 100,000 documents, the page's process, which ends the
+    build, used 9.5 s of CPU instead of 12.4 s."""
+    summary = _Summary()
+    for split in SPLIT_ORDER:
+        path = Path(build_dir) / "data" / "documents" / parquet_name(split)
+        if path.exists():
+            parquet = pq.ParquetFile(path)
+            try:
+                for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=SUMMARY_COLUMNS):
+                    summary.add_batch(batch)
+            finally:
+                parquet.close()
+    return summary
+
+
+def write_index(build_dir: Path, summary: "_Summary", pages: list["_Page"], skipped: Iterable[Any] = (), unlisted_files: Iterable[str] = (),
+                gazetteer: Optional[dict[str, int]] = None) -> None:
+    """`build_dir/report.html`: the corpus `summary` (`summarize`) and the
+    list of the document `pages` (`write_pages`)."""
+    with open(Path(build_dir) / INDEX, "w", encoding="utf-8", newline="\n") as fh:
+        _write_index(fh, summary, pages, list(skipped), list(unlisted_files), gazetteer or {})
 
 
 # -- the articles, made with their rows ---------------------------------------------
@@ -246,8 +279,8 @@ class SpillArticles:
 def _batches(documents_dir: Path, articles: Optional[SpillArticles]) -> Iterator[tuple[pa.RecordBatch, list[bytes]]]:
     """The published rows, split by split in the Parquet's (id) order, a
     batch at a time, with their articles (UTF-8): those made with the rows,
-    else made here. The rows are read without their texts (the summary and
-    the placements do not show them: on 100,000 documents the texts are
+    else made here. The rows are read without their texts (the placements
+    do not show them: on 100,000 documents the texts are
     most of the Parquet's bytes); a row whose article must be made here is
     read whole, from its row group."""
     for split in SPLIT_ORDER:
@@ -302,9 +335,6 @@ def _flat(column: pa.Array, *fields: str) -> tuple[list[int], list[list[Any]]]:
     (`list_parent_indices`), and the values of the given fields of the items."""
     flat = pc.list_flatten(column)
     return pc.list_parent_indices(column).to_pylist(), [pc.struct_field(flat, f).to_pylist() for f in fields]
-
-
-_PLACEMENT_COLUMNS = ("id", "language", "split", "topic_id", "topic_title", "event_id", "topic_source", "topic_score", "topic_evidence")
 
 
 def _placements(batch: pa.RecordBatch) -> Iterator[tuple[str, str, str, int, str]]:

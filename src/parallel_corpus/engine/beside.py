@@ -12,7 +12,8 @@ The bytes are those the step writes in the driver: the same function, on
 the same inputs. A step runs in the driver instead where a fork is not
 safe or not wanted: off Linux (macOS spawns, and a spawned child would be
 sent everything the step reads), and when the build was given one worker.
-What the step raises is raised by `wait()`, as if it had run in the driver;
+What the step returns `wait()` returns, and what it raises `wait()` raises,
+as if it had run in the driver;
 a child that dies without a word is an error naming its exit code. Leaving
 the `with` block without `wait()` (the driver failed) ends the child first,
 so it never writes into a staging folder that is being removed.
@@ -69,29 +70,28 @@ class Beside:
         self.process, self._read = process, read
         self.pid = process.pid
 
-    def wait(self) -> None:
-        """The step's end: its error raised here, as if run in the driver.
-        Once it has ended, waiting again returns at once."""
+    def wait(self) -> Any:
+        """The step's end: what it returned, or its error raised here, as
+        if run in the driver. Once it has ended, waiting again returns None
+        at once."""
         if self.done:
-            return
+            return None
         self.done = True
         if self.pid is None:
             step, args = self.step, self.args
             self.step, self.args = None, ()
-            if step is not None:
-                step(*args)
-            return
+            return step(*args) if step is not None else None
         with os.fdopen(self._read, "rb") as pipe:
             self._read = -1
             message = pipe.read()
         self.process.join()
         code = self.process.exitcode
         self.pid = None
-        if message:
-            error = pickle.loads(message)
-            raise error
-        if code != 0:
+        if code != 0 or not message:
+            if message:
+                raise pickle.loads(message)
             raise RuntimeError(f"a step of the build run beside it ({self.name}) ended with exit code {code}")
+        return pickle.loads(message)
 
     def stop(self) -> None:
         """End the child, if it runs (the driver failed)."""
@@ -105,10 +105,11 @@ class Beside:
 
 
 def _child(step: Callable[..., Any], args: tuple[Any, ...], write: int) -> None:
-    """Run the step; on failure, send its exception (or, where it does not
-    pickle, a RuntimeError with its text) and exit non-zero."""
+    """Run the step and send what it returned (pickled); on failure, send
+    its exception (or, where it does not pickle, a RuntimeError with its
+    text) and exit non-zero."""
     try:
-        step(*args)
+        message = pickle.dumps(step(*args))
     except BaseException as exc:  # everything reaches the driver
         try:
             message = pickle.dumps(exc)
@@ -118,7 +119,8 @@ def _child(step: Callable[..., Any], args: tuple[Any, ...], write: int) -> None:
         with os.fdopen(write, "wb") as pipe:
             pipe.write(message)
         sys.exit(1)
-    os.close(write)
+    with os.fdopen(write, "wb") as pipe:
+        pipe.write(message)
 
 
 # How long a child told to end (SIGTERM) is given before it is killed.

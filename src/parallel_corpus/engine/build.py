@@ -41,7 +41,7 @@ from parallel_corpus.align.cluster import ClusterParams
 from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, assign_splits, moves, pinned_topics, read_recorded
 from parallel_corpus.engine.aligner import Aligner, aligner
 from parallel_corpus.corpus import Corpus, Source
-from parallel_corpus.engine.audit_page import SpillArticles, write_audit_page
+from parallel_corpus.engine.audit_page import SpillArticles, summarize, write_index, write_pages
 from parallel_corpus.engine import cache as cached
 from parallel_corpus.engine.beside import beside, can_fork
 from parallel_corpus.engine.executors import check_engine, run_documents, segment_keys
@@ -176,15 +176,16 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
                 buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, size_of_topic, articles)
                 give_back()
                 signatures.wait()
-            # report.html and report/: the published rows as a curator reads
-            # them, written beside `parallel` and report.json.
-            with beside(write_audit_page, staging, report.skipped, report.unlisted_files, report.gazetteer, articles, forked=forked and audit_page) as page:
+            # report/: the published rows as a curator reads them, written
+            # beside `parallel` and report.json; then report.html, their index.
+            with beside(write_pages, staging, articles, forked=forked and audit_page) as page:
                 write_parallel(buckets, staging, assignments, split_of_topic)
                 if overrides is not None:
                     write_annotations(staging, overrides, {d: split_of_topic[a.topic_id] for d, a in assignments.items()})
                 report.write(staging / "report.json", partial(_placement, assignments, split_of_topic), on_entry)
                 if audit_page:
-                    page.wait()
+                    summary = summarize(staging)  # while the pages are written
+                    write_index(staging, summary, page.wait(), report.skipped, report.unlisted_files, report.gazetteer)
             shutil.rmtree(staging / "spill")
             replace_dir(staging, out_dir)
         except BaseException:
