@@ -349,11 +349,10 @@ def _placements(batch: pa.RecordBatch) -> Iterator[tuple[str, str, str, int, str
     # (on 100,000 documents, 4.3 million entities made 2.3 s of the page).
     entities = batch.column("entities")
     flat = pc.list_flatten(entities)
-    qids = pc.struct_field(flat, "qid")
-    shown = pc.is_in(qids, value_set=pc.unique(pc.list_flatten(batch.column("topic_evidence"))))
-    shown = pc.and_(shown, pc.is_valid(pc.struct_field(flat, "canonical")))
+    qids, canonicals = pc.struct_field(flat, "qid"), pc.struct_field(flat, "canonical")
+    shown = pc.and_(pc.is_in(qids, value_set=pc.unique(pc.list_flatten(batch.column("topic_evidence")))), pc.is_valid(canonicals))
     parents = pc.filter(pc.list_parent_indices(entities), shown).to_pylist()
-    for row, qid, canonical in zip(parents, pc.filter(qids, shown).to_pylist(), pc.filter(pc.struct_field(flat, "canonical"), shown).to_pylist()):
+    for row, qid, canonical in zip(parents, pc.filter(qids, shown).to_pylist(), pc.filter(canonicals, shown).to_pylist()):
         if qid and canonical:
             names[row][qid] = canonical
     for i, (doc_id, language, split, topic_id, title, event_id, source, score, evidence) in enumerate(zip(*columns)):

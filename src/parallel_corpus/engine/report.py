@@ -122,8 +122,7 @@ class BuildReport:
                 else:
                     with open(self.entries_path, encoding="utf-8") as entries:  # type: ignore[arg-type]
                         for i, line in enumerate(entries):
-                            entry = json.loads(line)
-                            entry.update(placement(entry["id"]))
+                            entry = _placed(line, placement)
                             if on_entry is not None:
                                 on_entry(entry)
                             fh.write(("," if i else "") + "\n    " + _indented(entry, "    "))
@@ -140,9 +139,7 @@ class BuildReport:
             for i, (doc_id, line) in enumerate(zip(self._rendered, laid)):
                 text = line[:-1].replace("\0", "\n")
                 if doc_id is None:
-                    entry = json.loads(text)
-                    entry.update(placement(entry["id"]))
-                    text = _indented(entry, "    ")
+                    text = _indented(_placed(text, placement), "    ")
                 else:
                     text += "".join(f",\n      {json.dumps(key, ensure_ascii=False)}: {_indented(value, '      ')}" for key, value in placement(doc_id).items()) + _ENTRY_END
                 fh.write(("," if i else "") + "\n    " + text)
@@ -152,6 +149,13 @@ class BuildReport:
 # an entry ends.
 _PLACEMENT_KEYS = ("topic_id", "event_id", "topic_source", "split")
 _ENTRY_END = "\n    }"
+
+
+def _placed(line: str, placement: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+    """An entry (its JSON) with its placement."""
+    entry = json.loads(line)
+    entry.update(placement(entry["id"]))
+    return entry
 
 
 def placement(assignment: Any, split: str) -> dict[str, Any]:
