@@ -13,6 +13,7 @@ import json
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Callable, Optional
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -20,6 +21,9 @@ import pytest
 
 from conftest import CORPUS, SWAHILI_ID, build_cli, load_script, tree_bytes
 from parallel_corpus.engine import audit_page
+from parallel_corpus.engine.spill import Spill
+from parallel_corpus import schema
+from parallel_corpus.records import Assignment, parquet_name
 
 HOSTILE_LINE = "Habari <script>alert('x')</script> & <img src=x onerror=alert(1)> za Umoja wa Mataifa na Urusi leo"
 HOSTILE_OUTLET = '<b onmouseover="alert(1)">Evil</b> & co'
@@ -166,13 +170,13 @@ def test_pages_are_cut_by_documents_and_by_bytes(seeds: Path, tmp_path: Path, mo
     monkeypatch.setattr(audit_page, "PAGE_DOCS", 2)
     audit_page.write_audit_page(copy)
     names = sorted(p.name for p in (copy / "report").iterdir())
-    assert names == ["docs-00001.html", "docs-00002.html", "docs-00003.html"]
+    assert names == ["docs-train-00001.html", "docs-train-00002.html", "docs-train-00003.html"]
     shown = parsed(copy)
     assert set(shown.docs) == set(published(seeds))
-    first = (copy / "report" / "docs-00001.html").read_text(encoding="utf-8")
-    last = (copy / "report" / "docs-00003.html").read_text(encoding="utf-8")
-    assert 'href="docs-00002.html">next page' in first and "previous page" not in first
-    assert 'href="docs-00002.html">previous page' in last and "next page" not in last
+    first = (copy / "report" / "docs-train-00001.html").read_text(encoding="utf-8")
+    last = (copy / "report" / "docs-train-00003.html").read_text(encoding="utf-8")
+    assert 'href="docs-train-00002.html">next page' in first and "previous page" not in first
+    assert 'href="docs-train-00002.html">previous page' in last and "next page" not in last
     assert [link for link in shown.links if link.startswith("report/")] == [f"report/{n}" for n in names]
 
     # A page closes before the document that would take it past PAGE_BYTES;
@@ -260,7 +264,7 @@ def test_the_check_fails_when_a_document_is_missing_or_arabic_runs_left_to_right
     check = browser_check()
     broken = tmp_path / "build"
     shutil.copytree(seeds, broken)
-    page = broken / "report" / "docs-00001.html"
+    page = broken / "report" / "docs-train-00001.html"
     html = page.read_text(encoding="utf-8").replace('dir="rtl"', 'dir="ltr"')
     gone = next(iter(published(seeds)))
     html = html.replace(f'id="{gone}"', 'id="someone-else"')
@@ -280,27 +284,61 @@ def test_the_articles_the_workers_make_are_the_ones_the_rows_give(seeds: Path, t
     assert _pages(copy) == _pages(seeds)
 
 
-def test_rows_without_their_article_are_read_whole_from_their_row_group(seeds: Path, tmp_path: Path) -> None:
-    # The page reads the rows without their texts; a row whose article was
-    # not made with it is read again whole. Row groups of two rows, and every
-    # other article missing, put such rows in every group but the first.
-    copy = tmp_path / "build"
-    shutil.copytree(seeds / "data", copy / "data")
-    # The spill's rows come in id order, the splits' rows mixed.
-    rows = []
-    for path in sorted((copy / "data" / "documents").glob("*.parquet")):
-        table = pq.read_table(path)
-        pq.write_table(table, path, row_group_size=2)
-        rows += [(row["id"], row["split"], audit_page.article_of(row) if i % 2 == 0 else None) for i, row in enumerate(table.to_pylist())]
-    rows.sort()
-    spilled = [pa.RecordBatch.from_pydict({"id": [r[0] for r in rows[k : k + 3]], audit_page.ARTICLE_COLUMN: [r[2] for r in rows[k : k + 3]]})
-               for k in range(0, len(rows), 3)]
-    articles = audit_page.SpillArticles(lambda columns: iter(batch.select(columns) for batch in spilled))
-    for batch in spilled:
-        articles.add(pa.array([split for doc_id, split, _ in rows if doc_id in batch.column("id").to_pylist()]))
-    assert pq.ParquetFile(copy / "data" / "documents" / "train-00000-of-00001.parquet").metadata.num_row_groups >= 3
-    audit_page.write_audit_page(copy, articles=articles)
-    assert _pages(copy) == _pages(seeds)
+def _spill_of(build: Path, folder: Path, rows_a_part: int = 3, article: Callable[[int, dict], Optional[str]] = lambda i, row: audit_page.article_of(row)):
+    """A spill of a build's published rows, as pass one leaves it: in id
+    order, the splits mixed, parts of a few rows; and the build's topics and
+    splits."""
+    rows = sorted((row for path in (build / "data" / "documents").glob("*.parquet") for row in pq.read_table(path).to_pylist()), key=lambda r: r["id"])
+    spill = Spill(folder)
+    for k in range(0, len(rows), rows_a_part):
+        part = [dict(row, **{audit_page.ARTICLE_COLUMN: article(k + i, row)}) for i, row in enumerate(rows[k : k + rows_a_part])]
+        spill.add_batch(pa.RecordBatch.from_pylist(part, schema=audit_page.spill_schema()))
+    assignments = {r["id"]: Assignment(r["topic_id"], r["topic_title"], r["event_id"], r["topic_source"], r["topic_score"], tuple(r["topic_evidence"])) for r in rows}
+    return spill, assignments, {r["topic_id"]: r["split"] for r in rows}
+
+
+def test_the_page_made_from_the_spill_is_the_page_of_the_published_rows(seeds: Path, tmp_path: Path) -> None:
+    # The build writes its pages from the spill, beside pass two; pages made
+    # from the published Parquet alone must be the same bytes. One topic is
+    # moved to another split, so that the spill's rows mix the splits, and
+    # every other row lacks its article (made from the row read again whole).
+    spill, assignments, split_of_topic = _spill_of(seeds, tmp_path / "spill", article=lambda i, row: audit_page.article_of(row) if i % 2 else None)
+    moved = sorted(split_of_topic)[0]
+    split_of_topic[moved] = "test"
+    published = tmp_path / "published"
+    rows = sorted(pq.read_table(seeds / "data" / "documents").to_pylist(), key=lambda r: r["id"])
+    for split in ("train", "test"):
+        chosen = [dict(r, split=split) for r in rows if split_of_topic[r["topic_id"]] == split]
+        assert chosen, "both splits must hold rows, or this test proves less"
+        path = published / "data" / "documents" / parquet_name(split)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.Table.from_pylist(chosen, schema=schema.arrow_schema("documents")), path)
+    audit_page.write_audit_page(published)
+    from_spill = tmp_path / "build"
+    audit_page.write_pages(from_spill, audit_page.SpillRows(spill, assignments, split_of_topic))
+    assert _pages(from_spill) == _pages(published)
+
+
+def test_the_page_reads_the_spill_once_and_a_batch_whole_only_for_a_missing_article(seeds: Path, tmp_path: Path, monkeypatch) -> None:
+    spill, assignments, split_of_topic = _spill_of(seeds, tmp_path / "spill", article=lambda i, row: None if i == 4 else audit_page.article_of(row))
+    asked, whole = [], []
+    rows_of = spill.rows
+
+    def rows(columns):
+        asked.append(columns)
+        for batch, read_whole in rows_of(columns):
+            yield batch, lambda read_whole=read_whole: whole.append(1) or read_whole()
+
+    monkeypatch.setattr(spill, "rows", rows)
+    found = list(audit_page.SpillRows(spill, assignments, split_of_topic).batches())
+    assert asked == [audit_page.SPILL_COLUMNS]
+    assert len(whole) == 1
+    published_rows = {r["id"]: r for r in pq.read_table(seeds / "data" / "documents").to_pylist()}
+    shown = [(row, article) for batch, made in found for row, article in zip(batch.to_pylist(), made)]
+    assert [row["id"] for row, _ in shown] == sorted(published_rows)
+    for row, article in shown:
+        assert {k: row[k] for k in audit_page.READ_COLUMNS} == {k: published_rows[row["id"]][k] for k in audit_page.READ_COLUMNS}
+        assert article == audit_page.article_of(published_rows[row["id"]]).encode("utf-8")
 
 
 def test_the_workers_make_the_articles_rows_read_back_lack(seeds: Path) -> None:
@@ -313,30 +351,6 @@ def test_the_workers_make_the_articles_rows_read_back_lack(seeds: Path) -> None:
     assert filled.column(audit_page.ARTICLE_COLUMN).to_pylist() == made
     others = [name for name in batch.schema.names if name != audit_page.ARTICLE_COLUMN]
     assert filled.select(others).equals(batch.select(others))
-
-
-def test_the_page_finds_each_splits_articles_in_the_spill_in_row_order() -> None:
-    # Pass two reads the spill's rows in id order, the splits mixed, and
-    # says each row's split; a human's label has its article made again.
-    ids = ["a", "b", "c", "d", "e", "f", "g"]
-    splits = ["train", "test", "train", "validation", "train", "test", "train"]
-    spilled = [pa.RecordBatch.from_pydict({"id": ids[k : k + 3], audit_page.ARTICLE_COLUMN: [f"article of {i}" for i in ids[k : k + 3]]}) for k in range(0, 7, 3)]
-    asked = []
-
-    def batches(columns):
-        asked.append(columns)
-        return iter(batch.select(columns) for batch in spilled)
-
-    articles = audit_page.SpillArticles(batches)
-    articles.add(pa.array(splits[:3]))
-    articles.add(pa.array(splits[3:6]), pa.array([False, True, False]))
-    articles.add(pa.array(splits[6:]), pa.array([False]))
-    for split in ("train", "validation", "test"):
-        found = articles.of_split(split)
-        wanted = [i for i, s in zip(ids, splits) if s == split]
-        assert [next(found) for _ in wanted] == [(i, None if i == "e" else f"article of {i}".encode()) for i in wanted]
-        assert next(found) == next(found) == (None, None)
-    assert asked == [["id", audit_page.ARTICLE_COLUMN]] * 3
 
 
 def test_an_article_whose_boilerplate_scores_moved_is_the_article_made_again(seeds: Path) -> None:

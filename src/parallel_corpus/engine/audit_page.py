@@ -2,8 +2,8 @@
 
 `report.html` (the index) holds the corpus summary as tables and CSS bars:
 documents per language and topic, removed lines by reason and outlet, the
-language probabilities, the skipped and unlisted files. `report/docs-NNNNN.html`
-hold the documents, up to PAGE_DOCS or PAGE_BYTES a page: every article with its
+language probabilities, the skipped and unlisted files. `report/docs-SPLIT-NNNNN.html`
+hold each split's documents, up to PAGE_DOCS or PAGE_BYTES a page: every article with its
 blocks typed and tagged with their language, its removed lines struck through
 where they stood with their reason and rule score, its entity and date spans
 marked with their QID (or canonical name) and ISO date, its topic, event and
@@ -14,10 +14,11 @@ Why this shape: a person checks the cleaner and the taggers by reading, and
 report.json or Parquet rows do not read. The pages need no server, network,
 font or script: CSS is inline, so they open from a laptop's disk or a CI
 artifact. Everything a person or an outlet wrote is escaped: an article that
-holds `<script>` shows it as text. The rows are streamed from the published
-Parquet one batch at a time and a page's HTML (PAGE_BYTES at most) is held
-only until the page is written, so 100,000 documents cost the memory of one
-batch and one page, and counts; the bytes depend on
+holds `<script>` shows it as text. The rows are streamed one batch at a
+time (from the build's spill, `SpillRows`, or from the published Parquet)
+and a page's HTML (PAGE_BYTES at most) is held only until the page is
+written, so 100,000 documents cost the memory of one batch and a page a
+split, and counts; the bytes depend on
 the rows alone (no clock), so the same build gives the same pages.
 
 A document's part of its page (its line in the page's contents, its
@@ -37,7 +38,6 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import accumulate, repeat
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
@@ -50,6 +50,7 @@ from parallel_corpus import schema
 from parallel_corpus._fast.writebehind import WriteBehind
 from parallel_corpus.align.splits import SPLIT_ORDER
 from parallel_corpus.annotate.labelstudio import RTL_LANGUAGES
+from parallel_corpus.engine.placed import COLUMNS as PLACED_COLUMNS, placement_arrays, with_topics
 from parallel_corpus.records import REMOVAL_REASONS, parquet_name
 
 if TYPE_CHECKING:
@@ -111,23 +112,21 @@ ol.toc{columns:2;font-size:.85rem}
 
 def write_audit_page(
     build_dir: Path, skipped: Iterable[Any] = (), unlisted_files: Iterable[str] = (), gazetteer: Optional[dict[str, int]] = None,
-    articles: Optional[SpillArticles] = None,
 ) -> None:
     """`build_dir/report.html` and `build_dir/report/docs-*.html` from the
-    `documents` Parquet under `build_dir/data/documents` (the build calls its
-    parts in its staging folder, after the Parquet is written and before
-    the swap: `write_pages` beside the driver, `summarize` and `write_index`
-    in it).
+    `documents` Parquet under `build_dir/data/documents`, every article made
+    from its published row. (The build calls the parts in its staging
+    folder: `write_pages` of its spill's rows, `SpillRows`, beside pass two,
+    and `summarize` and `write_index` once the Parquet is written.)
     `skipped` are the build's `Skip`s, `unlisted_files` the raw files no
-    source line names. `articles` finds the documents' articles made with
-    their rows (`SpillArticles`); a document without one there has it made
-    here."""
-    write_index(build_dir, summarize(build_dir), write_pages(build_dir, articles), skipped, unlisted_files, gazetteer)
+    source line names."""
+    write_index(build_dir, summarize(build_dir), write_pages(build_dir), skipped, unlisted_files, gazetteer)
 
 
-def write_pages(build_dir: Path, articles: Optional[SpillArticles] = None) -> list["_Page"]:
-    """The document pages, `build_dir/report/docs-*.html`; returns them as
-    the index lists them."""
+def write_pages(build_dir: Path, rows: Optional[SpillRows] = None) -> list["_Page"]:
+    """The document pages, `build_dir/report/docs-*.html`, of the build's
+    spill (`rows`), else of the `documents` Parquet under
+    `build_dir/data/documents`; returns them as the index lists them."""
     build_dir = Path(build_dir)
     pages_dir = build_dir / PAGES_DIR
     pages_dir.mkdir(parents=True, exist_ok=True)
@@ -135,13 +134,15 @@ def write_pages(build_dir: Path, articles: Optional[SpillArticles] = None) -> li
     # documents, 1.4 GB whose writing (4 s of the system's time) no longer
     # waits for the pages' making, nor it for them.
     with WriteBehind() as sink:
-        book = _Book(pages_dir, sink)
-        for batch, made in _batches(build_dir / "data" / "documents", articles):
+        books = {split: _Book(pages_dir, sink, split) for split in SPLIT_ORDER}
+        for batch, made in _batches(build_dir / "data" / "documents", rows):
             for i, (doc_id, language, split, removed, placed) in enumerate(_placements(batch)):
                 toc, opening, closing = made[i].split(b"\0", 2)
-                book.add(split, doc_id, language, removed, toc, opening + placed.encode("utf-8") + closing)
-        book.close()
-    return book.pages
+                book = books.get(split) or books.setdefault(split, _Book(pages_dir, sink, split))
+                book.add(doc_id, language, removed, toc, opening + placed.encode("utf-8") + closing)
+        for book in books.values():
+            book.close()
+    return [page for book in books.values() for page in book.pages]
 
 
 def summarize(build_dir: Path) -> "_Summary":
@@ -183,6 +184,9 @@ def articles_of(batch: pa.RecordBatch) -> pa.Array:
 # The column of the build's spill (and of the build cache's rows) that
 # holds each row's article beside it; never published.
 ARTICLE_COLUMN = "audit_article"
+# What the page reads of the spill (`SpillRows`): the rest of `READ_COLUMNS`
+# is set once the corpus is aligned.
+SPILL_COLUMNS = [*(c for c in READ_COLUMNS if c not in PLACED_COLUMNS), ARTICLE_COLUMN]
 
 
 def spill_schema() -> pa.Schema:
@@ -221,109 +225,73 @@ def missing_articles_made(batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
 
 
-class SpillArticles:
-    """Where the page finds each split's articles: beside their rows in the
-    build's spill (`ARTICLE_COLUMN`), which `batches` reads back (with the
-    columns it is given, in the order pass two read the rows), and which
-    split pass two put each row in (`add`, batch after batch).
+class SpillRows:
+    """The rows the build's page shows, read from the build's spill (`Spill`)
+    with the topics, events and splits the driver decided
+    (`placed.with_topics`), rather than from the Parquet pass two wrote: on
+    100,000 documents, the page's process, which ends the build, used 6.7-7.7 s
+    of CPU instead of 9.6-10.0 s (it read each split's placements from the
+    Parquet and the spill's articles once a split).
 
-    Each split's articles are read from there in the order of its Parquet
-    rows, the article column alone decompressed. Before, pass two copied
-    every article into a file a split (lz4), for the page to read: on
-    100,000 documents, 1.4 GB compressed again in the build's driver,
-    2.4 s of its second pass. Reading the spill once, and copying the other
-    splits' articles into a file each on the way, made the page 1.2 s
-    longer there than reading the article column once a split."""
+    The spill is read once, in its (id) order, the splits mixed: each
+    split's rows come in the order pass two writes them to its Parquet. Only
+    the columns the page reads (`SPILL_COLUMNS`) and the articles made with
+    the rows (`ARTICLE_COLUMN`) are decompressed. A batch that holds a row
+    without its article, or one a human labelled (its published row is not
+    the one its article was made from), is read again whole, and those
+    rows' articles are made here from their published rows."""
 
-    def __init__(self, batches: Callable[[list[str]], Iterator[pa.RecordBatch]]) -> None:
-        self.batches = batches
-        # Per row read by pass two: its split's place in SPLIT_ORDER, and
-        # whether its article is made again when the page is written.
-        self._splits: list[np.ndarray] = []
-        self._again: list[np.ndarray] = []
+    def __init__(self, spill: Any, assignments: Any, split_of_topic: dict[str, str], overrides: Any = None) -> None:
+        self.spill = spill
+        self.assignments = assignments
+        self.split_of_topic = split_of_topic
+        self.overrides = overrides
+        documents = getattr(overrides, "documents", None)
+        self.human = pa.array(sorted(documents), pa.string()) if documents else None
+        self.arrow_schema = schema.arrow_schema("documents")
 
-    def add(self, splits: pa.Array, again: Optional[pa.Array] = None) -> None:
-        """The split of each row of the next batch pass two read, and which
-        of them must have their article made again (a human's label
-        changes the row)."""
-        codes = pc.index_in(splits, value_set=pa.array(SPLIT_ORDER, pa.string()))
-        self._splits.append(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False).astype(np.int8))
-        self._again.append(np.zeros(len(splits), bool) if again is None else pc.fill_null(again, False).to_numpy(zero_copy_only=False))
-
-    def of_split(self, split: str) -> Iterator[tuple[Optional[str], Optional[bytes]]]:
-        """The split's (id, article) one by one, in row order, then (None,
-        None) for ever: a row without its article has it made again. The
-        articles come as UTF-8 bytes, as the page files hold them: Arabic
-        or Devanagari as Python text would be widened and encoded back for
-        nothing."""
-        if self._splits:
-            code = SPLIT_ORDER.index(split)
-            splits, again = np.concatenate(self._splits), np.concatenate(self._again)
-            start = 0
-            for batch in self.batches(["id", ARTICLE_COLUMN]):
-                end = start + batch.num_rows
-                chosen = splits[start:end] == code
-                if chosen.any():
-                    mask = pa.array(chosen)
-                    articles = batch.column(1)
-                    if again[start:end].any():
-                        articles = pc.if_else(pa.array(again[start:end]), pa.scalar(None, articles.type), articles)
-                    yield from zip(batch.column(0).filter(mask).to_pylist(), articles.filter(mask).cast(pa.binary()).to_pylist())
-                start = end
-        yield from repeat((None, None))
+    def batches(self) -> Iterator[tuple[pa.RecordBatch, list[bytes]]]:
+        """The rows (`READ_COLUMNS` at least), a batch at a time, with their
+        articles as UTF-8 (as the page files hold them: Arabic or Devanagari
+        as Python text would be widened and encoded back for nothing)."""
+        assignments, split_of_topic = self.assignments, self.split_of_topic
+        for raw, whole in self.spill.rows(SPILL_COLUMNS):
+            articles = raw.column(ARTICLE_COLUMN)
+            again = pc.is_null(articles)
+            if self.human is not None:
+                again = pc.or_(again, pc.is_in(raw.column("id"), value_set=self.human))
+            if not pc.any(again).as_py():
+                columns = {name: raw.column(name) for name in SPILL_COLUMNS if name != ARTICLE_COLUMN}
+                columns.update(placement_arrays(raw.column("id").to_pylist(), assignments, split_of_topic, self.arrow_schema))
+                yield pa.RecordBatch.from_pydict({name: columns[name] for name in READ_COLUMNS}), articles.cast(pa.binary()).to_pylist()
+                continue
+            rows = with_topics(whole(), assignments, split_of_topic, self.overrides, self.arrow_schema)
+            remade = again.to_pylist()
+            made = iter([article_of(row).encode("utf-8") for row, redo in zip(rows.select(COLUMNS).to_pylist(), remade) if redo])
+            yield rows, [next(made) if redo else article for article, redo in zip(articles.cast(pa.binary()).to_pylist(), remade)]
 
 
 # -- reading ------------------------------------------------------------------------
 
 
-def _batches(documents_dir: Path, articles: Optional[SpillArticles]) -> Iterator[tuple[pa.RecordBatch, list[bytes]]]:
-    """The published rows, split by split in the Parquet's (id) order, a
-    batch at a time, with their articles (UTF-8): those made with the rows,
-    else made here. The rows are read without their texts (the placements
-    do not show them: on 100,000 documents the texts are
-    most of the Parquet's bytes); a row whose article must be made here is
-    read whole, from its row group."""
+def _batches(documents_dir: Path, rows: Optional[SpillRows]) -> Iterator[tuple[pa.RecordBatch, list[bytes]]]:
+    """The published rows, each split's in its (id) order, a batch at a
+    time, with their articles (UTF-8): from the build's spill (`rows`), else
+    read from the `documents` Parquet in `documents_dir`, each article made
+    here."""
+    if rows is not None:
+        yield from rows.batches()
+        return
     for split in SPLIT_ORDER:
         path = documents_dir / parquet_name(split)
         if not path.exists():
             continue
-        made = articles.of_split(split) if articles is not None else repeat((None, None))
         parquet = pq.ParquetFile(path)
-        whole = _WholeRows(parquet)
         try:
-            offset = 0
-            for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=READ_COLUMNS):
-                ids = batch.column("id").to_pylist()
-                # An article is used only beside the row it was made of.
-                found = [article if made_id == doc_id else None for doc_id, (made_id, article) in zip(ids, made)]
-                yield batch, [article if article is not None else article_of(whole.row(offset + i)).encode("utf-8") for i, article in enumerate(found)]
-                offset += batch.num_rows
+            for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=COLUMNS):
+                yield batch, [article_of(row).encode("utf-8") for row in batch.to_pylist()]
         finally:
             parquet.close()
-            close = getattr(made, "close", None)
-            if close is not None:
-                close()
-
-
-class _WholeRows:
-    """Rows of a Parquet file by their number, every column of `COLUMNS`, read a
-    row group at a time (the last one kept): rows without their article
-    are rare (a human's label, a cache filled without the page), so this
-    reads little."""
-
-    def __init__(self, parquet: pq.ParquetFile) -> None:
-        self.parquet = parquet
-        sizes = [parquet.metadata.row_group(g).num_rows for g in range(parquet.metadata.num_row_groups)]
-        self.starts = list(accumulate(sizes, initial=0))[:-1]
-        self._group: Optional[int] = None
-        self._rows: Optional[pa.Table] = None
-
-    def row(self, number: int) -> dict[str, Any]:
-        group = bisect_right(self.starts, number) - 1
-        if group != self._group:
-            self._group, self._rows = group, self.parquet.read_row_group(group, columns=COLUMNS)
-        assert self._rows is not None
-        return self._rows.slice(number - self.starts[group], 1).to_pylist()[0]
 
 
 def _lengths(column: pa.Array) -> list[int]:
@@ -437,18 +405,25 @@ class _Page:
 
     @property
     def name(self) -> str:
-        return f"docs-{self.number:05d}.html"
+        return _page_name(self.split, self.number)
+
+
+def _page_name(split: str, number: int) -> str:
+    return f"docs-{split}-{number:05d}.html"
 
 
 class _Book:
-    """The document pages, written as documents come: a page closes when it
-    holds PAGE_DOCS documents, PAGE_BYTES of HTML, or the split changes, so
-    at most one page's HTML is held. The page's table of contents opens it,
-    and whether a next page follows is known when it closes."""
+    """A split's document pages, written as its documents come: a page
+    closes when it holds PAGE_DOCS documents or PAGE_BYTES of HTML, so at
+    most one page's HTML is held. The page's table of contents opens it,
+    and whether a next page follows is known when it closes. Each split has
+    its own book, numbered from 1, so that the rows of every split are
+    paged in one reading of the spill, where the splits are mixed."""
 
-    def __init__(self, directory: Path, sink: WriteBehind) -> None:
+    def __init__(self, directory: Path, sink: WriteBehind, split: str) -> None:
         self.directory = directory
         self.sink = sink
+        self.split = split
         self.pages: list[_Page] = []
         self._bytes = 0
         self._toc: list[bytes] = []
@@ -456,14 +431,14 @@ class _Book:
         # page it goes to, and the bytes are what the page file holds.
         self._body: list[bytes] = []
 
-    def add(self, split: str, doc_id: str, language: str, removed: int, toc: bytes, section: bytes) -> None:
+    def add(self, doc_id: str, language: str, removed: int, toc: bytes, section: bytes) -> None:
         """A document: its line in the table of contents and its section, as
         UTF-8 (`article_of`)."""
         size = len(section)
         page = self.pages[-1] if self.pages else None
-        if page is None or page.split != split or page.documents >= PAGE_DOCS or self._bytes + size > PAGE_BYTES:
+        if page is None or page.documents >= PAGE_DOCS or self._bytes + size > PAGE_BYTES:
             self._write_page(has_next=True)
-            page = _Page(len(self.pages) + 1, split, first=doc_id)
+            page = _Page(len(self.pages) + 1, self.split, first=doc_id)
             self.pages.append(page)
         page.last = doc_id
         page.documents += 1
@@ -477,7 +452,7 @@ class _Book:
         if not self._body:
             return
         page = self.pages[-1]
-        nav = _nav(page.number, has_next)
+        nav = _nav(page.split, page.number, has_next)
         head = (_head(f"Audit: {page.split} documents {page.first} to {page.last}") + nav
                 + f"<h1>Page {page.number}: {page.documents} {page.split} documents</h1>\n" + '<ol class="toc">\n')
         self.sink.submit(_write_file, self.directory / page.name, [head.encode("utf-8"), *self._toc, b"</ol>\n", *self._body, (nav + "</body>\n</html>\n").encode("utf-8")])
@@ -492,12 +467,12 @@ def _write_file(path: Path, pieces: list[bytes]) -> None:
         fh.writelines(pieces)
 
 
-def _nav(number: int, has_next: bool) -> str:
+def _nav(split: str, number: int, has_next: bool) -> str:
     links = [f'<a href="../{INDEX}">index</a>']
     if number > 1:
-        links.append(f'<a href="docs-{number - 1:05d}.html">previous page</a>')
+        links.append(f'<a href="{_page_name(split, number - 1)}">previous page</a>')
     if has_next:
-        links.append(f'<a href="docs-{number + 1:05d}.html">next page</a>')
+        links.append(f'<a href="{_page_name(split, number + 1)}">next page</a>')
     return "<nav>" + "".join(links) + "</nav>\n"
 
 

@@ -41,11 +41,12 @@ from parallel_corpus.align.cluster import ClusterParams
 from parallel_corpus.align.splits import RECORD_FILE, SPLIT_ORDER, SplitsFileError, assign_splits, moves, pinned_topics, read_recorded
 from parallel_corpus.engine.aligner import Aligner, aligner
 from parallel_corpus.corpus import Corpus, Source
-from parallel_corpus.engine.audit_page import SpillArticles, summarize, write_index, write_pages
+from parallel_corpus.engine.audit_page import SpillRows, summarize, write_index, write_pages
 from parallel_corpus.engine import cache as cached
 from parallel_corpus.engine.beside import beside, can_fork
 from parallel_corpus.engine.executors import check_engine, run_documents, segment_keys
 from parallel_corpus.engine.memory import give_back
+from parallel_corpus.engine.placed import with_topics
 from parallel_corpus.engine.report import BuildReport, placement
 from parallel_corpus.engine.spill import Spill
 from parallel_corpus.engine.writers import ArrowFiles, SplitWriter, join_batches, topic_order, write_annotations, write_pairs, write_parallel
@@ -172,13 +173,15 @@ def _build_locked(corpus, dataset, sources, seed, report, out_dir, annotations_d
                 # signatures go before the documents stream through pass two.
                 signatures.write_pairs(staging, split_of_topic, dataset, overrides, params, assignments)
                 give_back()
-                articles = SpillArticles(spill.batches) if audit_page else None
-                buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, size_of_topic, articles)
+                buckets = _pass_two(spill, staging, assignments, split_of_topic, overrides, report, size_of_topic)
                 give_back()
                 signatures.wait()
-            # report/: the published rows as a curator reads them, written
-            # beside `parallel` and report.json; then report.html, their index.
-            with beside(write_pages, staging, articles, forked=forked and audit_page) as page:
+            # report/: the published rows as a curator reads them, made from
+            # the spill beside `parallel` and report.json; then report.html,
+            # their index, from the Parquet.
+            rows = SpillRows(spill, assignments, split_of_topic, overrides) if audit_page else None
+            with beside(write_pages, staging, rows, forked=forked and audit_page) as page:
+                del rows
                 write_parallel(buckets, staging, assignments, split_of_topic)
                 if overrides is not None:
                     write_annotations(staging, overrides, {d: split_of_topic[a.topic_id] for d, a in assignments.items()})
@@ -406,47 +409,18 @@ def _align(corpus: Corpus, signatures: Aligner, overrides: Any, params: ClusterP
     return signatures.align(corpus.root, overrides, params)
 
 
-def _with_topics(batch: pa.RecordBatch, assignments, split_of_topic, overrides, arrow_schema: pa.Schema) -> pa.RecordBatch:
-    """The batch with its topic, event and split columns set, and human labels applied."""
-    ids = batch.column("id").to_pylist()
-    chosen = [assignments[i] for i in ids]
-    values = {
-        "topic_id": [a.topic_id for a in chosen],
-        "topic_title": [a.topic_title for a in chosen],
-        "event_id": [a.event_id for a in chosen],
-        "topic_source": [a.topic_source for a in chosen],
-        "topic_score": [a.score for a in chosen],
-        "topic_evidence": [list(a.evidence) for a in chosen],
-        "split": [split_of_topic[a.topic_id] for a in chosen],
-    }
-    columns = [pa.array(values[f.name], type=f.type) if f.name in values else batch.column(f.name) for f in arrow_schema]
-    batch = pa.RecordBatch.from_arrays(columns, schema=arrow_schema)
-    if overrides is not None and any(i in overrides.documents for i in ids):
-        # Human labels are rare: only a batch that holds one goes through Python rows.
-        rows = batch.to_pylist()
-        for row in rows:
-            overrides.apply_to_document(row)
-        batch = pa.RecordBatch.from_pylist(rows, schema=arrow_schema)
-    return batch
-
-
-def _pass_two(spill: Spill, staging: Path, assignments, split_of_topic, overrides, report: BuildReport, size_of_topic: Counter,
-              articles: Optional[SpillArticles] = None) -> list[Path]:
+def _pass_two(spill: Spill, staging: Path, assignments, split_of_topic, overrides, report: BuildReport, size_of_topic: Counter) -> list[Path]:
     """Attach topic, event and split; write `documents` per split in id order.
 
     The same scan files each document's `parallel` columns into a bucket of
     whole topics (consecutive in `parallel` order) whose text fits
-    PARALLEL_TEXT_BUDGET, so that `parallel` is made one bucket at a time,
-    and tells `articles` each row's split, so that the audit page finds
-    each split's articles in the spill (`audit_page.SpillArticles`; a
-    human label makes its row's anew)."""
+    PARALLEL_TEXT_BUDGET, so that `parallel` is made one bucket at a time."""
     arrow_schema = schema.arrow_schema("documents")
     topics = topic_order(assignments, split_of_topic)
     bucket_of_topic = _buckets(topics, size_of_topic)
     parallel_columns = [f.name for f in schema.arrow_schema("parallel").field("documents").type.value_type]
     bucket_schema = pa.schema([arrow_schema.field(c) for c in parallel_columns])
     bucket_paths = [staging / "spill" / f"parallel-{b:05d}.arrow" for b in range(max(bucket_of_topic.values(), default=-1) + 1)]
-    human = pa.array(sorted(overrides.documents), pa.string()) if overrides is not None else None
     by_topic: dict[str, dict[str, Any]] = {}
     with SplitWriter(staging / "data" / "documents", arrow_schema) as documents, ArrowFiles(bucket_paths.__getitem__, bucket_schema) as buckets:
         for raw in spill.batches():
@@ -458,10 +432,8 @@ def _pass_two(spill: Spill, staging: Path, assignments, split_of_topic, override
                     t = by_topic[a.topic_id] = {"topic_id": a.topic_id, "title": a.topic_title, "topic_source": a.topic_source, "split": split_of_topic[a.topic_id], "languages": Counter(), "documents": []}
                 t["languages"][language] += 1
                 t["documents"].append(doc_id)
-            batch = _with_topics(raw, assignments, split_of_topic, overrides, arrow_schema)
+            batch = with_topics(raw, assignments, split_of_topic, overrides, arrow_schema)
             splits = batch.column("split")
-            if articles is not None:
-                articles.add(splits, pc.is_in(raw.column("id"), human) if human is not None else None)
             for split in SPLIT_ORDER:
                 documents.add(split, batch.filter(pc.equal(splits, split)))
             ids = batch.column("id").to_pylist()

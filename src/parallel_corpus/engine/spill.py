@@ -14,8 +14,9 @@ out when it is read back.
 from __future__ import annotations
 
 import struct
+from functools import partial
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -126,6 +127,14 @@ class Spill:
     def batches(self, columns: Optional[list[str]] = None) -> Iterator[pa.RecordBatch]:
         """The kept rows, part after part, a batch at a time; with `columns`,
         those columns only, the others neither read nor decompressed."""
+        for batch, _ in self.rows(columns):
+            yield batch
+
+    def rows(self, columns: Optional[list[str]] = None) -> Iterator[tuple[pa.RecordBatch, Callable[[], pa.RecordBatch]]]:
+        """`batches(columns)`, each with a function that reads the same rows
+        again with every column: a reader of a few columns that meets a row
+        it needs whole (the audit page, a row a human labelled) reads only
+        that batch whole."""
         options = None
         for path, keep in self.parts:
             with pa.OSFile(str(path), "rb") as source:
@@ -137,13 +146,14 @@ class Spill:
                 for i in range(reader.num_record_batches):
                     batch = reader.get_batch(i)
                     rows = batch.num_rows
+                    kept = pa.array(keep[start : start + rows]) if keep is not None else None
                     if columns:
                         batch = batch.select(columns)
-                    if keep is not None:
-                        batch = batch.filter(pa.array(keep[start : start + rows]))
+                    if kept is not None:
+                        batch = batch.filter(kept)
                     start += rows
                     if batch.num_rows:
-                        yield batch
+                        yield batch, partial(_whole, path, i, kept)
 
     def column(self, column: str, ids: set[str]) -> dict[str, Any]:
         """One column of these documents (the annotation checks need the
@@ -156,3 +166,10 @@ class Spill:
                 if doc_id in ids:
                     found[doc_id] = value
         return found
+
+
+def _whole(path: Path, index: int, kept: Optional[pa.Array]) -> pa.RecordBatch:
+    """Batch `index` of a part, every column, its kept rows."""
+    with pa.OSFile(str(path), "rb") as source:
+        batch = pa.ipc.open_file(source).get_batch(index)
+    return batch.filter(kept) if kept is not None else batch
