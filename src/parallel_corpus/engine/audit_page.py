@@ -39,9 +39,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
+from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -116,8 +115,8 @@ def write_audit_page(
     """`build_dir/report.html` and `build_dir/report/docs-*.html` from the
     `documents` Parquet under `build_dir/data/documents`, every article made
     from its published row. (The build calls the parts in its staging
-    folder: `write_pages` of its spill's rows, `SpillRows`, beside pass two,
-    and `summarize` and `write_index` once the Parquet is written.)
+    folder once the Parquet is written: `write_pages` of its spill's rows,
+    `SpillRows`, beside the driver, and `summarize` and `write_index` in it.)
     `skipped` are the build's `Skip`s, `unlisted_files` the raw files no
     source line names."""
     write_index(build_dir, summarize(build_dir), write_pages(build_dir), skipped, unlisted_files, gazetteer)
@@ -230,7 +229,7 @@ class SpillRows:
     with the topics, events and splits the driver decided
     (`placed.with_topics`), rather than from the Parquet pass two wrote: on
     100,000 documents, the page's process, which ends the build, used 6.7-7.7 s
-    of CPU instead of 9.6-10.0 s (it read each split's placements from the
+    of CPU instead of 8.4-10.0 s (it read each split's placements from the
     Parquet and the spill's articles once a split).
 
     The spill is read once, in its (id) order, the splits mixed: each
