@@ -298,11 +298,12 @@ def _spill_of(build: Path, folder: Path, rows_a_part: int = 3, article: Callable
 
 
 def test_the_page_made_from_the_spill_is_the_page_of_the_published_rows(seeds: Path, tmp_path: Path) -> None:
-    # The build writes its pages from the spill, beside pass two; pages made
-    # from the published Parquet alone must be the same bytes. One topic is
-    # moved to another split, so that the spill's rows mix the splits, and
-    # every other row lacks its article (made from the row read again whole).
-    spill, assignments, split_of_topic = _spill_of(seeds, tmp_path / "spill", article=lambda i, row: audit_page.article_of(row) if i % 2 else None)
+    # The build writes its pages from the spill; pages made from the
+    # published Parquet alone must be the same bytes, and so the index. One
+    # topic is moved to another split, so that the spill's rows mix the
+    # splits; the first part's rows lack every other article (made from the
+    # rows read again whole), the second part's have theirs.
+    spill, assignments, split_of_topic = _spill_of(seeds, tmp_path / "spill", article=lambda i, row: None if i < 3 and i % 2 == 0 else audit_page.article_of(row))
     moved = sorted(split_of_topic)[0]
     split_of_topic[moved] = "test"
     published = tmp_path / "published"
@@ -315,8 +316,10 @@ def test_the_page_made_from_the_spill_is_the_page_of_the_published_rows(seeds: P
         pq.write_table(pa.Table.from_pylist(chosen, schema=schema.arrow_schema("documents")), path)
     audit_page.write_audit_page(published)
     from_spill = tmp_path / "build"
-    audit_page.write_pages(from_spill, audit_page.SpillRows(spill, assignments, split_of_topic))
+    pages = audit_page.write_pages(from_spill, audit_page.SpillRows(spill, assignments, split_of_topic))
+    audit_page.write_index(from_spill, audit_page.summarize(published), pages)
     assert _pages(from_spill) == _pages(published)
+    assert (from_spill / audit_page.INDEX).read_bytes() == (published / audit_page.INDEX).read_bytes()
 
 
 def test_the_page_reads_the_spill_once_and_a_batch_whole_only_for_a_missing_article(seeds: Path, tmp_path: Path, monkeypatch) -> None:

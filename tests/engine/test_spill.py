@@ -31,6 +31,8 @@ def test_parts_come_back_in_order_without_the_rows_left_out(tmp_path) -> None:
     assert [b.schema.names for b in spill.batches(["id"])][0] == ["id"]
     # Some columns, in the order asked, the rows as whole ones give them.
     assert [b.to_pylist() for b in spill.batches(["text_sha256", "id"])] == [b.select(["text_sha256", "id"]).to_pylist() for b in spill.batches()]
+    # Each batch read again whole is the same rows, every column.
+    assert [whole().to_pylist() for _, whole in spill.rows(["id"])] == [b.to_pylist() for b in spill.batches()]
     assert spill.column("text", {"e", "b", "zz"}) == {"b": "text of b ü", "e": "text of e ü"}
     assert spill.column("text", set()) == {}
     # The workers' parts and the driver's have names of their own.

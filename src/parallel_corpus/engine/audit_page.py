@@ -137,8 +137,7 @@ def write_pages(build_dir: Path, rows: Optional[SpillRows] = None) -> list["_Pag
         for batch, made in _batches(build_dir / "data" / "documents", rows):
             for i, (doc_id, language, split, removed, placed) in enumerate(_placements(batch)):
                 toc, opening, closing = made[i].split(b"\0", 2)
-                book = books.get(split) or books.setdefault(split, _Book(pages_dir, sink, split))
-                book.add(doc_id, language, removed, toc, opening + placed.encode("utf-8") + closing)
+                books[split].add(doc_id, language, removed, toc, opening + placed.encode("utf-8") + closing)
         for book in books.values():
             book.close()
     return [page for book in books.values() for page in book.pages]

@@ -1,8 +1,8 @@
 """A whole-corpus step run in a forked process while the driver goes on.
 
 After alignment, several steps each read what the driver holds and write
-their own files: `pairs` (the signatures), the audit page (the published
-`documents`), and the driver's own `documents`, `parallel` and report.json.
+their own files: `pairs` (the signatures), the audit page (the spill's
+rows), and the driver's own `documents`, `parallel` and report.json.
 One process does them one after the other while the machine's other cores
 wait. `beside(step, ...)` forks the driver, runs the step in the child
 (which sees the driver's memory as it was, copied only where either writes)

@@ -2,9 +2,8 @@
 event and split, and a human's labels.
 
 Two steps need it: pass two, which writes the `documents` Parquet, and the
-audit page, which shows the same rows. The page reads the build's spill
-beside pass two instead of reading the Parquet after it, so both set the
-columns here, the same way.
+audit page, which shows the same rows. The page reads the build's spill,
+not the Parquet, so both set the columns here, the same way.
 """
 
 from __future__ import annotations
