@@ -39,8 +39,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Optional
+from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Optional, Sequence
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -78,7 +79,15 @@ COLUMNS = [
 # What the placements read of every row (`_placements`), and the summary (`_Summary`).
 _PLACEMENT_COLUMNS = ("id", "language", "split", "topic_id", "topic_title", "event_id", "topic_source", "topic_score", "topic_evidence")
 READ_COLUMNS = [*_PLACEMENT_COLUMNS, "removed_lines", "entities"]
-SUMMARY_COLUMNS = ["language", "split", "source", "removed_lines", "language_probability", "blocks", "topic_id", "topic_title", "flags", "entities", "dates"]
+# What the index's counts read (`_Summary`): a column, or (column, field) for
+# one field of its items alone. On 100,000 documents, reading the whole
+# nested columns took 1.6 s, these fields 0.6 s.
+SUMMARY_FIELDS = [
+    "language", "split", ("source", "outlet"), ("removed_lines", "reason"), "language_probability", ("blocks", "language"),
+    ("blocks", "language_inherited"), ("blocks", "flags"), "topic_id", "topic_title", "flags", ("entities", "qid"), ("dates", "precision"),
+]
+# Rows the index's counts take at a time: each count is one Arrow call a batch.
+SUMMARY_ROWS = 4096
 
 CSS = """
 :root{--ink:#1d232a;--mute:#5b6570;--line:#d8dde3;--bg:#f6f7f9;--rm:#b3261e;--e:#fff0b3;--d:#d7ecff;--h:#e3f5e1;--bar:#4a78b0}
@@ -136,8 +145,14 @@ def write_pages(build_dir: Path, rows: Optional[SpillRows] = None) -> list["_Pag
         books = {split: _Book(pages_dir, sink, split) for split in SPLIT_ORDER}
         for batch, made in _batches(build_dir / "data" / "documents", rows):
             for i, (doc_id, language, split, removed, placed) in enumerate(_placements(batch)):
-                toc, opening, closing = made[i].split(b"\0", 2)
-                books[split].add(doc_id, language, removed, toc, opening + placed.encode("utf-8") + closing)
+                # The article's three pieces (`article_of`) as views of its
+                # bytes, the placement between the last two: on 100,000
+                # documents, 1.4 GB no longer copied twice.
+                article = made[i]
+                first = article.index(b"\0")
+                second = article.index(b"\0", first + 1)
+                view = memoryview(article)
+                books[split].add(doc_id, language, removed, view[:first], (view[first + 1 : second], placed.encode("utf-8"), view[second + 1 :]))
         for book in books.values():
             book.close()
     return [page for book in books.values() for page in book.pages]
@@ -154,11 +169,29 @@ def summarize(build_dir: Path) -> "_Summary":
         if path.exists():
             parquet = pq.ParquetFile(path)
             try:
-                for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=SUMMARY_COLUMNS):
+                for batch in parquet.iter_batches(batch_size=SUMMARY_ROWS, columns=_summary_columns(parquet, path)):
                     summary.add_batch(batch)
             finally:
                 parquet.close()
     return summary
+
+
+def _summary_columns(parquet: pq.ParquetFile, path: Path) -> list[str]:
+    """`SUMMARY_FIELDS` as the file's column paths: a field of a nested
+    column is named by its path (`blocks.list.element.flags`), as the file
+    lays it out."""
+    paths = [parquet.schema.column(i).path.split(".") for i in range(parquet.metadata.num_columns)]
+    columns = []
+    for wanted in SUMMARY_FIELDS:
+        if isinstance(wanted, str):
+            columns.append(wanted)
+            continue
+        top, name = wanted
+        found = next((path[: path.index(name, 1) + 1] for path in paths if path[0] == top and name in path[1:]), None)
+        if found is None:
+            raise ValueError(f"{path}: no field {top}.{name}, which a `documents` file of this package has: build it again")
+        columns.append(".".join(found))
+    return columns
 
 
 def write_index(build_dir: Path, summary: "_Summary", pages: list["_Page"], skipped: Iterable[Any] = (), unlisted_files: Iterable[str] = (),
@@ -296,13 +329,6 @@ def _lengths(column: pa.Array) -> list[int]:
     return pc.fill_null(pc.list_value_length(column), 0).to_pylist()
 
 
-def _flat(column: pa.Array, *fields: str) -> tuple[list[int], list[list[Any]]]:
-    """The items of a list column with, for each, its row in the batch
-    (`list_parent_indices`), and the values of the given fields of the items."""
-    flat = pc.list_flatten(column)
-    return pc.list_parent_indices(column).to_pylist(), [pc.struct_field(flat, f).to_pylist() for f in fields]
-
-
 def _placements(batch: pa.RecordBatch) -> Iterator[tuple[str, str, str, int, str]]:
     """Each row's (id, language, split, lines removed, the header's lines
     the whole corpus decided: `_placed`), read column by column: of the
@@ -349,43 +375,66 @@ class _Summary:
     dates: int = 0
 
     def add_batch(self, batch: pa.RecordBatch) -> None:
-        """Count a batch of published rows, column by column."""
+        """Count a batch of published rows, column by column: each count is
+        one grouping in Arrow, not a loop over rows, blocks or removed
+        lines in Python (on 100,000 documents, 2.7 s of the build's last
+        steps before)."""
         column = batch.column
         self.documents += batch.num_rows
-        languages = column("language").to_pylist()
-        self.languages.update(languages)
-        self.splits.update(column("split").to_pylist())
-        outlets = [(source or {}).get("outlet") or "(no outlet)" for source in column("source").to_pylist()]
-        self.documents_by_outlet.update(outlets)
-        parents, (reasons,) = _flat(column("removed_lines"), "reason")
-        self.removed.update(reasons)
-        for row, reason in zip(parents, reasons):
-            self.removed_by_outlet[outlets[row]][reason] += 1
-        for language, p in zip(languages, column("language_probability").to_pylist()):
-            self.probabilities[language][_bin(p)] += 1
+        languages = column("language")
+        self.languages.update(_counts(languages))
+        self.splits.update(_counts(column("split")))
+        outlets = pc.struct_field(column("source"), "outlet")
+        outlets = pc.if_else(pc.fill_null(pc.equal(outlets, ""), True), pa.scalar("(no outlet)"), outlets)
+        self.documents_by_outlet.update(_counts(outlets))
+        removed = column("removed_lines")
+        reasons = pc.struct_field(pc.list_flatten(removed), "reason")
+        self.removed.update(_counts(reasons))
+        for outlet, reason, n in _grouped(outlet=outlets.take(pc.list_parent_indices(removed)), reason=reasons):
+            self.removed_by_outlet[outlet][reason] += n
+        probabilities = pc.fill_null(column("language_probability"), 0.0).to_numpy(zero_copy_only=False)
+        bins = pa.array(np.asarray(PROBABILITY_BINS)[np.searchsorted(PROBABILITY_BINS, probabilities, side="right") - 1])
+        for language, low, n in _grouped(language=languages, bin=bins):
+            self.probabilities[language][low] += n
         blocks = column("blocks")
-        _, (block_languages, inherited) = _flat(blocks, "language", "language_inherited")
-        for language, was in zip(block_languages, inherited):
+        flat_blocks = pc.list_flatten(blocks)
+        block_languages = pc.struct_field(flat_blocks, "language")
+        inherited = pc.cast(pc.fill_null(pc.struct_field(flat_blocks, "language_inherited"), False), pa.int64())
+        table = pa.table({"language": block_languages, "inherited": inherited})
+        grouped = table.group_by(["language"]).aggregate([("inherited", "count", pc.CountOptions(mode="all")), ("inherited", "sum")])
+        for language, n, was in zip(*(grouped.column(name).to_pylist() for name in ("language", "inherited_count", "inherited_sum"))):
             counts = self.blocks[language]
-            counts["blocks"] += 1
-            counts["inherited"] += bool(was)
-        block_flags = pc.struct_field(pc.list_flatten(blocks), "flags")
-        for block, flag in zip(pc.list_parent_indices(block_flags).to_pylist(), pc.list_flatten(block_flags).to_pylist()):
-            self.blocks[block_languages[block]][flag] += 1
-        for topic, title, language in zip(column("topic_id").to_pylist(), column("topic_title").to_pylist(), languages):
-            topic = topic or "(none)"
-            self.topics[topic][language] += 1
-            self.topic_titles.setdefault(topic, title or "")
-        self.flags.update(pc.list_flatten(column("flags")).to_pylist())
+            counts["blocks"] += n
+            counts["inherited"] += was
+        block_flags = pc.struct_field(flat_blocks, "flags")
+        for language, flag, n in _grouped(language=block_languages.take(pc.list_parent_indices(block_flags)), flag=pc.list_flatten(block_flags)):
+            self.blocks[language][flag] += n
+        topics = column("topic_id")
+        topics = pc.if_else(pc.fill_null(pc.equal(topics, ""), True), pa.scalar("(none)"), topics)
+        for topic, language, n in _grouped(topic=topics, language=languages):
+            self.topics[topic][language] += n
+        for topic, title in zip(topics.to_pylist(), column("topic_title").to_pylist()):
+            if topic not in self.topic_titles:
+                self.topic_titles[topic] = title or ""
+        self.flags.update(_counts(pc.list_flatten(column("flags"))))
         entities = pc.list_flatten(column("entities"))
         self.entities += len(entities)
         self.entities_without_qid += pc.struct_field(entities, "qid").null_count
         self.dates += len(pc.list_flatten(column("dates")))
 
 
-def _bin(p: Optional[float]) -> float:
-    value = p or 0.0
-    return max(b for b in PROBABILITY_BINS if value >= b)
+def _counts(values: pa.Array) -> dict[Any, int]:
+    """How many times each value (None for null) is in `values`."""
+    found = pc.value_counts(values)
+    return dict(zip(found.field("values").to_pylist(), found.field("counts").to_pylist()))
+
+
+def _grouped(**columns: pa.Array) -> Iterator[tuple[Any, ...]]:
+    """Each distinct combination of the columns' values (nulls included), with
+    how many rows have it."""
+    names = list(columns)
+    found = pa.table(columns).group_by(names).aggregate([(names[0], "count", pc.CountOptions(mode="all"))])
+    return zip(*(found.column(name).to_pylist() for name in names), found.column(names[0] + "_count").to_pylist())
 
 
 # -- the document pages -------------------------------------------------------------
@@ -424,15 +473,15 @@ class _Book:
         self.split = split
         self.pages: list[_Page] = []
         self._bytes = 0
-        self._toc: list[bytes] = []
+        self._toc: list[Any] = []
         # Each document's HTML as UTF-8, encoded once: its size decides the
         # page it goes to, and the bytes are what the page file holds.
-        self._body: list[bytes] = []
+        self._body: list[Any] = []
 
-    def add(self, doc_id: str, language: str, removed: int, toc: bytes, section: bytes) -> None:
-        """A document: its line in the table of contents and its section, as
-        UTF-8 (`article_of`)."""
-        size = len(section)
+    def add(self, doc_id: str, language: str, removed: int, toc: Any, section: Sequence[Any]) -> None:
+        """A document: its line in the table of contents and its section's
+        pieces, as UTF-8 (bytes, or views of bytes: `article_of`)."""
+        size = sum(len(piece) for piece in section)
         page = self.pages[-1] if self.pages else None
         if page is None or page.documents >= PAGE_DOCS or self._bytes + size > PAGE_BYTES:
             self._write_page(has_next=True)
@@ -443,7 +492,7 @@ class _Book:
         page.languages[language] += 1
         page.removed += removed
         self._toc.append(toc)
-        self._body.append(section)
+        self._body.extend(section)
         self._bytes += size
 
     def _write_page(self, has_next: bool) -> None:
