@@ -384,8 +384,7 @@ class _Summary:
         languages = column("language")
         self.languages.update(_counts(languages))
         self.splits.update(_counts(column("split")))
-        outlets = pc.struct_field(column("source"), "outlet")
-        outlets = pc.if_else(pc.fill_null(pc.equal(outlets, ""), True), pa.scalar("(no outlet)"), outlets)
+        outlets = _or_named(pc.struct_field(column("source"), "outlet"), "(no outlet)")
         self.documents_by_outlet.update(_counts(outlets))
         removed = column("removed_lines")
         reasons = pc.struct_field(pc.list_flatten(removed), "reason")
@@ -409,8 +408,7 @@ class _Summary:
         block_flags = pc.struct_field(flat_blocks, "flags")
         for language, flag, n in _grouped(language=block_languages.take(pc.list_parent_indices(block_flags)), flag=pc.list_flatten(block_flags)):
             self.blocks[language][flag] += n
-        topics = column("topic_id")
-        topics = pc.if_else(pc.fill_null(pc.equal(topics, ""), True), pa.scalar("(none)"), topics)
+        topics = _or_named(column("topic_id"), "(none)")
         for topic, language, n in _grouped(topic=topics, language=languages):
             self.topics[topic][language] += n
         for topic, title in zip(topics.to_pylist(), column("topic_title").to_pylist()):
@@ -421,6 +419,11 @@ class _Summary:
         self.entities += len(entities)
         self.entities_without_qid += pc.struct_field(entities, "qid").null_count
         self.dates += len(pc.list_flatten(column("dates")))
+
+
+def _or_named(values: pa.Array, absent: str) -> pa.Array:
+    """The strings, with `absent` where one is null or empty."""
+    return pc.if_else(pc.fill_null(pc.equal(values, ""), True), pa.scalar(absent), values)
 
 
 def _counts(values: pa.Array) -> dict[Any, int]:
