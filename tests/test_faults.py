@@ -252,7 +252,14 @@ def test_two_builds_at_once_do_not_corrupt_each_other(synthetic, tmp_path):
     out = tmp_path / "build"
     first = _start_build(corpus, out)
     _wait_for_pass_one(out, first)
-    second = build_cli(corpus, out)
+    # The first build is held midway while the second runs: on a slow
+    # machine it could otherwise end, and free the lock, before the second
+    # has loaded its curated files and asked for it.
+    first.send_signal(signal.SIGSTOP)
+    try:
+        second = build_cli(corpus, out)
+    finally:
+        first.send_signal(signal.SIGCONT)
     assert second.exit_code == 1
     assert error_lines(second) == [f"error: another build is writing {out} (it holds {tmp_path / '.build.lock'}): wait for it to finish"]
     stdout, stderr = first.communicate(timeout=120)
