@@ -46,7 +46,7 @@ from parallel_corpus.engine import cache as cached
 from parallel_corpus.engine.beside import beside, can_fork
 from parallel_corpus.engine.executors import check_engine, run_documents, segment_keys
 from parallel_corpus.engine.memory import give_back
-from parallel_corpus.engine.placed import with_topics
+from parallel_corpus.engine.placed import COLUMNS as PLACED_COLUMNS, with_topics
 from parallel_corpus.engine.report import BuildReport, placement
 from parallel_corpus.engine.spill import Spill
 from parallel_corpus.engine.writers import ArrowFiles, SplitWriter, join_batches, topic_order, write_annotations, write_pairs, write_parallel
@@ -423,7 +423,9 @@ def _pass_two(spill: Spill, staging: Path, assignments, split_of_topic, override
     bucket_paths = [staging / "spill" / f"parallel-{b:05d}.arrow" for b in range(max(bucket_of_topic.values(), default=-1) + 1)]
     by_topic: dict[str, dict[str, Any]] = {}
     with SplitWriter(staging / "data" / "documents", arrow_schema) as documents, ArrowFiles(bucket_paths.__getitem__, bucket_schema) as buckets:
-        for raw in spill.batches():
+        # The articles are the audit page's: pass two neither reads nor
+        # decompresses them (on 100,000 documents, 1.4 GB).
+        for raw in spill.batches([f.name for f in arrow_schema if f.name not in PLACED_COLUMNS]):
             for doc_id, language in zip(raw.column("id").to_pylist(), raw.column("language").to_pylist()):
                 # The report counts the pipeline's languages, as its entries do.
                 a = assignments[doc_id]
