@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 def test_bench_builds_each_size_and_worker_count_and_compares_their_bytes(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "bench"), "--sizes", "40", "--workers", "1,2", "--out", str(tmp_path)],
+        [sys.executable, str(REPO / "scripts" / "bench"), "--sizes", "40", "--workers", "1,2", "--added", "4", "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stderr
@@ -28,6 +28,12 @@ def test_bench_builds_each_size_and_worker_count_and_compares_their_bytes(tmp_pa
     assert all(r["wall_seconds"] > 0 and r["peak_rss_bytes"] > 0 and r["topics_f1"] is not None for r in size["runs"])
     assert size["langdetect"]["documents_timed"] == 40
     assert "| 40 | 2 |" in done.stdout and "speed-up of 2 workers over 1 at 40" in done.stdout
+    # The rebuild after adding 4, and the one with nothing changed, against the clean build.
+    rebuild = size["rebuild"]
+    assert rebuild["added"] == 4 and rebuild["identical_parquet"] is True
+    assert rebuild["first"]["data_sha256"] != rebuild["rebuild"]["data_sha256"]
+    assert rebuild["rebuild"]["cache"]["docs_misses"] >= 4 and rebuild["unchanged"]["cache"]["docs_misses"] == 0
+    assert "rebuild with nothing changed / clean build at 40" in done.stdout
 
 
 def test_bench_refuses_a_bad_size_with_one_line(tmp_path: Path) -> None:
